@@ -1,0 +1,63 @@
+"""The SMS delivery seam: one protocol, one receipt, one error type.
+
+Verification never cares which provider carried a message. Every sender (console, Twilio,
+AWS SNS, Vonage, failover) implements `SmsSender` and raises only `SmsDeliveryError`, whose
+`retryable` flag is what lets `FailoverSmsSender` decide whether another provider may help.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Protocol, runtime_checkable
+
+
+@dataclass(frozen=True, slots=True)
+class SmsReceipt:
+    """Proof a provider accepted a message: who took it and the id it gave it."""
+
+    provider: str
+    message_id: str
+
+
+class SmsDeliveryError(Exception):
+    """A provider did not accept a message.
+
+    `retryable` says whether another attempt (here or at another provider) may succeed:
+    throttling, timeouts, 5xx and carrier hiccups are retryable; an invalid or opted-out
+    number is not. `reason` is a short sentence safe to repeat to the caller. The message
+    text must never carry the code or the full phone number.
+    """
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        provider: str,
+        retryable: bool,
+        code: str | int | None = None,
+        reason: str | None = None,
+    ) -> None:
+        super().__init__(message)
+        self.provider = provider
+        self.retryable = retryable
+        self.code = code
+        self.reason = reason or (
+            "The text message service is having trouble right now."
+            if retryable
+            else "That number can't receive text messages from us."
+        )
+
+    def __repr__(self) -> str:
+        return (
+            f"SmsDeliveryError({str(self)!r}, provider={self.provider!r}, "
+            f"retryable={self.retryable!r}, code={self.code!r})"
+        )
+
+
+@runtime_checkable
+class SmsSender(Protocol):
+    """Sends one text message. Implementations are async and never block the event loop."""
+
+    async def send(self, to: str, body: str) -> SmsReceipt:
+        """Send `body` to the E.164 number `to`; raise `SmsDeliveryError` and nothing else."""
+        ...
