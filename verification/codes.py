@@ -1,0 +1,34 @@
+"""Generating codes and the only form in which they are ever stored: a peppered HMAC.
+
+The digest binds the code to the phone and the call (`session_id`), so a stored digest is
+useless without the server-side pepper, and a code issued to one call cannot be replayed
+in another.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import secrets
+
+_SEPARATOR = b"\x1f"  # unit separator: cannot occur in E.164, session ids are ours
+
+
+def generate_code(length: int = 6) -> str:
+    """A uniformly random string of `length` decimal digits, from the OS CSPRNG."""
+    return f"{secrets.randbelow(10**length):0{length}d}"
+
+
+def code_digest(pepper: bytes, phone_e164: str, session_id: str, code: str) -> bytes:
+    """HMAC-SHA256(pepper, phone | session | code): what the store keeps instead of the code."""
+    message = _SEPARATOR.join(
+        (phone_e164.encode(), session_id.encode("utf-8", "surrogatepass"), code.encode())
+    )
+    return hmac.new(pepper, message, hashlib.sha256).digest()
+
+
+def phone_reference(pepper: bytes, phone_e164: str) -> str:
+    """A short, stable, non-reversible tag for a phone, so logs can correlate without the number."""
+    return hmac.new(pepper, b"phone-ref" + _SEPARATOR + phone_e164.encode(), "sha256").hexdigest()[
+        :12
+    ]

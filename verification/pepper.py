@@ -1,0 +1,68 @@
+"""The server-side secret that code digests are keyed with.
+
+In production it must come from `OTP_PEPPER` (a secret manager, not the image). In development
+one is generated on first use and kept in a 0600 file, so digests survive restarts and every
+call process on the machine shares it.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import secrets
+from collections.abc import Mapping
+from pathlib import Path
+
+MIN_PEPPER_BYTES = 16
+DEFAULT_PEPPER_FILE = "var/otp-pepper"
+
+
+class ConfigurationError(RuntimeError):
+    """The environment asks for something unsafe or incomplete; the process must not start."""
+
+
+def is_production(env: Mapping[str, str]) -> bool:
+    return env.get("APP_ENV", "development").strip().lower() == "production"
+
+
+def load_pepper(env: Mapping[str, str] | None = None) -> bytes:
+    """Return the pepper from `OTP_PEPPER`, else (outside production) from the dev pepper file."""
+    env = os.environ if env is None else env
+    configured = env.get("OTP_PEPPER", "").strip()
+    if configured:
+        pepper = configured.encode()
+        if len(pepper) < MIN_PEPPER_BYTES:
+            raise ConfigurationError(
+                f"OTP_PEPPER must be at least {MIN_PEPPER_BYTES} characters "
+                "(generate one with: python -c 'import secrets; print(secrets.token_hex(32))')"
+            )
+        return pepper
+    if is_production(env):
+        raise ConfigurationError(
+            "OTP_PEPPER is not set; refusing to start with APP_ENV=production "
+            "(generate one with: python -c 'import secrets; print(secrets.token_hex(32))')"
+        )
+    return _development_pepper(Path(env.get("OTP_PEPPER_FILE", DEFAULT_PEPPER_FILE)))
+
+
+def _development_pepper(path: Path) -> bytes:
+    """Read the dev pepper, creating it (0600) on first run.
+
+    The file is written under a temporary name and hard-linked into place, so a call process
+    racing this one sees either no file or a complete one, never a half-written pepper.
+    """
+    try:
+        return path.read_bytes().strip()
+    except FileNotFoundError:
+        pass
+    path.parent.mkdir(parents=True, exist_ok=True)
+    staging = path.with_name(f".{path.name}.{os.getpid()}.{secrets.token_hex(4)}")
+    fd = os.open(staging, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    try:
+        with os.fdopen(fd, "wb") as f:
+            f.write(secrets.token_hex(32).encode())
+        with contextlib.suppress(FileExistsError):  # another process won: everyone uses its pepper
+            os.link(staging, path)
+    finally:
+        staging.unlink(missing_ok=True)
+    return path.read_bytes().strip()
