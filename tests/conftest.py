@@ -1,0 +1,57 @@
+"""Fixtures shared by every test folder.
+
+Redis: a private `redis-server` is started for the session on a free port. Where the binary
+is missing, Redis tests skip with a reason, unless `REQUIRE_REDIS=1` (set by `.ci/run`), in
+which case they fail: CI never passes by skipping the store it is meant to prove.
+"""
+
+from __future__ import annotations
+
+import os
+import uuid
+from collections.abc import AsyncIterator, Iterator
+from pathlib import Path
+
+import pytest
+
+from tests.support.redis_server import RedisServer
+
+REQUIRE_REDIS = os.environ.get("REQUIRE_REDIS") == "1"
+
+
+@pytest.fixture(scope="session")
+def redis_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RedisServer]:
+    try:
+        server = RedisServer(tmp_path_factory.mktemp("redis"))
+        server.start()
+    except (FileNotFoundError, RuntimeError) as exc:
+        if REQUIRE_REDIS:
+            pytest.fail(f"REQUIRE_REDIS=1 but no Redis server could be started: {exc}")
+        pytest.skip(f"no redis-server available ({exc}); install Redis to run these tests")
+    yield server
+    server.stop()
+
+
+@pytest.fixture
+def redis_url(redis_server: RedisServer) -> str:
+    return redis_server.url
+
+
+@pytest.fixture
+def key_prefix() -> str:
+    """A key prefix of this test's own, so tests never see each other's keys."""
+    return f"test-{uuid.uuid4().hex[:12]}"
+
+
+@pytest.fixture
+def sqlite_path(tmp_path: Path) -> Path:
+    return tmp_path / "otp.sqlite3"
+
+
+@pytest.fixture
+async def redis_client(redis_url: str) -> AsyncIterator[object]:
+    import redis.asyncio as aioredis
+
+    client = aioredis.Redis.from_url(redis_url)
+    yield client
+    await client.aclose()

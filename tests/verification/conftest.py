@@ -1,0 +1,52 @@
+"""The store-parametrised service fixture: every service test runs on SQLite and on Redis."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator, Callable
+from pathlib import Path
+
+import pytest
+
+from tests.support.sms import RecordingSmsSender, StaticDirectory
+from verification import OtpPolicy, OtpService, OtpStore, RedisOtpStore, SqliteOtpStore
+
+ON_FILE = "+14155550123"
+NOT_ON_FILE = "+14155550199"
+PEPPER = b"test-pepper-0123456789abcdef"
+
+ServiceFactory = Callable[..., OtpService]
+
+
+@pytest.fixture(params=["sqlite", "redis"])
+async def store(
+    request: pytest.FixtureRequest, sqlite_path: Path, key_prefix: str
+) -> AsyncIterator[OtpStore]:
+    backend: OtpStore
+    if request.param == "sqlite":
+        backend = SqliteOtpStore(sqlite_path)
+    else:
+        redis_url = request.getfixturevalue("redis_url")
+        backend = RedisOtpStore.from_url(redis_url, key_prefix=key_prefix)
+    yield backend
+    await backend.aclose()
+
+
+@pytest.fixture
+def sender() -> RecordingSmsSender:
+    return RecordingSmsSender()
+
+
+@pytest.fixture
+def make_service(store: OtpStore, sender: RecordingSmsSender) -> ServiceFactory:
+    def make(policy: OtpPolicy | None = None, **kwargs: object) -> OtpService:
+        return OtpService(
+            store,
+            sender,
+            StaticDirectory({ON_FILE}),
+            policy or OtpPolicy(),
+            pepper=PEPPER,
+            clinic_name="Bayview Clinic",
+            **kwargs,  # type: ignore[arg-type]
+        )
+
+    return make

@@ -1,0 +1,61 @@
+"""The audit trail: one record per event, masked phone, never a code (rule 7)."""
+
+from __future__ import annotations
+
+import logging
+
+import pytest
+
+from tests.support.sms import RecordingSmsSender
+from tests.verification.conftest import NOT_ON_FILE, ON_FILE, ServiceFactory
+from verification import OtpPolicy, SmsDeliveryError
+
+
+def _events(caplog: pytest.LogCaptureFixture) -> list[str]:
+    return [getattr(r, "event", "") for r in caplog.records if r.name == "verification.audit"]
+
+
+async def test_audit_records_each_event_without_codes_or_numbers(
+    make_service: ServiceFactory, sender: RecordingSmsSender, caplog: pytest.LogCaptureFixture
+) -> None:
+    caplog.set_level(logging.DEBUG)
+    service = make_service(
+        OtpPolicy(max_attempts=3, max_failures=3, max_sends=3, resend_cooldown_seconds=0)
+    )
+
+    await service.request_code(ON_FILE, session_id="call-9")
+    code = sender.last_code()
+    await service.verify_code(ON_FILE, f"{(int(code) + 1) % 10**6:06d}", session_id="call-9")
+    await service.verify_code(ON_FILE, code, session_id="call-9")
+    await service.request_code(NOT_ON_FILE, session_id="call-9")
+    sender.fail_with = SmsDeliveryError("down", provider="twilio", retryable=True)
+    await service.request_code(ON_FILE, session_id="call-9")
+    sender.fail_with = None
+    await service.request_code(ON_FILE, session_id="call-9")
+    await service.request_code(ON_FILE, session_id="call-9")
+    await service.request_code(ON_FILE, session_id="call-9")  # 4th: over max_sends
+    for _ in range(4):
+        await service.verify_code(ON_FILE, "000000", session_id="call-9")
+
+    events = _events(caplog)
+    for expected in [
+        "otp.requested",
+        "otp.sent",
+        "otp.not_on_file",
+        "otp.verified",
+        "otp.wrong_code",
+        "otp.locked",
+        "otp.rate_limited",
+        "otp.delivery_failed",
+    ]:
+        assert expected in events, expected
+    audit_records = [r for r in caplog.records if r.name == "verification.audit"]
+    assert all(r.session_id == "call-9" for r in audit_records)  # type: ignore[attr-defined]
+    assert {r.phone for r in audit_records} <= {"ending in 0123", "ending in 0199"}  # type: ignore[attr-defined]
+
+    codes = {sender.last_code()} | {m[1].split("code is ")[1][:6] for m in sender.sent}
+    for record in caplog.records:
+        text = record.getMessage() + " " + " ".join(f"{v}" for v in vars(record).values())
+        assert "4155550123" not in text and "4155550199" not in text
+        for c in codes:
+            assert c not in text, f"code leaked in {record.name}: {record.getMessage()}"
