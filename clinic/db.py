@@ -1,0 +1,791 @@
+"""Patients, providers, slots and appointments in SQLite: the embedded default record system.
+
+Why it is built this way:
+
+* LiveKit runs each call in its own process, so the records live in one SQLite file shared by
+  every call on the machine. WAL lets readers proceed while one call writes; every write is a
+  `BEGIN IMMEDIATE` transaction (the write lock is taken up front, so two calls never both read
+  "slot is free" and then both write), and a partial UNIQUE index allows at most one booked
+  appointment per slot, so a double booking is impossible even if the code above it were wrong.
+* The API is async and never blocks the event loop: each `ClinicDB` owns one connection on one
+  private worker thread, and every method hands its SQL to that thread.
+* Times are naive `datetime`s in the clinic's local wall-clock time, stored as ISO-8601 text
+  ("2026-11-25T10:00:00", second precision) so they sort and compare as strings. "Now" comes
+  from `clock`, by default the system clock in the zone named by `CLINIC_TIMEZONE` (e.g.
+  "America/Los_Angeles"), or local time when that is unset.
+* Ids are short random strings from `clinic.ids` ("A7K3MZ"); a reschedule keeps the
+  appointment's id and moves it to the new slot (history goes to `appointment_events`).
+
+Bad input from a developer (an empty name, an invalid phone, an aware datetime) raises
+`ValueError`; a request the records cannot satisfy raises a `clinic.errors.ClinicError` whose
+message is safe to say to the caller.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import logging
+import os
+import sqlite3
+import threading
+from collections.abc import Callable, Iterator
+from concurrent.futures import ThreadPoolExecutor
+from contextlib import contextmanager
+from datetime import date, datetime, time, timedelta
+from pathlib import Path
+from types import TracebackType
+from typing import Any, Final, Self, TypeVar
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from verification.phone import mask_phone, normalize_phone
+
+from . import demo as demo_data
+from .dates import parse_date
+from .errors import AlreadyCancelled, InPast, NoChange, NotFound, SlotTaken, Unavailable
+from .ids import IdKind, new_id, normalize_id
+from .models import Appointment, AppointmentStatus, Patient, Slot
+from .names import is_exact, name_parts, names_match, parts_match
+
+logger = logging.getLogger(__name__)
+
+T = TypeVar("T")
+
+DEFAULT_BUSY_TIMEOUT_SECONDS: Final = 5.0
+MAX_OPEN_SLOTS: Final = 100
+SCHEMA_VERSION: Final = "1"
+_PROVIDER_TITLES: Final = frozenset({"dr", "doctor", "doc", "md"})
+
+_SCHEMA: Final = """
+CREATE TABLE IF NOT EXISTS meta (
+    key   TEXT PRIMARY KEY,
+    value TEXT NOT NULL
+);
+CREATE TABLE IF NOT EXISTS providers (
+    id   INTEGER PRIMARY KEY,
+    name TEXT NOT NULL UNIQUE COLLATE NOCASE
+);
+CREATE TABLE IF NOT EXISTS patients (
+    id            TEXT PRIMARY KEY,
+    full_name     TEXT NOT NULL,
+    date_of_birth TEXT NOT NULL,
+    phone         TEXT NOT NULL,
+    created_at    TEXT NOT NULL
+);
+CREATE INDEX IF NOT EXISTS patients_by_dob ON patients (date_of_birth);
+CREATE INDEX IF NOT EXISTS patients_by_phone ON patients (phone);
+CREATE TABLE IF NOT EXISTS slots (
+    id          TEXT PRIMARY KEY,
+    provider_id INTEGER NOT NULL REFERENCES providers (id),
+    starts_at   TEXT NOT NULL,
+    UNIQUE (provider_id, starts_at)
+);
+CREATE INDEX IF NOT EXISTS slots_by_time ON slots (starts_at);
+CREATE TABLE IF NOT EXISTS appointments (
+    id         TEXT PRIMARY KEY,
+    patient_id TEXT NOT NULL REFERENCES patients (id),
+    slot_id    TEXT NOT NULL REFERENCES slots (id),
+    status     TEXT NOT NULL CHECK (status IN ('booked', 'cancelled')),
+    created_at TEXT NOT NULL,
+    updated_at TEXT NOT NULL
+);
+CREATE INDEX IF NOT EXISTS appointments_by_patient ON appointments (patient_id);
+-- The invariant that matters most: a slot has at most one booked appointment.
+CREATE UNIQUE INDEX IF NOT EXISTS one_booking_per_slot
+    ON appointments (slot_id) WHERE status = 'booked';
+CREATE TABLE IF NOT EXISTS appointment_events (
+    id               INTEGER PRIMARY KEY,
+    appointment_id   TEXT NOT NULL REFERENCES appointments (id),
+    at               TEXT NOT NULL,
+    action           TEXT NOT NULL CHECK (action IN ('booked', 'cancelled', 'rescheduled')),
+    slot_id          TEXT NOT NULL,
+    previous_slot_id TEXT
+);
+"""
+
+_ID_EXISTS: Final[dict[IdKind, str]] = {
+    "patient": "SELECT 1 FROM patients WHERE id = ?",
+    "slot": "SELECT 1 FROM slots WHERE id = ?",
+    "appointment": "SELECT 1 FROM appointments WHERE id = ?",
+}
+
+_APPOINTMENT_SELECT: Final = """
+SELECT a.id, a.patient_id, a.slot_id, p.name, s.starts_at, a.status
+FROM appointments AS a
+JOIN slots AS s ON s.id = a.slot_id
+JOIN providers AS p ON p.id = s.provider_id
+"""
+_SLOT_SELECT: Final = """
+SELECT s.id, p.name, s.starts_at
+FROM slots AS s
+JOIN providers AS p ON p.id = s.provider_id
+"""
+_APPOINTMENTS_FOR_PATIENT: Final = """
+SELECT a.id, a.patient_id, a.slot_id, p.name, s.starts_at, a.status
+FROM appointments AS a
+JOIN slots AS s ON s.id = a.slot_id
+JOIN providers AS p ON p.id = s.provider_id
+WHERE a.patient_id = ? AND s.starts_at > ? AND a.status IN (SELECT value FROM json_each(?))
+ORDER BY s.starts_at, a.id
+"""
+_OPEN_SLOTS: Final = """
+SELECT s.id, p.name, s.starts_at
+FROM slots AS s
+JOIN providers AS p ON p.id = s.provider_id
+WHERE s.starts_at > ? AND s.starts_at >= ? AND s.starts_at < ?
+  AND (? IS NULL OR s.provider_id IN (SELECT value FROM json_each(?)))
+  AND NOT EXISTS (SELECT 1 FROM appointments AS a WHERE a.slot_id = s.id AND a.status = 'booked')
+ORDER BY s.starts_at, p.name
+LIMIT ?
+"""
+_SLOT_IS_BOOKED: Final = (
+    "SELECT 1 FROM appointments WHERE slot_id = ? AND status = 'booked' LIMIT 1"
+)
+
+
+def clinic_clock(timezone: str | None = None) -> Callable[[], datetime]:
+    """A clock giving naive clinic-local time; `timezone` defaults to env `CLINIC_TIMEZONE`."""
+    name = (timezone if timezone is not None else os.environ.get("CLINIC_TIMEZONE", "")).strip()
+    if not name:
+        return lambda: datetime.now().replace(microsecond=0)
+    try:
+        zone = ZoneInfo(name)
+    except (ZoneInfoNotFoundError, ValueError) as exc:
+        raise ValueError(
+            f"CLINIC_TIMEZONE {name!r} is not a known time zone (e.g. America/New_York)"
+        ) from exc
+    return lambda: datetime.now(zone).replace(tzinfo=None, microsecond=0)
+
+
+def _fmt_time(value: datetime) -> str:
+    return value.replace(microsecond=0).isoformat(timespec="seconds")
+
+
+def _provider_words(name: str) -> list[str]:
+    return [w for w in name_parts(name) if w not in _PROVIDER_TITLES]
+
+
+def _provider_matches(query_words: list[str], provider: str) -> bool:
+    """Every word the caller said matches a word of the provider's name ("patel", "Pat")."""
+    words = _provider_words(provider)
+    return all(
+        any((len(q) >= 3 and w.startswith(q)) or parts_match(q, w) for w in words)
+        for q in query_words
+    )
+
+
+def _as_date(value: date | datetime) -> date:
+    return value.date() if isinstance(value, datetime) else value
+
+
+class ClinicDB:
+    """The clinic's records in one SQLite file; implements `verification.PhoneDirectory`.
+
+    Create it anywhere (the constructor touches no files); the connection opens and the schema
+    is created on first use, on the worker thread. Safe to share between tasks of one process;
+    each call process should have its own instance (a forked copy re-opens its own).
+    """
+
+    def __init__(
+        self,
+        path: str | os.PathLike[str],
+        *,
+        busy_timeout: float = DEFAULT_BUSY_TIMEOUT_SECONDS,
+        clock: Callable[[], datetime] | None = None,
+    ) -> None:
+        if busy_timeout < 0:
+            raise ValueError("busy_timeout must be >= 0 seconds")
+        self.path = os.fspath(path)
+        self.busy_timeout = busy_timeout
+        self._clock = clock if clock is not None else clinic_clock()
+        self._lock = threading.Lock()
+        self._pid = os.getpid()
+        self._executor: ThreadPoolExecutor | None = None
+        self._conn: sqlite3.Connection | None = None  # used only on the executor thread
+        self._inherited: list[sqlite3.Connection] = []  # fork leftovers, never closed here
+        self._closed = False
+
+    # ------------------------------------------------------------------ factories, lifecycle
+
+    @classmethod
+    def demo(
+        cls,
+        path: str | os.PathLike[str],
+        *,
+        busy_timeout: float = DEFAULT_BUSY_TIMEOUT_SECONDS,
+        clock: Callable[[], datetime] | None = None,
+    ) -> Self:
+        """Open `path` and load the demo data if the database is empty; return it ready.
+
+        Synchronous on purpose, for start-up code (it blocks for a few milliseconds once).
+        Idempotent, also across processes racing to load it. Inside a running event loop,
+        prefer `db = ClinicDB(path); await db.load_demo()`.
+        """
+        db = cls(path, busy_timeout=busy_timeout, clock=clock)
+        try:
+            db._run_sync(db._load_demo_tx)
+        except BaseException:
+            db.close()
+            raise
+        return db
+
+    async def load_demo(self) -> bool:
+        """Load the demo data unless the database already has patients; True if it loaded."""
+        return await self._run(self._load_demo_tx)
+
+    async def open(self) -> None:
+        """Open the connection and create the schema now rather than on first use."""
+        await self._run(lambda conn: None)
+
+    def now(self) -> datetime:
+        """Clinic-local time now (naive), as the records see it."""
+        return self._clock().replace(microsecond=0)
+
+    async def aclose(self) -> None:
+        """Close the connection and stop the worker thread."""
+        executor = self._take_executor()
+        if executor is not None:
+            loop = asyncio.get_running_loop()
+            await loop.run_in_executor(executor, self._close_connection)
+            executor.shutdown(wait=False)
+
+    def close(self) -> None:
+        """Synchronous `aclose`, for start-up/shut-down code outside the event loop."""
+        executor = self._take_executor()
+        if executor is not None:
+            executor.submit(self._close_connection).result()
+            executor.shutdown(wait=True)
+
+    async def __aenter__(self) -> Self:
+        await self.open()
+        return self
+
+    async def __aexit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        await self.aclose()
+
+    # ------------------------------------------------------------------ contract: writes
+
+    async def add_patient(self, full_name: str, date_of_birth: date, phone: str) -> str:
+        """Add a patient; `phone` is stored as E.164. Returns the new patient id."""
+        name = " ".join(str(full_name).split())
+        if not name_parts(name):
+            raise ValueError("a patient needs a name with letters in it")
+        dob = _as_date(date_of_birth)
+        phone_e164 = normalize_phone(phone)
+        patient_id = await self._run(
+            lambda conn: self._write(
+                conn, lambda: self._add_patient_tx(conn, name, dob, phone_e164)
+            )
+        )
+        logger.info(
+            "patient added", extra={"patient_id": patient_id, "phone": mask_phone(phone_e164)}
+        )
+        return patient_id
+
+    async def add_slot(self, provider: str, starts_at: datetime) -> str:
+        """Open a slot for `provider` (created if new) at naive clinic-local `starts_at`.
+
+        Idempotent: if that provider already has a slot at that time, its id is returned.
+        """
+        name = " ".join(str(provider).split())
+        if not name:
+            raise ValueError("a slot needs a provider name")
+        if not isinstance(starts_at, datetime):
+            raise ValueError("starts_at must be a datetime")
+        if starts_at.tzinfo is not None:
+            raise ValueError("starts_at must be naive clinic-local time, not timezone-aware")
+        when = _fmt_time(starts_at)
+        return await self._run(
+            lambda conn: self._write(conn, lambda: self._add_slot_tx(conn, name, when))
+        )
+
+    async def book(self, patient_id: str, slot_id: str) -> str:
+        """Book an open, future slot for a patient; returns the new appointment id."""
+        pid, sid = normalize_id(patient_id), normalize_id(slot_id)
+        appointment_id = await self._run(
+            lambda conn: self._write(conn, lambda: self._book_tx(conn, pid, sid))
+        )
+        logger.info(
+            "appointment booked",
+            extra={"appointment_id": appointment_id, "patient_id": pid, "slot_id": sid},
+        )
+        return appointment_id
+
+    async def cancel(self, appointment_id: str) -> Appointment:
+        """Cancel a future booked appointment; its slot opens again at once."""
+        aid = normalize_id(appointment_id)
+        appointment = await self._run(
+            lambda conn: self._write(conn, lambda: self._cancel_tx(conn, aid))
+        )
+        logger.info(
+            "appointment cancelled",
+            extra={"appointment_id": aid, "slot_id": appointment.slot_id},
+        )
+        return appointment
+
+    async def reschedule(self, appointment_id: str, new_slot_id: str) -> Appointment:
+        """Move a future booked appointment to another open, future slot, in one transaction.
+
+        The appointment keeps its id; its old slot opens again in the same commit. If the new
+        slot is taken (even by a call that won a race a millisecond earlier) this raises
+        `SlotTaken` and nothing changes.
+        """
+        aid, sid = normalize_id(appointment_id), normalize_id(new_slot_id)
+        appointment, previous = await self._run(
+            lambda conn: self._write(conn, lambda: self._reschedule_tx(conn, aid, sid))
+        )
+        logger.info(
+            "appointment rescheduled",
+            extra={"appointment_id": aid, "slot_id": sid, "previous_slot_id": previous},
+        )
+        return appointment
+
+    # ------------------------------------------------------------------ contract: reads
+
+    async def get_appointment(self, appointment_id: str) -> Appointment:
+        aid = normalize_id(appointment_id)
+        return await self._run(lambda conn: self._get_appointment(conn, aid))
+
+    async def get_patient(self, patient_id: str) -> Patient:
+        pid = normalize_id(patient_id)
+
+        def read(conn: sqlite3.Connection) -> Patient:
+            row = conn.execute(
+                "SELECT id, full_name, date_of_birth, phone FROM patients WHERE id = ?", (pid,)
+            ).fetchone()
+            if row is None:
+                raise NotFound("patient")
+            return _patient(row)
+
+        return await self._run(read)
+
+    async def get_slot(self, slot_id: str) -> Slot:
+        """A slot by id, open or not (use `is_slot_open` to ask which)."""
+        sid = normalize_id(slot_id)
+        return await self._run(lambda conn: self._get_slot(conn, sid))
+
+    async def is_slot_open(self, slot_id: str) -> bool:
+        """True if the slot exists, is in the future and has no booked appointment."""
+        sid = normalize_id(slot_id)
+
+        def read(conn: sqlite3.Connection) -> bool:
+            slot = self._get_slot(conn, sid)
+            if slot.starts_at <= self.now():
+                return False
+            return conn.execute(_SLOT_IS_BOOKED, (sid,)).fetchone() is None
+
+        return await self._run(read)
+
+    async def is_on_file(self, phone_e164: str) -> bool:
+        """`verification.PhoneDirectory`: is this number on any patient's record?"""
+        try:
+            phone = normalize_phone(phone_e164)
+        except ValueError:
+            return False
+        return await self._run(
+            lambda conn: (
+                conn.execute("SELECT 1 FROM patients WHERE phone = ? LIMIT 1", (phone,)).fetchone()
+                is not None
+            )
+        )
+
+    async def patients_with_phone(self, phone_e164: str) -> list[Patient]:
+        """Every patient whose record holds this number (a family may share one)."""
+        try:
+            phone = normalize_phone(phone_e164)
+        except ValueError:
+            return []
+        rows = await self._run(
+            lambda conn: conn.execute(
+                "SELECT id, full_name, date_of_birth, phone FROM patients WHERE phone = ? "
+                "ORDER BY full_name, id",
+                (phone,),
+            ).fetchall()
+        )
+        return [_patient(row) for row in rows]
+
+    async def find_patient(self, full_name: str, date_of_birth: str | date) -> Patient | None:
+        """The one patient with exactly this date of birth whose name matches what was said.
+
+        The date must match exactly (a string is parsed with `parse_date`, whose `ValueError`
+        propagates). The name may differ in case, spacing, punctuation, accents and
+        speech-to-text spelling (see `clinic.names`). If an exact name match exists it wins;
+        otherwise, if several records match loosely, this returns None rather than guess.
+        """
+        dob = parse_date(date_of_birth) if isinstance(date_of_birth, str) else date_of_birth
+        dob = _as_date(dob)
+        rows = await self._run(
+            lambda conn: conn.execute(
+                "SELECT id, full_name, date_of_birth, phone FROM patients "
+                "WHERE date_of_birth = ? ORDER BY id",
+                (dob.isoformat(),),
+            ).fetchall()
+        )
+        candidates = [_patient(row) for row in rows]
+        exact = [p for p in candidates if is_exact(full_name, p.full_name)]
+        if len(exact) == 1:
+            return exact[0]
+        loose = [p for p in candidates if names_match(full_name, p.full_name)]
+        if len(exact) > 1 or len(loose) > 1:
+            logger.warning(
+                "ambiguous patient match; refusing to guess",
+                extra={"candidates": len(exact) or len(loose)},
+            )
+            return None
+        return loose[0] if loose else None
+
+    async def appointments_for(
+        self, patient_id: str, *, include_past: bool = False, include_cancelled: bool = False
+    ) -> list[Appointment]:
+        """A patient's appointments in time order; by default only upcoming booked ones.
+
+        An unknown patient id simply has no appointments.
+        """
+        pid = normalize_id(patient_id)
+        after = "" if include_past else _fmt_time(self.now())
+        statuses = ["booked", "cancelled"] if include_cancelled else ["booked"]
+
+        def read(conn: sqlite3.Connection) -> list[Appointment]:
+            rows = conn.execute(
+                _APPOINTMENTS_FOR_PATIENT,
+                (pid, after, json.dumps(statuses)),
+            ).fetchall()
+            return [_appointment(row) for row in rows]
+
+        return await self._run(read)
+
+    async def open_slots(
+        self,
+        *,
+        start: date | None = None,
+        end: date | None = None,
+        provider: str | None = None,
+        limit: int = 10,
+    ) -> list[Slot]:
+        """Future slots with no booked appointment, earliest first.
+
+        `start`/`end` are inclusive days; `provider` matches case-insensitively and partially,
+        ignoring titles ("Dr. Patel", "patel", "doctor pat"). An unknown provider raises
+        `NotFound("provider")`, so the agent can say so rather than "no times free".
+        """
+        if limit < 1:
+            raise ValueError("limit must be at least 1")
+        limit = min(limit, MAX_OPEN_SLOTS)
+        now = _fmt_time(self.now())
+        lower = _fmt_time(datetime.combine(_as_date(start), time())) if start else ""
+        upper = (
+            _fmt_time(datetime.combine(_as_date(end) + timedelta(days=1), time()))
+            if end
+            else "9999"
+        )
+        query_words = _provider_words(provider) if provider else []
+
+        def read(conn: sqlite3.Connection) -> list[Slot]:
+            provider_filter: str | None = None
+            if query_words:
+                names = conn.execute("SELECT id, name FROM providers").fetchall()
+                ids = [pid for pid, name in names if _provider_matches(query_words, name)]
+                if not ids:
+                    raise NotFound("provider")
+                provider_filter = json.dumps(ids)
+            rows = conn.execute(
+                _OPEN_SLOTS,
+                (now, lower, upper, provider_filter, provider_filter, limit),
+            ).fetchall()
+            return [_slot(row) for row in rows]
+
+        return await self._run(read)
+
+    async def providers(self) -> list[str]:
+        """Provider names, alphabetically."""
+        rows = await self._run(
+            lambda conn: conn.execute("SELECT name FROM providers ORDER BY name").fetchall()
+        )
+        return [str(row[0]) for row in rows]
+
+    # ------------------------------------------------------------ transactions (worker thread)
+
+    def _add_patient_tx(
+        self, conn: sqlite3.Connection, name: str, dob: date, phone_e164: str
+    ) -> str:
+        patient_id = self._fresh_id(conn, "patient")
+        conn.execute(
+            "INSERT INTO patients (id, full_name, date_of_birth, phone, created_at)"
+            " VALUES (?, ?, ?, ?, ?)",
+            (patient_id, name, dob.isoformat(), phone_e164, _fmt_time(self.now())),
+        )
+        return patient_id
+
+    def _add_slot_tx(self, conn: sqlite3.Connection, provider: str, when: str) -> str:
+        conn.execute("INSERT OR IGNORE INTO providers (name) VALUES (?)", (provider,))
+        (provider_id,) = conn.execute(
+            "SELECT id FROM providers WHERE name = ?", (provider,)
+        ).fetchone()
+        existing = conn.execute(
+            "SELECT id FROM slots WHERE provider_id = ? AND starts_at = ?", (provider_id, when)
+        ).fetchone()
+        if existing is not None:
+            return str(existing[0])
+        slot_id = self._fresh_id(conn, "slot")
+        conn.execute(
+            "INSERT INTO slots (id, provider_id, starts_at) VALUES (?, ?, ?)",
+            (slot_id, provider_id, when),
+        )
+        return slot_id
+
+    def _book_tx(self, conn: sqlite3.Connection, patient_id: str, slot_id: str) -> str:
+        if conn.execute("SELECT 1 FROM patients WHERE id = ?", (patient_id,)).fetchone() is None:
+            raise NotFound("patient")
+        slot = self._get_slot(conn, slot_id)
+        if slot.starts_at <= self.now():
+            raise InPast()
+        if conn.execute(_SLOT_IS_BOOKED, (slot_id,)).fetchone() is not None:
+            raise SlotTaken()
+        appointment_id = self._fresh_id(conn, "appointment")
+        stamp = _fmt_time(self.now())
+        try:
+            conn.execute(
+                "INSERT INTO appointments (id, patient_id, slot_id, status, created_at,"
+                " updated_at) VALUES (?, ?, ?, 'booked', ?, ?)",
+                (appointment_id, patient_id, slot_id, stamp, stamp),
+            )
+        except sqlite3.IntegrityError as exc:  # the UNIQUE index: belt and braces
+            raise SlotTaken() from exc
+        self._event(conn, appointment_id, "booked", slot_id, None)
+        return appointment_id
+
+    def _cancel_tx(self, conn: sqlite3.Connection, appointment_id: str) -> Appointment:
+        current = self._get_appointment(conn, appointment_id)
+        if current.status == "cancelled":
+            raise AlreadyCancelled()
+        if current.starts_at <= self.now():
+            raise InPast("That appointment time has already passed, so it can't be cancelled.")
+        cursor = conn.execute(
+            "UPDATE appointments SET status = 'cancelled', updated_at = ?"
+            " WHERE id = ? AND status = 'booked'",
+            (_fmt_time(self.now()), appointment_id),
+        )
+        if cursor.rowcount != 1:
+            raise AlreadyCancelled()
+        self._event(conn, appointment_id, "cancelled", current.slot_id, None)
+        return self._get_appointment(conn, appointment_id)
+
+    def _reschedule_tx(
+        self, conn: sqlite3.Connection, appointment_id: str, new_slot_id: str
+    ) -> tuple[Appointment, str]:
+        current = self._get_appointment(conn, appointment_id)
+        if current.status == "cancelled":
+            raise AlreadyCancelled(
+                "That appointment is cancelled, so it can't be moved. I can book a new one."
+            )
+        now = self.now()
+        if current.starts_at <= now:
+            raise InPast("That appointment time has already passed, so it can't be moved.")
+        new_slot = self._get_slot(conn, new_slot_id)
+        if new_slot.id == current.slot_id:
+            raise NoChange()
+        if new_slot.starts_at <= now:
+            raise InPast()
+        if conn.execute(_SLOT_IS_BOOKED, (new_slot.id,)).fetchone() is not None:
+            raise SlotTaken()
+        try:
+            cursor = conn.execute(
+                "UPDATE appointments SET slot_id = ?, updated_at = ?"
+                " WHERE id = ? AND status = 'booked' AND slot_id = ?",
+                (new_slot.id, _fmt_time(now), appointment_id, current.slot_id),
+            )
+        except sqlite3.IntegrityError as exc:  # the UNIQUE index: belt and braces
+            raise SlotTaken() from exc
+        if cursor.rowcount != 1:  # cannot happen under BEGIN IMMEDIATE; refuse, don't guess
+            raise SlotTaken()
+        self._event(conn, appointment_id, "rescheduled", new_slot.id, current.slot_id)
+        return self._get_appointment(conn, appointment_id), current.slot_id
+
+    def _load_demo_tx(self, conn: sqlite3.Connection) -> bool:
+        def load() -> bool:
+            loaded = conn.execute("SELECT 1 FROM meta WHERE key = 'demo_loaded'").fetchone()
+            has_patients = conn.execute("SELECT 1 FROM patients LIMIT 1").fetchone()
+            if loaded is not None or has_patients is not None:
+                return False
+            today = self.now().date()
+            patient_ids = {
+                p: self._add_patient_tx(conn, p.full_name, p.date_of_birth, p.phone)
+                for p in demo_data.DEMO_PATIENTS
+            }
+            slot_ids = {
+                (provider, when): self._add_slot_tx(conn, provider, _fmt_time(when))
+                for provider, when in demo_data.demo_slot_times(today)
+            }
+            for booking in demo_data.DEMO_BOOKINGS:
+                when = demo_data.booking_time(booking, today)
+                self._book_tx(conn, patient_ids[booking.patient], slot_ids[booking.provider, when])
+            conn.execute(
+                "INSERT INTO meta (key, value) VALUES ('demo_loaded', ?)", (today.isoformat(),)
+            )
+            return True
+
+        loaded = self._write(conn, load)
+        if loaded:
+            logger.info("demo data loaded", extra={"db_path": self.path})
+        return loaded
+
+    # ------------------------------------------------------------------ helpers (worker thread)
+
+    def _get_appointment(self, conn: sqlite3.Connection, appointment_id: str) -> Appointment:
+        row = conn.execute(_APPOINTMENT_SELECT + " WHERE a.id = ?", (appointment_id,)).fetchone()
+        if row is None:
+            raise NotFound("appointment")
+        return _appointment(row)
+
+    def _get_slot(self, conn: sqlite3.Connection, slot_id: str) -> Slot:
+        row = conn.execute(_SLOT_SELECT + " WHERE s.id = ?", (slot_id,)).fetchone()
+        if row is None:
+            raise NotFound("slot")
+        return _slot(row)
+
+    def _fresh_id(self, conn: sqlite3.Connection, kind: IdKind) -> str:
+        """A random id not yet used; inside a write transaction, so no one else can take it."""
+        while True:
+            candidate = new_id(kind)
+            if conn.execute(_ID_EXISTS[kind], (candidate,)).fetchone() is None:
+                return candidate
+
+    def _event(
+        self,
+        conn: sqlite3.Connection,
+        appointment_id: str,
+        action: str,
+        slot_id: str,
+        previous_slot_id: str | None,
+    ) -> None:
+        conn.execute(
+            "INSERT INTO appointment_events (appointment_id, at, action, slot_id,"
+            " previous_slot_id) VALUES (?, ?, ?, ?, ?)",
+            (appointment_id, _fmt_time(self.now()), action, slot_id, previous_slot_id),
+        )
+
+    @staticmethod
+    def _write(conn: sqlite3.Connection, body: Callable[[], T]) -> T:
+        """Run `body` in a `BEGIN IMMEDIATE` transaction: all of it commits, or none of it."""
+        with _immediate(conn):
+            return body()
+
+    # ------------------------------------------------------------------ thread plumbing
+
+    async def _run(self, fn: Callable[[sqlite3.Connection], T]) -> T:
+        executor = self._get_executor()
+        loop = asyncio.get_running_loop()
+        return await loop.run_in_executor(executor, self._call, fn)
+
+    def _run_sync(self, fn: Callable[[sqlite3.Connection], T]) -> T:
+        return self._get_executor().submit(self._call, fn).result()
+
+    def _call(self, fn: Callable[[sqlite3.Connection], T]) -> T:
+        try:
+            return fn(self._connection())
+        except sqlite3.Error as exc:
+            logger.error(
+                "clinic database error",
+                extra={"error": type(exc).__name__, "db_path": self.path},
+                exc_info=True,
+            )
+            raise Unavailable() from exc
+
+    def _get_executor(self) -> ThreadPoolExecutor:
+        with self._lock:
+            if self._closed:
+                raise RuntimeError("ClinicDB is closed")
+            if self._pid != os.getpid():
+                # A forked child: the parent's thread is gone and its connection must not be
+                # used or closed here (SQLite forbids carrying a connection across fork).
+                if self._conn is not None:
+                    self._inherited.append(self._conn)
+                self._conn = None
+                self._executor = None
+                self._pid = os.getpid()
+            if self._executor is None:
+                self._executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="clinic-db")
+            return self._executor
+
+    def _take_executor(self) -> ThreadPoolExecutor | None:
+        with self._lock:
+            self._closed = True
+            executor, self._executor = self._executor, None
+            if self._pid != os.getpid():
+                return None
+            return executor
+
+    def _connection(self) -> sqlite3.Connection:
+        if self._conn is None:
+            if self.path != ":memory:" and not self.path.startswith("file:"):
+                Path(self.path).parent.mkdir(parents=True, exist_ok=True)
+            conn = sqlite3.connect(
+                self.path,
+                timeout=self.busy_timeout,
+                isolation_level=None,  # we issue BEGIN/COMMIT ourselves
+                uri=self.path.startswith("file:"),
+            )
+            try:
+                conn.execute("PRAGMA journal_mode = WAL")
+                conn.execute("PRAGMA synchronous = NORMAL")
+                conn.execute("PRAGMA foreign_keys = ON")
+                with _immediate(conn):
+                    for statement in _SCHEMA.split(";"):
+                        if statement.strip():
+                            conn.execute(statement)
+                    conn.execute(
+                        "INSERT OR IGNORE INTO meta (key, value) VALUES ('schema_version', ?)",
+                        (SCHEMA_VERSION,),
+                    )
+            except BaseException:
+                conn.close()
+                raise
+            self._conn = conn
+        return self._conn
+
+    def _close_connection(self) -> None:
+        if self._conn is not None:
+            self._conn.close()
+            self._conn = None
+
+
+@contextmanager
+def _immediate(conn: sqlite3.Connection) -> Iterator[None]:
+    conn.execute("BEGIN IMMEDIATE")
+    try:
+        yield
+        conn.execute("COMMIT")
+    except BaseException:
+        if conn.in_transaction:  # SQLite may already have rolled back (e.g. disk full)
+            conn.execute("ROLLBACK")
+        raise
+
+
+def _patient(row: tuple[Any, ...]) -> Patient:
+    return Patient(
+        id=row[0], full_name=row[1], date_of_birth=date.fromisoformat(row[2]), phone=row[3]
+    )
+
+
+def _slot(row: tuple[Any, ...]) -> Slot:
+    return Slot(id=row[0], provider=row[1], starts_at=datetime.fromisoformat(row[2]))
+
+
+def _appointment(row: tuple[Any, ...]) -> Appointment:
+    status: AppointmentStatus = "cancelled" if row[5] == "cancelled" else "booked"
+    return Appointment(
+        id=row[0],
+        patient_id=row[1],
+        slot_id=row[2],
+        provider=row[3],
+        starts_at=datetime.fromisoformat(row[4]),
+        status=status,
+    )
+
+
+__all__ = ["DEFAULT_BUSY_TIMEOUT_SECONDS", "ClinicDB", "clinic_clock"]

@@ -1,0 +1,538 @@
+"""ClinicDB against real SQLite files: the contract, the agent's queries, and the domain errors."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import re
+import sqlite3
+from concurrent.futures import ThreadPoolExecutor
+from datetime import UTC, date, datetime, timedelta
+from pathlib import Path
+
+import pytest
+
+from clinic import (
+    AlreadyCancelled,
+    Appointment,
+    ClinicDB,
+    ClinicError,
+    InPast,
+    NoChange,
+    NotFound,
+    Patient,
+    SlotTaken,
+    Unavailable,
+    demo,
+)
+from clinic.ids import ID_ALPHABET
+from tests.clinic.support import START, FakeClock
+from verification.directory import PhoneDirectory
+
+TOMORROW_9 = START.replace(hour=9) + timedelta(days=1)
+
+
+def table(path: Path, sql: str) -> list[tuple[object, ...]]:
+    """Read the file directly, bypassing ClinicDB, so assertions see what is really stored."""
+    conn = sqlite3.connect(path)
+    try:
+        return conn.execute(sql).fetchall()
+    finally:
+        conn.close()
+
+
+def snapshot(path: Path) -> tuple[list[tuple[object, ...]], ...]:
+    return (
+        table(path, "SELECT * FROM appointments ORDER BY id"),
+        table(path, "SELECT * FROM appointment_events ORDER BY id"),
+        table(path, "SELECT * FROM slots ORDER BY id"),
+    )
+
+
+async def two_slots_and_jane(db: ClinicDB) -> tuple[str, str, str]:
+    patient = await db.add_patient("Jane Doe", date(1985, 4, 12), "(415) 555-0123")
+    first = await db.add_slot("Dr. Patel", TOMORROW_9)
+    second = await db.add_slot("Dr. Patel", TOMORROW_9 + timedelta(hours=1))
+    return patient, first, second
+
+
+# ------------------------------------------------------------------ contract
+
+
+async def test_contract_round_trip(db: ClinicDB) -> None:
+    patient_id, slot_id, _ = await two_slots_and_jane(db)
+    appointment_id = await db.book(patient_id, slot_id)
+
+    appointment = await db.get_appointment(appointment_id)
+    assert appointment == Appointment(
+        id=appointment_id,
+        patient_id=patient_id,
+        slot_id=slot_id,
+        provider="Dr. Patel",
+        starts_at=TOMORROW_9,
+        status="booked",
+    )
+    patient = await db.get_patient(patient_id)
+    assert patient == Patient(patient_id, "Jane Doe", date(1985, 4, 12), "+14155550123")
+
+
+async def test_ids_are_short_readable_and_tolerant_on_input(db: ClinicDB) -> None:
+    patient_id, slot_id, _ = await two_slots_and_jane(db)
+    appointment_id = await db.book(patient_id, slot_id)
+    for prefix, value in (("P", patient_id), ("S", slot_id), ("A", appointment_id)):
+        assert re.fullmatch(f"{prefix}[{ID_ALPHABET}]{{5}}", value), value
+    spoken = " ".join(appointment_id.lower())  # "a 7 k 3 m z"
+    assert (await db.get_appointment(spoken)).id == appointment_id
+    dashed = appointment_id[:3] + "-" + appointment_id[3:]
+    assert (await db.get_appointment(dashed)).id == appointment_id
+
+
+async def test_implements_phone_directory(demo_db: ClinicDB) -> None:
+    assert isinstance(demo_db, PhoneDirectory)
+    assert await demo_db.is_on_file(demo.JANE.phone)
+    assert await demo_db.is_on_file("(415) 555-0123")  # any spelling of a number on file
+    assert await demo_db.is_on_file(demo.SHARED_PHONE)
+    assert not await demo_db.is_on_file(demo.NOT_ON_FILE_PHONE)
+    assert not await demo_db.is_on_file("not a number")
+    assert not await demo_db.is_on_file("")
+
+
+async def test_add_patient_validates(db: ClinicDB) -> None:
+    with pytest.raises(ValueError, match="phone"):
+        await db.add_patient("Jane Doe", date(1985, 4, 12), "12")
+    with pytest.raises(ValueError, match="name"):
+        await db.add_patient(" . ", date(1985, 4, 12), "+14155550123")
+    pid = await db.add_patient("  Jane   Doe ", datetime(1985, 4, 12, 13, 0), "+1 415 555 0123")
+    assert (await db.get_patient(pid)).full_name == "Jane Doe"
+    assert (await db.get_patient(pid)).date_of_birth == date(1985, 4, 12)
+
+
+async def test_add_slot_is_idempotent_and_naive_only(db: ClinicDB) -> None:
+    first = await db.add_slot("Dr. Patel", TOMORROW_9)
+    assert await db.add_slot("dr. patel", TOMORROW_9) == first  # same provider, same time
+    assert await db.add_slot("Dr. Nguyen", TOMORROW_9) != first
+    assert await db.providers() == ["Dr. Nguyen", "Dr. Patel"]
+    with pytest.raises(ValueError, match="naive"):
+        await db.add_slot("Dr. Patel", TOMORROW_9.replace(tzinfo=UTC))
+    with pytest.raises(ValueError):
+        await db.add_slot("", TOMORROW_9)
+
+
+async def test_unknown_ids_are_not_found(db: ClinicDB) -> None:
+    patient_id, slot_id, _ = await two_slots_and_jane(db)
+    with pytest.raises(NotFound) as err:
+        await db.get_appointment("AZZZZZ")
+    assert err.value.kind == "appointment"
+    with pytest.raises(NotFound) as err:
+        await db.book("PZZZZZ", slot_id)
+    assert err.value.kind == "patient"
+    with pytest.raises(NotFound) as err:
+        await db.book(patient_id, "SZZZZZ")
+    assert err.value.kind == "slot"
+    with pytest.raises(NotFound):
+        await db.get_patient("")
+    with pytest.raises(NotFound):
+        await db.cancel("AZZZZZ")
+    assert await db.appointments_for("PZZZZZ") == []
+
+
+async def test_book_refuses_taken_and_past_slots(db: ClinicDB, clock: FakeClock) -> None:
+    patient_id, slot_id, later = await two_slots_and_jane(db)
+    other = await db.add_patient("John Smith", date(1972, 9, 30), "+14155550188")
+    await db.book(patient_id, slot_id)
+    with pytest.raises(SlotTaken):
+        await db.book(other, slot_id)
+    clock.now = TOMORROW_9 + timedelta(minutes=30)
+    with pytest.raises(InPast):
+        await db.book(other, slot_id)
+    assert await db.book(other, later)
+
+
+async def test_errors_are_caller_safe(demo_db: ClinicDB) -> None:
+    """Messages must not leak other patients' names, numbers or dates."""
+    john = await demo_db.find_patient(demo.JOHN.full_name, demo.JOHN.date_of_birth)
+    jane = await demo_db.find_patient(demo.JANE.full_name, demo.JANE.date_of_birth)
+    assert john and jane
+    johns_slot = (await demo_db.appointments_for(john.id))[0].slot_id
+    janes = (await demo_db.appointments_for(jane.id))[0]
+    with pytest.raises(SlotTaken) as err:
+        await demo_db.reschedule(janes.id, johns_slot)
+    message = str(err.value)
+    for secret in ("John", "Smith", "0188", "1972", johns_slot):
+        assert secret not in message
+    assert isinstance(err.value, ClinicError)
+
+
+# ------------------------------------------------------------------ demo data
+
+
+async def test_demo_data(demo_db: ClinicDB, clock: FakeClock) -> None:
+    jane = await demo_db.find_patient("Jane Doe", "1985-04-12")
+    assert jane is not None and jane.phone == "+14155550123"
+    janes = await demo_db.appointments_for(jane.id)
+    assert len(janes) == 2
+    assert all(START < a.starts_at < START + timedelta(days=15) for a in janes)
+
+    john = await demo_db.find_patient("John Smith", demo.JOHN.date_of_birth)
+    assert john is not None and john.phone != jane.phone
+    assert len(await demo_db.appointments_for(john.id)) == 1
+
+    family = await demo_db.patients_with_phone(demo.SHARED_PHONE)
+    assert sorted(p.full_name for p in family) == ["Lucas Garcia", "Maria Garcia"]
+    assert [p.full_name for p in await demo_db.patients_with_phone(jane.phone)] == ["Jane Doe"]
+    assert await demo_db.patients_with_phone(demo.NOT_ON_FILE_PHONE) == []
+    assert await demo_db.patients_with_phone("garbage") == []
+
+    assert await demo_db.providers() == sorted(demo.DEMO_PROVIDERS)
+    slots = await demo_db.open_slots(limit=100)
+    assert len(slots) == 100
+    assert all(s.starts_at.weekday() < 5 and s.starts_at > START for s in slots)
+    assert all(s.starts_at < START + timedelta(days=15) for s in slots)
+
+
+async def test_demo_is_idempotent(db_path: Path, clock: FakeClock) -> None:
+    first = ClinicDB.demo(db_path, clock=clock)
+    first.close()
+    clock.advance(days=3)  # a restart on another day must not add a second schedule
+    second = ClinicDB.demo(db_path, clock=clock)
+    assert not await second.load_demo()
+    await second.aclose()
+    assert table(db_path, "SELECT COUNT(*) FROM patients") == [(4,)]
+    assert table(db_path, "SELECT COUNT(*) FROM appointments") == [(4,)]
+    slot_count = len(demo.demo_slot_times(START.date()))
+    assert table(db_path, "SELECT COUNT(*) FROM slots") == [(slot_count,)]
+
+
+def test_demo_loads_once_when_many_start_together(db_path: Path) -> None:
+    def start() -> None:
+        ClinicDB.demo(db_path, clock=FakeClock()).close()
+
+    with ThreadPoolExecutor(max_workers=6) as pool:
+        list(pool.map(lambda _: start(), range(6)))
+    assert table(db_path, "SELECT COUNT(*) FROM patients") == [(4,)]
+    assert table(db_path, "SELECT COUNT(*) FROM appointments") == [(4,)]
+
+
+async def test_demo_does_not_touch_a_database_with_patients(db: ClinicDB) -> None:
+    await db.add_patient("Ada Lovelace", date(1815, 12, 10), "+14155550100")
+    assert not await db.load_demo()
+    assert await db.find_patient("Jane Doe", demo.JANE.date_of_birth) is None
+
+
+# ------------------------------------------------------------------ find_patient
+
+
+@pytest.mark.parametrize(
+    "name", ["jane doe", "Jane  Doe", "JANE DOE.", "Jayne Doe", "Jane Dough", " jane doé "]
+)
+@pytest.mark.parametrize(
+    "dob",
+    [
+        "April 12 1985",
+        "April 12th, 1985",
+        "12 April 1985",
+        "4/12/1985",
+        "1985-04-12",
+        "04-12-1985",
+        date(1985, 4, 12),
+    ],
+)
+async def test_find_patient_tolerates_speech(demo_db: ClinicDB, name: str, dob: str | date) -> None:
+    found = await demo_db.find_patient(name, dob)
+    assert found is not None and found.full_name == "Jane Doe"
+
+
+@pytest.mark.parametrize(
+    ("name", "dob"),
+    [
+        ("Jane Doe", demo.JOHN.date_of_birth),  # right name, someone else's date
+        ("Jane Doe", date(1985, 4, 13)),
+        ("Jane Doe", date(1985, 12, 4)),  # day and month swapped
+        ("John Smith", demo.JANE.date_of_birth),  # someone else's name, Jane's date
+        ("Jane Smith", demo.JANE.date_of_birth),
+        ("June Doe", demo.JANE.date_of_birth),
+        ("Jane", demo.JANE.date_of_birth),
+        ("Maria Garcia", demo.LUCAS.date_of_birth),  # same phone, not the same person
+        ("Lucas Garcia", demo.MARIA.date_of_birth),
+    ],
+)
+async def test_find_patient_never_matches_someone_else(
+    demo_db: ClinicDB, name: str, dob: date
+) -> None:
+    assert await demo_db.find_patient(name, dob) is None
+
+
+async def test_find_patient_distinguishes_a_family(demo_db: ClinicDB) -> None:
+    maria = await demo_db.find_patient("maria garcia", "June 3rd, 1980")
+    lucas = await demo_db.find_patient("Lukas Garsia", "11/21/2014")
+    assert maria is not None and maria.full_name == "Maria Garcia"
+    assert lucas is not None and lucas.full_name == "Lucas Garcia"
+
+
+async def test_find_patient_refuses_to_guess_between_look_alikes(db: ClinicDB) -> None:
+    dob = date(1990, 1, 1)
+    jane = await db.add_patient("Jane Doe", dob, "+14155550101")
+    jayne = await db.add_patient("Jayne Doe", dob, "+14155550102")
+    assert (found := await db.find_patient("jane doe", dob)) and found.id == jane
+    assert (found := await db.find_patient("JAYNE DOE", dob)) and found.id == jayne
+    assert await db.find_patient("Jaine Doe", dob) is None  # loosely both: ask, don't guess
+
+
+async def test_find_patient_rejects_an_unreadable_date(demo_db: ClinicDB) -> None:
+    with pytest.raises(ValueError, match="date"):
+        await demo_db.find_patient("Jane Doe", "sometime in spring")
+
+
+# ------------------------------------------------------------------ open_slots
+
+
+async def test_open_slots_filters(demo_db: ClinicDB, clock: FakeClock) -> None:
+    first_day = demo.demo_weekdays(START.date())[0]
+    day_slots = await demo_db.open_slots(start=first_day, end=first_day, limit=100)
+    assert day_slots and all(s.starts_at.date() == first_day for s in day_slots)
+    assert day_slots == sorted(day_slots, key=lambda s: (s.starts_at, s.provider))
+
+    for spoken in ("Dr. Patel", "patel", "PATEL", "doctor patel", "Pat"):
+        slots = await demo_db.open_slots(provider=spoken, limit=50)
+        assert slots and {s.provider for s in slots} == {"Dr. Patel"}, spoken
+    with pytest.raises(NotFound) as err:
+        await demo_db.open_slots(provider="Dr. Who")
+    assert err.value.kind == "provider"
+
+    assert len(await demo_db.open_slots(limit=3)) == 3
+    with pytest.raises(ValueError):
+        await demo_db.open_slots(limit=0)
+
+    clock.now = datetime.combine(first_day, datetime.min.time()).replace(hour=12)
+    remaining = await demo_db.open_slots(start=first_day, end=first_day, limit=100)
+    assert remaining and all(s.starts_at > clock.now for s in remaining)
+    assert await demo_db.open_slots(end=START.date()) == []
+
+
+async def test_open_slots_excludes_booked(demo_db: ClinicDB) -> None:
+    jane = await demo_db.find_patient("Jane Doe", demo.JANE.date_of_birth)
+    assert jane
+    booked = {a.slot_id for a in await demo_db.appointments_for(jane.id)}
+    open_ids = {s.id for s in await demo_db.open_slots(limit=100)}
+    open_ids |= {s.id for s in await demo_db.open_slots(start=START.date() + timedelta(7))}
+    assert booked.isdisjoint(open_ids)
+    for slot_id in booked:
+        assert not await demo_db.is_slot_open(slot_id)
+
+
+# ------------------------------------------------------------------ cancel
+
+
+async def test_cancel_releases_the_slot(db: ClinicDB) -> None:
+    patient_id, slot_id, _ = await two_slots_and_jane(db)
+    other = await db.add_patient("John Smith", date(1972, 9, 30), "+14155550188")
+    appointment_id = await db.book(patient_id, slot_id)
+    assert not await db.is_slot_open(slot_id)
+
+    cancelled = await db.cancel(appointment_id)
+    assert cancelled.status == "cancelled" and cancelled.id == appointment_id
+    assert (await db.get_appointment(appointment_id)).status == "cancelled"
+    assert await db.is_slot_open(slot_id)
+    assert await db.appointments_for(patient_id) == []
+    assert [a.id for a in await db.appointments_for(patient_id, include_cancelled=True)] == [
+        appointment_id
+    ]
+    assert await db.book(other, slot_id)  # someone else may now take it
+
+    with pytest.raises(AlreadyCancelled):
+        await db.cancel(appointment_id)
+    with pytest.raises(AlreadyCancelled):
+        await db.reschedule(appointment_id, slot_id)
+
+
+async def test_cannot_cancel_a_past_appointment(db: ClinicDB, clock: FakeClock) -> None:
+    patient_id, slot_id, _ = await two_slots_and_jane(db)
+    appointment_id = await db.book(patient_id, slot_id)
+    clock.now = TOMORROW_9 + timedelta(hours=2)
+    before = snapshot(Path(db.path))
+    with pytest.raises(InPast):
+        await db.cancel(appointment_id)
+    assert snapshot(Path(db.path)) == before
+    assert await db.appointments_for(patient_id) == []
+    assert len(await db.appointments_for(patient_id, include_past=True)) == 1
+
+
+# ------------------------------------------------------------------ reschedule
+
+
+async def test_reschedule_moves_the_appointment_and_keeps_its_id(db: ClinicDB) -> None:
+    patient_id, old_slot, new_slot = await two_slots_and_jane(db)
+    appointment_id = await db.book(patient_id, old_slot)
+
+    moved = await db.reschedule(appointment_id, new_slot)
+    assert moved.id == appointment_id
+    assert moved.slot_id == new_slot and moved.status == "booked"
+    assert moved.starts_at == TOMORROW_9 + timedelta(hours=1)
+    assert await db.get_appointment(appointment_id) == moved
+    assert await db.is_slot_open(old_slot)
+    assert not await db.is_slot_open(new_slot)
+    events = table(
+        Path(db.path),
+        "SELECT action, slot_id, previous_slot_id FROM appointment_events ORDER BY id",
+    )
+    assert events == [("booked", old_slot, None), ("rescheduled", new_slot, old_slot)]
+
+
+async def test_failed_reschedules_change_nothing(db: ClinicDB, clock: FakeClock) -> None:
+    patient_id, slot_a, slot_b = await two_slots_and_jane(db)
+    other = await db.add_patient("John Smith", date(1972, 9, 30), "+14155550188")
+    mine = await db.book(patient_id, slot_a)
+    theirs = await db.book(other, slot_b)
+    gone = await db.add_patient("Ann Lee", date(1950, 1, 1), "+14155550177")
+    past_slot = await db.add_slot("Dr. Patel", START - timedelta(days=1))
+    cancelled = await db.book(gone, await db.add_slot("Dr. Nguyen", TOMORROW_9))
+    await db.cancel(cancelled)
+    path = Path(db.path)
+    before = snapshot(path)
+
+    failures: list[tuple[str, str, type[ClinicError]]] = [
+        (mine, slot_b, SlotTaken),
+        (mine, slot_a, NoChange),
+        (mine, "SZZZZZ", NotFound),
+        ("AZZZZZ", slot_b, NotFound),
+        (mine, past_slot, InPast),
+        (cancelled, slot_b, AlreadyCancelled),
+    ]
+    for appointment_id, slot_id, error in failures:
+        with pytest.raises(error):
+            await db.reschedule(appointment_id, slot_id)
+        assert snapshot(path) == before, (appointment_id, slot_id, error)
+
+    clock.now = TOMORROW_9 + timedelta(minutes=1)  # my appointment has started
+    later = await db.add_slot("Dr. Patel", TOMORROW_9 + timedelta(days=1))
+    before = snapshot(path)
+    with pytest.raises(InPast):
+        await db.reschedule(mine, later)
+    assert snapshot(path) == before
+    assert (await db.get_appointment(theirs)).slot_id == slot_b
+
+
+async def test_reschedule_race_in_one_process(db_path: Path, clock: FakeClock) -> None:
+    """Two instances (two connections) race two appointments onto one slot."""
+    setup = ClinicDB(db_path, clock=clock)
+    slots = [await setup.add_slot("Dr. Patel", TOMORROW_9 + timedelta(hours=h)) for h in range(3)]
+    people = [
+        await setup.add_patient(f"Person {n}", date(1980, 1, n + 1), f"+1415555010{n}")
+        for n in range(2)
+    ]
+    appointments = [await setup.book(p, s) for p, s in zip(people, slots, strict=False)]
+    dbs = [ClinicDB(db_path, clock=clock) for _ in range(2)]
+    results = await asyncio.gather(
+        *(d.reschedule(a, slots[2]) for d, a in zip(dbs, appointments, strict=True)),
+        return_exceptions=True,
+    )
+    assert sum(isinstance(r, Appointment) for r in results) == 1
+    assert sum(isinstance(r, SlotTaken) for r in results) == 1
+    loser = appointments[[isinstance(r, SlotTaken) for r in results].index(True)]
+    assert (await setup.get_appointment(loser)).slot_id == slots[appointments.index(loser)]
+    for d in (*dbs, setup):
+        await d.aclose()
+
+
+# ------------------------------------------------------------------ plumbing
+
+
+async def test_loop_stays_responsive_while_waiting_for_a_lock(
+    db_path: Path, clock: FakeClock
+) -> None:
+    database = ClinicDB(db_path, clock=clock, busy_timeout=5)
+    patient_id = await database.add_patient("Jane Doe", date(1985, 4, 12), "+14155550123")
+    slot_id = await database.add_slot("Dr. Patel", TOMORROW_9)
+
+    blocker = sqlite3.connect(db_path, isolation_level=None)
+    blocker.execute("BEGIN IMMEDIATE")  # another call process holding the write lock
+    booking = asyncio.create_task(database.book(patient_id, slot_id))
+    ticks = 0
+    for _ in range(20):
+        await asyncio.sleep(0.01)
+        ticks += 1
+    assert ticks == 20 and not booking.done()
+    blocker.execute("ROLLBACK")
+    blocker.close()
+    assert await booking
+    await database.aclose()
+
+
+async def test_a_lock_held_too_long_is_unavailable(db_path: Path, clock: FakeClock) -> None:
+    database = ClinicDB(db_path, clock=clock, busy_timeout=0.2)
+    await database.open()
+    blocker = sqlite3.connect(db_path, isolation_level=None)
+    blocker.execute("BEGIN IMMEDIATE")
+    try:
+        with pytest.raises(Unavailable) as err:
+            await database.add_slot("Dr. Patel", TOMORROW_9)
+        assert "staff" in str(err.value)
+    finally:
+        blocker.execute("ROLLBACK")
+        blocker.close()
+    assert await database.add_slot("Dr. Patel", TOMORROW_9)
+    await database.aclose()
+
+
+async def test_schema_and_pragmas(demo_db: ClinicDB) -> None:
+    path = Path(demo_db.path)
+    assert table(path, "PRAGMA journal_mode") == [("wal",)]
+    conn = sqlite3.connect(path)
+    try:
+        slot_id = conn.execute(
+            "SELECT slot_id FROM appointments WHERE status = 'booked' LIMIT 1"
+        ).fetchone()[0]
+        with pytest.raises(sqlite3.IntegrityError):  # the database itself forbids a double booking
+            conn.execute(
+                "INSERT INTO appointments VALUES ('AXXXXX', (SELECT id FROM patients LIMIT 1),"
+                " ?, 'booked', '', '')",
+                (slot_id,),
+            )
+    finally:
+        conn.close()
+
+
+async def test_closed_db_refuses_work(db: ClinicDB) -> None:
+    await db.open()
+    await db.aclose()
+    with pytest.raises(RuntimeError, match="closed"):
+        await db.providers()
+
+
+async def test_logs_never_hold_a_full_phone_number(
+    db_path: Path, clock: FakeClock, caplog: pytest.LogCaptureFixture
+) -> None:
+    caplog.set_level(logging.DEBUG, logger="clinic")
+    database = ClinicDB.demo(db_path, clock=clock)
+    await database.add_patient("Ada Lovelace", date(1815, 12, 10), "+1 415 555 0100")
+    jane = await database.find_patient("Jane Doe", demo.JANE.date_of_birth)
+    assert jane
+    appointment = (await database.appointments_for(jane.id))[0]
+    await database.reschedule(appointment.id, (await database.open_slots())[0].id)
+    await database.cancel(appointment.id)
+    await database.aclose()
+    assert caplog.records
+    for record in caplog.records:
+        text = " ".join(str(v) for v in vars(record).values())
+        for patient in demo.DEMO_PATIENTS:
+            assert patient.phone not in text
+            assert patient.phone[2:] not in text
+            assert patient.full_name not in text
+        assert "5550100" not in text and "Lovelace" not in text
+    assert any(getattr(r, "phone", "") == "ending in 0100" for r in caplog.records)
+
+
+def test_clinic_clock_uses_the_clinic_time_zone(monkeypatch: pytest.MonkeyPatch) -> None:
+    from zoneinfo import ZoneInfo
+
+    from clinic import clinic_clock
+
+    tokyo = clinic_clock("Asia/Tokyo")()
+    assert tokyo.tzinfo is None
+    expected = datetime.now(ZoneInfo("Asia/Tokyo")).replace(tzinfo=None)
+    assert abs(tokyo - expected) < timedelta(seconds=5)
+    monkeypatch.setenv("CLINIC_TIMEZONE", "Mars/Olympus_Mons")
+    with pytest.raises(ValueError, match="CLINIC_TIMEZONE"):
+        clinic_clock()
+    with pytest.raises(ValueError, match="CLINIC_TIMEZONE"):
+        ClinicDB("unused.db")
