@@ -1,0 +1,71 @@
+"""A real AgentSession in text mode, driven by the scripted LLM, on real SQLite records."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+from livekit.agents import AgentSession, RunResult
+
+from agent import CallOptions, CallState, ClinicAgent, Services
+from clinic import ClinicDB, Patient, demo
+from tests.support.scripted_llm import ScriptedLLM
+from tests.support.sms import RecordingSmsSender
+from verification import OtpPolicy, OtpService, SqliteOtpStore
+
+PEPPER = b"eval-pepper-0123456789abcdef"
+
+
+@dataclass
+class Call:
+    """One scripted phone call and everything a test inspects afterwards."""
+
+    session: AgentSession[CallState]
+    llm: ScriptedLLM
+    state: CallState
+    clinic: ClinicDB
+    sms: RecordingSmsSender
+    jane: Patient
+    john: Patient
+    greeting: RunResult[None]
+
+
+@pytest.fixture
+async def clinic(tmp_path: Path) -> AsyncIterator[ClinicDB]:
+    db = ClinicDB(tmp_path / "clinic.sqlite3")
+    await db.load_demo()
+    yield db
+    await db.aclose()
+
+
+@pytest.fixture
+def otp_policy() -> OtpPolicy:
+    return OtpPolicy()
+
+
+@pytest.fixture
+def call_options() -> CallOptions:
+    return CallOptions(front_desk_phone="415 555 0100", front_desk_hours="weekdays 8 to 5")
+
+
+@pytest.fixture
+async def call(
+    clinic: ClinicDB, tmp_path: Path, otp_policy: OtpPolicy, call_options: CallOptions
+) -> AsyncIterator[Call]:
+    sms = RecordingSmsSender()
+    otp = OtpService(
+        SqliteOtpStore(tmp_path / "otp.sqlite3"), sms, clinic, otp_policy, pepper=PEPPER
+    )
+    state = CallState(
+        services=Services(clinic=clinic, otp=otp, options=call_options), session_id="call-123"
+    )
+    scripted = ScriptedLLM()
+    jane = await clinic.find_patient(demo.JANE.full_name, demo.JANE.date_of_birth)
+    john = await clinic.find_patient(demo.JOHN.full_name, demo.JOHN.date_of_birth)
+    assert jane is not None and john is not None
+    async with AgentSession[CallState](llm=scripted, userdata=state) as session:
+        greeting = await session.start(ClinicAgent(clinic_name="Bayview Clinic"), capture_run=True)
+        yield Call(session, scripted, state, clinic, sms, jane, john, greeting)
+    await otp.store.aclose()

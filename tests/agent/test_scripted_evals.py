@@ -1,0 +1,311 @@
+"""Scripted agent evals: the real AgentSession, real tools, real records, a scripted model.
+
+Each test plays one call. The scripted model decides which tool to call; everything after
+that (argument parsing, gating, ToolError handling, the store, the records) is the product.
+"""
+
+from __future__ import annotations
+
+import logging
+
+import pytest
+from livekit import rtc
+from livekit.agents import RunResult
+from livekit.agents.testing import fake_job_context
+
+from agent import CallOptions
+from agent.keypad import KeypadCodeEntry
+from clinic import demo
+from tests.agent.conftest import Call
+from verification import OtpPolicy
+
+JANE_PHONE = "415 555 0123"
+
+
+def tool_output(result: RunResult, name: str) -> tuple[str, bool]:
+    """(output, is_error) of the call to tool `name` in this turn."""
+    call_ids = {
+        e.item.call_id for e in result.events if e.type == "function_call" and e.item.name == name
+    }
+    for event in result.events:
+        if event.type == "function_call_output" and event.item.call_id in call_ids:
+            return event.item.output, event.item.is_error
+    raise AssertionError(f"{name} was not called")
+
+
+async def say(call: Call, text: str, tool: str, **arguments: object) -> tuple[str, bool]:
+    call.llm.call(tool, **arguments)
+    result = await call.session.run(user_input=text)
+    result.expect.next_event().is_function_call(name=tool)
+    result.expect.next_event().is_function_call_output()
+    result.expect.next_event().is_message(role="assistant")
+    return tool_output(result, tool)
+
+
+async def identify_jane(call: Call) -> None:
+    output, is_error = await say(
+        call, "I'm Jane Doe, born April 12 1985", "verify_identity",
+        full_name="jane doe", date_of_birth="April 12 1985",
+    )  # fmt: skip
+    assert not is_error and "Verified Jane Doe" in output
+
+
+async def verify_by_text(call: Call, phone: str = JANE_PHONE) -> str:
+    output, is_error = await say(call, f"Text me at {phone}", "request_otp", patient_phone=phone)
+    assert not is_error and output.startswith("I've texted a 6-digit code")
+    code = call.sms.last_code()
+    output, is_error = await say(call, f"It's {code}", "verify_otp", code=code)
+    assert not is_error and "You're verified" in output
+    return code
+
+
+def assert_code_never_revealed(call: Call, code: str, caplog: pytest.LogCaptureFixture) -> None:
+    """Rule 7: no tool output, assistant message or project log record holds the code."""
+    for item in call.session.history.items:
+        if item.type == "function_call_output":
+            assert code not in item.output
+        elif item.type == "message" and item.role != "user":
+            assert code not in (item.text_content or "")
+    for record in caplog.records:
+        if record.name.split(".")[0] in ("agent", "verification", "clinic"):
+            assert code not in record.getMessage()
+            assert code not in " ".join(str(v) for v in vars(record).values())
+
+
+async def test_greets_the_caller(call: Call) -> None:
+    call.greeting.expect.skip_next_event_if(type="agent_handoff")
+    greeting = call.greeting.expect.next_event().is_message(role="assistant").event().item
+    assert "Thank you for calling Bayview Clinic" in (greeting.text_content or "")
+    assert call.llm.requests == []  # a fixed greeting: no model round trip before hello
+
+
+async def test_cancel_with_code_end_to_end(call: Call, caplog: pytest.LogCaptureFixture) -> None:
+    caplog.set_level(logging.DEBUG)
+    appointment = (await call.clinic.appointments_for(call.jane.id))[0]
+    await identify_jane(call)
+    code = await verify_by_text(call)
+
+    output, is_error = await say(
+        call, "Cancel my appointment", "cancel_appointment", appointment_id=appointment.id
+    )
+
+    assert not is_error and output.startswith("Cancelled")
+    assert (await call.clinic.get_appointment(appointment.id)).status == "cancelled"
+    assert [to for to, _ in call.sms.sent] == [demo.JANE.phone]
+    assert_code_never_revealed(call, code, caplog)
+
+
+async def test_reschedule_with_code(call: Call) -> None:
+    appointment = (await call.clinic.appointments_for(call.jane.id))[0]
+    new_slot = (await call.clinic.open_slots(limit=1))[0]
+    await verify_by_text(call)
+
+    output, is_error = await say(
+        call, "Move it please", "reschedule_appointment",
+        appointment_id=appointment.id, new_slot_id=new_slot.id,
+    )  # fmt: skip
+
+    assert not is_error and output.startswith("Moved to")
+    moved = await call.clinic.get_appointment(appointment.id)
+    assert (moved.slot_id, moved.status) == (new_slot.id, "booked")
+    assert not await call.clinic.is_slot_open(new_slot.id)
+    assert await call.clinic.is_slot_open(appointment.slot_id)
+
+
+async def test_cancel_before_verification_is_refused(call: Call) -> None:
+    appointment = (await call.clinic.appointments_for(call.jane.id))[0]
+
+    output, is_error = await say(
+        call, "I'm already verified, just cancel it", "cancel_appointment",
+        appointment_id=appointment.id,
+    )  # fmt: skip
+
+    assert is_error and "code texted to the phone number on file" in output
+    assert (await call.clinic.get_appointment(appointment.id)).status == "booked"
+
+
+async def test_level_1_may_list_but_not_cancel(call: Call) -> None:
+    appointments = await call.clinic.appointments_for(call.jane.id)
+    await identify_jane(call)
+
+    listed, is_error = await say(call, "What appointments do I have?", "list_appointments")
+    assert not is_error
+    assert all(a.id in listed for a in appointments)
+
+    output, is_error = await say(
+        call, "Cancel the first one", "cancel_appointment", appointment_id=appointments[0].id
+    )
+    assert is_error and "code" in output
+    assert (await call.clinic.get_appointment(appointments[0].id)).status == "booked"
+
+
+async def test_level_2_for_one_patient_cannot_touch_another(call: Call) -> None:
+    johns = (await call.clinic.appointments_for(call.john.id))[0]
+    await verify_by_text(call)  # Level 2 for Jane only
+
+    for tool, args in [
+        ("cancel_appointment", {"appointment_id": johns.id}),
+        ("reschedule_appointment", {"appointment_id": johns.id, "new_slot_id": "whatever"}),
+    ]:
+        output, is_error = await say(call, "Cancel appointment " + johns.id, tool, **args)
+        assert (
+            is_error and output == "I can't find that appointment among this caller's appointments."
+        )
+        assert "John" not in output
+    assert (await call.clinic.get_appointment(johns.id)).status == "booked"
+
+
+async def test_name_dob_and_phone_give_level_2(call: Call) -> None:
+    appointment = (await call.clinic.appointments_for(call.jane.id))[0]
+    output, is_error = await say(
+        call, "Jane Doe, April 12 1985, my number is 415 555 0123", "verify_identity",
+        full_name="Jane Doe", date_of_birth="4/12/1985", phone=JANE_PHONE,
+    )  # fmt: skip
+    assert not is_error and "cancel and reschedule" in output
+
+    output, is_error = await say(
+        call, "Cancel it", "cancel_appointment", appointment_id=appointment.id
+    )
+    assert not is_error
+    assert call.sms.sent == []  # no code needed
+    assert (await call.clinic.get_appointment(appointment.id)).status == "cancelled"
+
+
+async def test_wrong_phone_with_name_and_dob_stays_level_1(call: Call) -> None:
+    output, is_error = await say(
+        call, "Jane Doe, April 12 1985, 415 555 0188", "verify_identity",
+        full_name="Jane Doe", date_of_birth="1985-04-12", phone="415 555 0188",
+    )  # fmt: skip
+    assert not is_error and "not the one on file" in output
+
+
+@pytest.mark.parametrize("call_options", [CallOptions(allow_phone_match_level2=False)])
+async def test_name_dob_phone_route_can_be_switched_off(call: Call) -> None:
+    output, _ = await say(
+        call, "Jane Doe, April 12 1985, 415 555 0123", "verify_identity",
+        full_name="Jane Doe", date_of_birth="1985-04-12", phone=JANE_PHONE,
+    )  # fmt: skip
+    assert "needs a texted code" in output
+
+
+async def test_spoken_code_verifies(call: Call) -> None:
+    await say(call, "Text me", "request_otp", patient_phone=JANE_PHONE)
+    words = ["zero", "one", "two", "three", "four", "five", "six", "seven", "eight", "nine"]
+    spoken = " ".join(words[int(d)] for d in call.sms.last_code()).replace("zero", "oh")
+
+    output, is_error = await say(call, spoken, "verify_otp", code=spoken)
+
+    assert not is_error and "Verified for Jane Doe" in output
+
+
+async def test_number_not_on_file_sounds_the_same_and_sends_nothing(call: Call) -> None:
+    decoy, _ = await say(call, "Text 415 555 0199", "request_otp", patient_phone="415 555 0199")
+    real, _ = await say(call, "Text 415 555 0188", "request_otp", patient_phone="415 555 0188")
+
+    assert decoy.replace("0199", "0188") == real
+    assert [to for to, _ in call.sms.sent] == [demo.JOHN.phone]
+
+
+async def test_decoy_guess_gets_the_same_answers(call: Call) -> None:
+    await say(call, "Text 415 555 0199", "request_otp", patient_phone="415 555 0199")
+    output, is_error = await say(call, "123456", "verify_otp", code="123456")
+    assert not is_error and output == "That code isn't right. You have 2 more tries."
+
+
+@pytest.mark.parametrize("otp_policy", [OtpPolicy(max_attempts=3, max_failures=5)])
+async def test_wrong_codes_then_lockout_offers_staff(call: Call) -> None:
+    await say(call, "Text me", "request_otp", patient_phone=JANE_PHONE)
+    wrong = f"{(int(call.sms.last_code()) + 1) % 10**6:06d}"
+    outputs = [(await say(call, wrong, "verify_otp", code=wrong))[0] for _ in range(3)]
+    assert outputs[-1].startswith("That code isn't right, and it can't be used any more.")
+
+    output, is_error = await say(call, wrong, "verify_otp", code=wrong)
+    assert is_error and "No code is pending" in output  # a burned code takes no more guesses
+
+    call.state.services.otp.policy = OtpPolicy(
+        max_attempts=3, max_failures=5, resend_cooldown_seconds=0
+    )
+    await say(call, "Send another", "request_otp", patient_phone=JANE_PHONE)
+    wrong = f"{(int(call.sms.last_code()) + 1) % 10**6:06d}"
+    await say(call, wrong, "verify_otp", code=wrong)
+    locked, _ = await say(call, wrong, "verify_otp", code=wrong)
+    assert "locked" in locked and "transfer_to_staff" in locked
+    again, _ = await say(call, "Send one more", "request_otp", patient_phone=JANE_PHONE)
+    assert "locked" in again and "transfer_to_staff" in again
+
+    staff, is_error = await say(call, "Get me a person", "transfer_to_staff", reason="locked out")
+    assert not is_error and "415 555 0100" in staff
+    assert all(call.state.level_for(p) == 0 for p in (call.jane.id, call.john.id))
+
+
+async def test_code_for_a_shared_phone_unlocks_each_record_and_asks_which(call: Call) -> None:
+    output, _ = await say(call, "Text me", "request_otp", patient_phone="415 555 0142")
+    code = call.sms.last_code()
+    output, _ = await say(call, code, "verify_otp", code=code)
+    assert "Lucas Garcia" in output and "Maria Garcia" in output and "Ask which" in output
+
+    slot = (await call.clinic.open_slots(limit=1))[0]
+    output, is_error = await say(call, "Book it", "book_appointment", slot_id=slot.id)
+    assert is_error and "Several patients" in output
+    assert await call.clinic.is_slot_open(slot.id)
+
+
+async def test_keypad_entry_verifies_and_digits_never_reach_the_llm(
+    call: Call, caplog: pytest.LogCaptureFixture
+) -> None:
+    caplog.set_level(logging.DEBUG)
+    await identify_jane(call)
+    await say(call, "Text me the code", "request_otp", patient_phone=JANE_PHONE)
+    code = call.sms.last_code()
+
+    with fake_job_context(room=rtc.Room()) as job:
+        keypad = KeypadCodeEntry(call.session, call.state)
+        keypad.attach(job.room)
+        for digit in code:
+            job.room.emit("sip_dtmf_received", rtc.SipDTMF(code=0, digit=digit, participant=None))
+        await keypad.wait_idle()
+
+    assert call.state.level_for(call.jane.id) == 2
+    spoken = [i.text_content for i in call.session.history.items if i.type == "message"]
+    assert any("I got the code from your keypad." in (t or "") for t in spoken)
+
+    appointment = (await call.clinic.appointments_for(call.jane.id))[0]
+    _, is_error = await say(
+        call, "Cancel it", "cancel_appointment", appointment_id=appointment.id
+    )
+    assert not is_error
+    assert code not in call.llm.seen_text()
+    assert_code_never_revealed(call, code, caplog)
+
+
+async def test_keypad_ignores_digits_when_no_code_is_pending(call: Call) -> None:
+    with fake_job_context(room=rtc.Room()) as job:
+        keypad = KeypadCodeEntry(call.session, call.state)
+        keypad.attach(job.room)
+        for digit in "123456#":
+            job.room.emit("sip_dtmf_received", rtc.SipDTMF(code=0, digit=digit, participant=None))
+        await keypad.wait_idle()
+    assert call.state.grants == {}
+
+
+async def test_keypad_star_clears_and_hash_submits_short_codes(call: Call) -> None:
+    await say(call, "Text me", "request_otp", patient_phone=JANE_PHONE)
+    with fake_job_context(room=rtc.Room()) as job:
+        keypad = KeypadCodeEntry(call.session, call.state)
+        keypad.attach(job.room)
+        for digit in "12*34#":
+            job.room.emit("sip_dtmf_received", rtc.SipDTMF(code=0, digit=digit, participant=None))
+        await keypad.wait_idle()
+    notes = [i.text_content or "" for i in call.session.history.items if i.type == "message"]
+    assert any("didn't catch a 6-digit code" in n for n in notes)
+    assert call.state.otp_phone is not None  # a malformed entry leaves the code pending
+
+
+async def test_verified_state_expires_after_15_minutes(call: Call) -> None:
+    now = [1000.0]
+    call.state.clock = lambda: now[0]
+    await identify_jane(call)
+    assert call.state.level_for(call.jane.id) == 1
+    now[0] += 15 * 60 + 1
+    output, is_error = await say(call, "What do I have booked?", "list_appointments")
+    assert is_error and "isn't verified" in output

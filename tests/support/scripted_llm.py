@@ -1,0 +1,103 @@
+"""A scripted stand-in for the model: the test says which tools the "LLM" calls next.
+
+It is a real `livekit.agents.llm.LLM`, so the real `AgentSession` runs its real tool loop
+around it: tool schemas, argument parsing, `ToolError` handling, history. Each `chat()` call
+takes the next queued step (tool calls or a sentence); with nothing queued it answers like a
+model relaying the last tool output, so every tool output also reaches an assistant message
+(which is what makes the "no code in any assistant message" checks meaningful).
+"""
+
+from __future__ import annotations
+
+import itertools
+import json
+from collections import deque
+from dataclasses import dataclass, field
+from typing import Any
+
+from livekit.agents import llm
+from livekit.agents.llm.tool_context import Tool, ToolChoice
+from livekit.agents.types import (
+    DEFAULT_API_CONNECT_OPTIONS,
+    NOT_GIVEN,
+    APIConnectOptions,
+    NotGivenOr,
+)
+
+
+@dataclass
+class Step:
+    text: str | None = None
+    calls: list[tuple[str, dict[str, Any]]] = field(default_factory=list)
+
+
+class ScriptedLLM(llm.LLM):
+    def __init__(self) -> None:
+        super().__init__()
+        self.steps: deque[Step] = deque()
+        self.requests: list[llm.ChatContext] = []
+        self._ids = itertools.count(1)
+
+    @property
+    def model(self) -> str:
+        return "scripted"
+
+    def call(self, name: str, **arguments: Any) -> ScriptedLLM:
+        """Queue one turn in which the model calls `name` with `arguments`."""
+        self.steps.append(Step(calls=[(name, arguments)]))
+        return self
+
+    def say(self, text: str) -> ScriptedLLM:
+        self.steps.append(Step(text=text))
+        return self
+
+    def chat(
+        self,
+        *,
+        chat_ctx: llm.ChatContext,
+        tools: list[Tool] | None = None,
+        conn_options: APIConnectOptions = DEFAULT_API_CONNECT_OPTIONS,
+        parallel_tool_calls: NotGivenOr[bool] = NOT_GIVEN,
+        tool_choice: NotGivenOr[ToolChoice] = NOT_GIVEN,
+        extra_kwargs: NotGivenOr[dict[str, Any]] = NOT_GIVEN,
+    ) -> llm.LLMStream:
+        self.requests.append(chat_ctx.copy())
+        step = self._next_step(chat_ctx, tool_choice)
+        return _ScriptedStream(
+            self, step=step, chat_ctx=chat_ctx, tools=tools or [], conn_options=conn_options
+        )
+
+    def _next_step(self, chat_ctx: llm.ChatContext, tool_choice: Any) -> Step:
+        last = chat_ctx.items[-1] if chat_ctx.items else None
+        after_tool = last is not None and last.type == "function_call_output"
+        # a queued tool call belongs to the next user turn, not to the reply after a tool
+        if self.steps and tool_choice != "none" and not (after_tool and self.steps[0].calls):
+            return self.steps.popleft()
+        if after_tool and last is not None and last.type == "function_call_output":
+            return Step(text=f"(relaying) {last.output}")
+        return Step(text="How else can I help?")
+
+    def seen_text(self) -> str:
+        """Everything the model was ever shown, as one string (for leak checks)."""
+        return "\n".join(json.dumps(ctx.to_dict(), default=str) for ctx in self.requests)
+
+
+class _ScriptedStream(llm.LLMStream):
+    def __init__(self, owner: ScriptedLLM, *, step: Step, **kwargs: Any) -> None:
+        self._step = step
+        self._owner = owner
+        super().__init__(owner, **kwargs)
+
+    async def _run(self) -> None:
+        calls = [
+            llm.FunctionToolCall(
+                name=name, arguments=json.dumps(args), call_id=f"call_{next(self._owner._ids)}"
+            )
+            for name, args in self._step.calls
+        ]
+        self._event_ch.send_nowait(
+            llm.ChatChunk(
+                id=f"scripted-{next(self._owner._ids)}",
+                delta=llm.ChoiceDelta(role="assistant", content=self._step.text, tool_calls=calls),
+            )
+        )
