@@ -1,0 +1,168 @@
+"""sms_sender_from_env: which senders the environment builds, and what it refuses."""
+
+from __future__ import annotations
+
+import time
+
+import pytest
+
+from tests.sms.conftest import BODY, PHONE
+from tests.sms.standins import (
+    AWS_KEY_ID,
+    AWS_SECRET,
+    TWILIO_SID,
+    TWILIO_TOKEN,
+    SnsStandIn,
+    TwilioStandIn,
+)
+from verification.sms_config import configured_providers, sms_sender_from_env
+from verification.sms_console import ConsoleSmsSender
+from verification.sms_failover import FailoverSmsSender
+from verification.sms_sns import SnsSmsSender
+from verification.sms_twilio import TwilioSmsSender
+from verification.sms_vonage import VonageSmsSender
+
+TWILIO_ENV = {
+    "TWILIO_ACCOUNT_SID": TWILIO_SID,
+    "TWILIO_AUTH_TOKEN": TWILIO_TOKEN,
+    "TWILIO_PHONE_NUMBER": "+15005550006",
+}
+VONAGE_ENV = {"VONAGE_API_KEY": "k", "VONAGE_API_SECRET": "s", "VONAGE_FROM_NUMBER": "Clinic"}
+
+
+def test_nothing_configured_is_the_console() -> None:
+    assert isinstance(sms_sender_from_env({}), ConsoleSmsSender)
+
+
+def test_console_is_refused_in_production() -> None:
+    with pytest.raises(ValueError, match="console SMS prints codes; configure a provider"):
+        sms_sender_from_env({"APP_ENV": "production"})
+    with pytest.raises(ValueError, match="console SMS prints codes"):
+        sms_sender_from_env(
+            {**TWILIO_ENV, "APP_ENV": "production", "SMS_PROVIDERS": "twilio,console"}
+        )
+
+
+def test_twilio_credentials_select_twilio_wrapped_in_failover() -> None:
+    sender = sms_sender_from_env(TWILIO_ENV)
+    assert isinstance(sender, FailoverSmsSender)
+    [twilio] = sender.senders
+    assert isinstance(twilio, TwilioSmsSender)
+
+
+def test_default_order_is_twilio_then_vonage_and_sns_only_when_named() -> None:
+    env = {**TWILIO_ENV, **VONAGE_ENV, "AWS_REGION": "us-east-1"}
+    assert configured_providers(env) == ["twilio", "vonage"]
+    sender = sms_sender_from_env(env)
+    assert isinstance(sender, FailoverSmsSender)
+    assert [type(s) for s in sender.senders] == [TwilioSmsSender, VonageSmsSender]
+
+
+def test_sms_providers_sets_the_order() -> None:
+    env = {
+        **TWILIO_ENV,
+        **VONAGE_ENV,
+        "AWS_REGION": "eu-west-1",
+        "SMS_PROVIDERS": " vonage , SNS,twilio ",
+    }
+    sender = sms_sender_from_env(env)
+    assert isinstance(sender, FailoverSmsSender)
+    assert [type(s) for s in sender.senders] == [VonageSmsSender, SnsSmsSender, TwilioSmsSender]
+
+
+def test_named_provider_without_credentials_names_the_missing_variables() -> None:
+    with pytest.raises(ValueError) as caught:
+        sms_sender_from_env(
+            {"SMS_PROVIDERS": "twilio,sns,vonage", "TWILIO_ACCOUNT_SID": TWILIO_SID}
+        )
+    text = str(caught.value)
+    for name in (
+        "TWILIO_AUTH_TOKEN",
+        "TWILIO_PHONE_NUMBER or TWILIO_MESSAGING_SERVICE_SID",
+        "AWS_REGION",
+        "VONAGE_API_KEY",
+        "VONAGE_API_SECRET",
+        "VONAGE_FROM_NUMBER",
+    ):
+        assert name in text
+    assert "TWILIO_ACCOUNT_SID" not in text
+
+
+def test_partial_twilio_settings_fail_loudly_instead_of_falling_back_to_console() -> None:
+    with pytest.raises(ValueError, match="TWILIO_AUTH_TOKEN"):
+        sms_sender_from_env({"TWILIO_ACCOUNT_SID": TWILIO_SID})
+
+
+def test_messaging_service_sid_replaces_the_phone_number() -> None:
+    env = {
+        "TWILIO_ACCOUNT_SID": TWILIO_SID,
+        "TWILIO_AUTH_TOKEN": TWILIO_TOKEN,
+        "TWILIO_MESSAGING_SERVICE_SID": "MG" + "2" * 32,
+    }
+    assert isinstance(sms_sender_from_env(env), FailoverSmsSender)
+
+
+@pytest.mark.parametrize("value", ["twilio,carrier-pigeon", "twilio,twilio"])
+def test_bad_provider_lists_are_refused(value: str) -> None:
+    with pytest.raises(ValueError, match="SMS_PROVIDERS"):
+        sms_sender_from_env({**TWILIO_ENV, "SMS_PROVIDERS": value})
+
+
+@pytest.mark.parametrize(
+    ("name", "value"),
+    [
+        ("SMS_DEADLINE_SECONDS", "soon"),
+        ("SMS_ATTEMPT_TIMEOUT_SECONDS", "0"),
+        ("SMS_BREAKER_THRESHOLD", "2.5"),
+        ("SMS_BREAKER_COOLOFF_SECONDS", "-1"),
+    ],
+)
+def test_bad_timings_are_refused_naming_the_variable(name: str, value: str) -> None:
+    with pytest.raises(ValueError, match=name):
+        sms_sender_from_env({**TWILIO_ENV, name: value})
+
+
+@pytest.mark.parametrize("name", ["TWILIO_BASE_URL", "SNS_ENDPOINT_URL"])
+def test_plain_http_overrides_are_refused_in_production(name: str) -> None:
+    env = {**TWILIO_ENV, "AWS_REGION": "us-east-1", "SMS_PROVIDERS": "twilio,sns"}
+    env |= {"APP_ENV": "production", name: "http://127.0.0.1:9"}
+    with pytest.raises(ValueError, match=f"{name} must be an https:// URL"):
+        sms_sender_from_env(env)
+    assert isinstance(
+        sms_sender_from_env({**env, name: "https://proxy.example"}), FailoverSmsSender
+    )
+
+
+def test_console_alone_when_named() -> None:
+    assert isinstance(
+        sms_sender_from_env({**TWILIO_ENV, "SMS_PROVIDERS": "console"}), ConsoleSmsSender
+    )
+
+
+async def test_built_sender_sends_through_the_stand_ins_with_the_env_timings(
+    twilio_standin: TwilioStandIn, sns_standin: SnsStandIn
+) -> None:
+    twilio_standin.delay = 5.0
+    env = {
+        **TWILIO_ENV,
+        "TWILIO_BASE_URL": twilio_standin.url,
+        "SMS_PROVIDERS": "twilio,sns",
+        "AWS_REGION": "us-east-1",
+        "AWS_ACCESS_KEY_ID": AWS_KEY_ID,
+        "AWS_SECRET_ACCESS_KEY": AWS_SECRET,
+        "SNS_ENDPOINT_URL": sns_standin.url,
+        "SNS_SENDER_ID": "Clinic",
+        "SMS_ATTEMPT_TIMEOUT_SECONDS": "1",
+        "SMS_DEADLINE_SECONDS": "4",
+    }
+    sender = sms_sender_from_env(env, validity_seconds=300)
+    assert isinstance(sender, FailoverSmsSender)
+    started = time.monotonic()
+    try:
+        receipt = await sender.send(PHONE, BODY)
+    finally:
+        await sender.aclose()
+    assert receipt.provider == "sns"
+    assert 0.9 < time.monotonic() - started < 3, "SMS_ATTEMPT_TIMEOUT_SECONDS was not applied"
+    assert twilio_standin.requests[0].form["ValidityPeriod"] == "300"
+    assert SnsStandIn.attributes(sns_standin.requests[0])["AWS.SNS.SMS.SenderID"] == "Clinic"

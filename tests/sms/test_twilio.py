@@ -1,0 +1,207 @@
+"""TwilioSmsSender: the real twilio SDK (async client) against a local Twilio stand-in."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import AsyncIterator
+
+import pytest
+
+from tests.sms.conftest import BODY, PHONE
+from tests.sms.standins import TWILIO_SID, TWILIO_TOKEN, Reply, TwilioStandIn, twilio_error
+from verification.sms import SmsDeliveryError
+from verification.sms_twilio import TwilioSmsSender, twilio_error_verdict
+
+FROM = "+15005550006"
+
+
+@pytest.fixture
+async def sender(twilio_standin: TwilioStandIn) -> AsyncIterator[TwilioSmsSender]:
+    sender = TwilioSmsSender(
+        TWILIO_SID, TWILIO_TOKEN, FROM, base_url=twilio_standin.url, timeout=0.5
+    )
+    yield sender
+    await sender.aclose()
+
+
+async def test_send_posts_the_message_and_returns_twilios_sid(
+    sender: TwilioSmsSender, twilio_standin: TwilioStandIn
+) -> None:
+    receipt = await sender.send(PHONE, BODY)
+
+    assert receipt.provider == "twilio"
+    assert receipt.message_id.startswith("SM") and len(receipt.message_id) == 34
+    [request] = twilio_standin.requests
+    assert request.path == f"/2010-04-01/Accounts/{TWILIO_SID}/Messages.json"
+    assert request.form == {"To": PHONE, "From": FROM, "Body": BODY}
+
+
+async def test_messaging_service_and_validity_period(twilio_standin: TwilioStandIn) -> None:
+    sender = TwilioSmsSender(
+        TWILIO_SID,
+        TWILIO_TOKEN,
+        None,
+        base_url=twilio_standin.url,
+        messaging_service_sid="MG" + "1" * 32,
+        validity_seconds=300,
+    )
+    try:
+        await sender.send(PHONE, BODY)
+    finally:
+        await sender.aclose()
+    form = twilio_standin.requests[0].form
+    assert form["MessagingServiceSid"] == "MG" + "1" * 32
+    assert "From" not in form
+    assert form["ValidityPeriod"] == "300"
+
+
+async def test_one_connection_is_reused_across_sends(
+    sender: TwilioSmsSender, twilio_standin: TwilioStandIn
+) -> None:
+    for _ in range(3):
+        await sender.send(PHONE, BODY)
+    ports = {r.peer_port for r in twilio_standin.requests}
+    assert len(ports) == 1, "each send opened a new connection: the session is not reused"
+
+
+async def test_aclose_then_send_opens_a_new_session(
+    sender: TwilioSmsSender, twilio_standin: TwilioStandIn
+) -> None:
+    await sender.send(PHONE, BODY)
+    await sender.aclose()
+    await sender.send(PHONE, BODY)
+    assert len(twilio_standin.requests) == 2
+
+
+@pytest.mark.parametrize(
+    ("code", "retryable"),
+    [
+        (21211, False),
+        (21408, False),
+        (21610, False),
+        (21614, False),
+        (20429, True),
+        (30003, True),
+        (30004, True),
+        (30005, True),
+        (30006, True),
+        (30007, True),
+        (30008, True),
+    ],
+)
+async def test_twilio_error_codes_are_mapped(
+    sender: TwilioSmsSender, twilio_standin: TwilioStandIn, code: int, retryable: bool
+) -> None:
+    twilio_standin.fail(twilio_error(code))
+    with pytest.raises(SmsDeliveryError) as caught:
+        await sender.send(PHONE, BODY)
+    err = caught.value
+    assert (err.provider, err.code, err.retryable) == ("twilio", code, retryable)
+    assert err.reason
+    assert PHONE not in str(err) and "ending in 0123" in str(err)
+    assert err.__cause__ is None and err.__suppress_context__  # Twilio's text quotes the number
+
+
+async def test_opted_out_reason_is_caller_safe(
+    sender: TwilioSmsSender, twilio_standin: TwilioStandIn
+) -> None:
+    twilio_standin.fail(twilio_error(21610))
+    with pytest.raises(SmsDeliveryError) as caught:
+        await sender.send(PHONE, BODY)
+    assert caught.value.reason == "That number has opted out of text messages from us."
+
+
+async def test_http_429_without_a_twilio_code_is_retryable(
+    sender: TwilioSmsSender, twilio_standin: TwilioStandIn
+) -> None:
+    twilio_standin.fail(Reply(429, raw="slow down"))
+    with pytest.raises(SmsDeliveryError) as caught:
+        await sender.send(PHONE, BODY)
+    assert caught.value.retryable and caught.value.code == 429
+
+
+@pytest.mark.parametrize("status", [500, 502, 503])
+async def test_5xx_is_retryable(
+    sender: TwilioSmsSender, twilio_standin: TwilioStandIn, status: int
+) -> None:
+    twilio_standin.fail(Reply(status, code=20500, message="Internal Server Error"))
+    with pytest.raises(SmsDeliveryError) as caught:
+        await sender.send(PHONE, BODY)
+    assert caught.value.retryable
+
+
+async def test_5xx_html_page_is_retryable(
+    sender: TwilioSmsSender, twilio_standin: TwilioStandIn
+) -> None:
+    twilio_standin.fail(Reply(503, raw="<html>Service Unavailable</html>"))
+    with pytest.raises(SmsDeliveryError) as caught:
+        await sender.send(PHONE, BODY)
+    assert caught.value.retryable and caught.value.code == 503
+
+
+async def test_wrong_credentials_are_retryable_and_logged_at_error(
+    twilio_standin: TwilioStandIn, caplog: pytest.LogCaptureFixture
+) -> None:
+    sender = TwilioSmsSender(TWILIO_SID, "wrong-token", FROM, base_url=twilio_standin.url)
+    try:
+        with pytest.raises(SmsDeliveryError) as caught:
+            await sender.send(PHONE, BODY)
+    finally:
+        await sender.aclose()
+    assert caught.value.retryable and caught.value.code == 20003
+    errors = [r for r in caplog.records if r.levelname == "ERROR" and r.name.startswith("verif")]
+    assert errors and errors[0].sms_error_code == 20003  # type: ignore[attr-defined]
+
+
+async def test_slow_answer_times_out_as_retryable(
+    sender: TwilioSmsSender, twilio_standin: TwilioStandIn
+) -> None:
+    twilio_standin.delay = 3.0
+    started = time.monotonic()
+    with pytest.raises(SmsDeliveryError) as caught:
+        await sender.send(PHONE, BODY)
+    assert time.monotonic() - started < 1.5, "the sender's own timeout (0.5 s) did not apply"
+    assert caught.value.retryable and caught.value.code == "timeout"
+
+
+async def test_refused_connection_is_retryable(refused_port: int) -> None:
+    sender = TwilioSmsSender(
+        TWILIO_SID, TWILIO_TOKEN, FROM, base_url=f"http://127.0.0.1:{refused_port}"
+    )
+    try:
+        with pytest.raises(SmsDeliveryError) as caught:
+            await sender.send(PHONE, BODY)
+    finally:
+        await sender.aclose()
+    assert caught.value.retryable and caught.value.code == "network"
+    assert "ClientConnectorError" in str(caught.value)
+
+
+@pytest.mark.parametrize(
+    ("status", "code", "retryable", "misconfigured"),
+    [
+        (400, 21211, False, False),
+        (400, 21408, False, False),
+        (400, 21610, False, False),
+        (400, 21614, False, False),
+        (429, 20429, True, False),
+        (429, None, True, False),
+        (400, 30005, True, False),
+        (500, None, True, False),
+        (503, 20503, True, False),
+        (401, 20003, True, True),
+        (401, None, True, True),
+        (400, 21212, True, True),  # our 'From' number is invalid: our fault, not the caller's
+        (400, 99999, True, False),
+    ],
+)
+def test_verdict_table(status: int, code: int | None, retryable: bool, misconfigured: bool) -> None:
+    verdict = twilio_error_verdict(status, code)
+    assert (verdict.retryable, verdict.misconfigured) == (retryable, misconfigured)
+    if not retryable:
+        assert verdict.reason
+
+
+def test_constructor_refuses_missing_sender() -> None:
+    with pytest.raises(ValueError, match="sender number or a messaging service"):
+        TwilioSmsSender(TWILIO_SID, TWILIO_TOKEN, None)

@@ -1,0 +1,114 @@
+"""VonageSmsSender: the real vonage v4 SDK against a local /sms/json stand-in.
+
+The SDK builds `https://{rest_host}` itself (no plain-http option), so the stand-in serves
+TLS with a throwaway certificate that requests trusts through REQUESTS_CA_BUNDLE.
+"""
+
+from __future__ import annotations
+
+import sys
+import time
+
+import pytest
+
+from tests.sms.conftest import BODY, PHONE
+from tests.sms.standins import VONAGE_KEY, VONAGE_SECRET, Reply, VonageStandIn
+from verification.sms import SmsDeliveryError
+from verification.sms_vonage import VonageSmsSender, vonage_error_verdict
+
+
+def make_sender(host: str, **kwargs: object) -> VonageSmsSender:
+    return VonageSmsSender(VONAGE_KEY, VONAGE_SECRET, "Clinic", rest_host=host, **kwargs)  # type: ignore[arg-type]
+
+
+async def test_send_posts_the_message_and_returns_the_message_id(
+    vonage_standin: VonageStandIn,
+) -> None:
+    receipt = await make_sender(vonage_standin.host, validity_seconds=300).send(PHONE, BODY)
+
+    assert receipt.provider == "vonage" and len(receipt.message_id) == 16
+    [request] = vonage_standin.requests
+    assert request.path == "/sms/json"
+    assert request.form == {
+        "to": PHONE.lstrip("+"),
+        "from": "Clinic",
+        "text": BODY,
+        "ttl": "300000",
+    }
+
+
+@pytest.mark.parametrize(
+    ("status", "retryable"),
+    [("1", True), ("2", False), ("3", False), ("5", True), ("6", False), ("29", True)],
+)
+async def test_vonage_statuses_are_mapped(
+    vonage_standin: VonageStandIn, status: str, retryable: bool
+) -> None:
+    vonage_standin.fail(Reply(200, status, "Invalid to address {to}"))
+    with pytest.raises(SmsDeliveryError) as caught:
+        await make_sender(vonage_standin.host).send(PHONE, BODY)
+    err = caught.value
+    assert (err.provider, err.code, err.retryable) == ("vonage", status, retryable)
+    assert PHONE.lstrip("+") not in str(err) and "ending in 0123" in str(err)
+
+
+async def test_bad_credentials_are_retryable(vonage_standin: VonageStandIn) -> None:
+    sender = VonageSmsSender(VONAGE_KEY, "wrong", "Clinic", rest_host=vonage_standin.host)
+    with pytest.raises(SmsDeliveryError) as caught:
+        await sender.send(PHONE, BODY)
+    assert caught.value.retryable and caught.value.code == "4"
+
+
+@pytest.mark.parametrize(("http_status", "retryable"), [(429, True), (500, True), (401, True)])
+async def test_http_errors_are_mapped(
+    vonage_standin: VonageStandIn, http_status: int, retryable: bool
+) -> None:
+    vonage_standin.fail(Reply(http_status, message="nope"))
+    with pytest.raises(SmsDeliveryError) as caught:
+        await make_sender(vonage_standin.host).send(PHONE, BODY)
+    assert caught.value.retryable == retryable and caught.value.code == http_status
+    assert len(vonage_standin.requests) == 1, "the SDK retried on its own"
+
+
+async def test_slow_answer_times_out_as_retryable(vonage_standin: VonageStandIn) -> None:
+    vonage_standin.delay = 3.0
+    started = time.monotonic()
+    with pytest.raises(SmsDeliveryError) as caught:
+        await make_sender(vonage_standin.host, timeout=0.3).send(PHONE, BODY)
+    assert time.monotonic() - started < 1.5
+    assert caught.value.retryable and caught.value.code == "timeout"
+
+
+async def test_refused_connection_is_retryable(refused_port: int) -> None:
+    with pytest.raises(SmsDeliveryError) as caught:
+        await make_sender(f"127.0.0.1:{refused_port}").send(PHONE, BODY)
+    assert caught.value.retryable and caught.value.code == "network"
+
+
+@pytest.mark.parametrize(
+    ("status", "http_status", "retryable", "misconfigured"),
+    [
+        ("1", None, True, False),
+        ("2", None, False, False),
+        ("3", None, False, False),
+        ("4", None, True, True),
+        ("5", None, True, False),
+        ("6", None, False, False),
+        ("9", None, True, True),
+        ("29", None, True, True),
+        ("99", None, True, False),
+        (None, 401, True, True),
+        (None, 503, True, False),
+    ],
+)
+def test_verdict_table(
+    status: str | None, http_status: int | None, retryable: bool, misconfigured: bool
+) -> None:
+    verdict = vonage_error_verdict(status, http_status)
+    assert (verdict.retryable, verdict.misconfigured) == (retryable, misconfigured)
+
+
+def test_missing_sdk_names_the_extra(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setitem(sys.modules, "vonage", None)
+    with pytest.raises(RuntimeError, match=r"needs the 'vonage' extra: uv sync --extra vonage"):
+        VonageSmsSender("k", "s", "Clinic")

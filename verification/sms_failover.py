@@ -1,0 +1,249 @@
+"""Several SMS providers behind one sender: try them in order, inside one deadline.
+
+A caller on the line waits while we text them, so the whole send has a deadline (default
+8 s) and each provider an attempt timeout (default 5 s). Only retryable errors move on to
+the next provider: an invalid or opted-out number is the same number everywhere, so it
+stops at once. A provider that keeps failing is skipped for a cool-off period by its
+`CircuitBreaker`, so every caller does not pay its timeout; after the cool-off one send
+probes it (half-open) and its result closes or re-opens the breaker.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import time
+from collections.abc import Callable, Sequence
+from typing import Literal
+
+from .phone import mask_phone
+from .sms import SmsDeliveryError, SmsReceipt, SmsSender
+
+logger = logging.getLogger(__name__)
+
+PROVIDER = "failover"
+
+BreakerState = Literal["closed", "open", "half_open"]
+
+
+class CircuitBreaker:
+    """Consecutive-failure breaker for one provider.
+
+    closed: every send may try. After `threshold` consecutive failures: open, every send
+    skips it for `cooloff` seconds. Then half-open: exactly one send may probe it; success
+    closes the breaker, failure re-opens it for another cool-off. Single event loop only
+    (no locking): all calls happen between awaits.
+    """
+
+    def __init__(
+        self,
+        threshold: int = 3,
+        cooloff: float = 60.0,
+        clock: Callable[[], float] = time.monotonic,
+    ) -> None:
+        if threshold < 1:
+            raise ValueError("threshold must be at least 1")
+        if cooloff < 0:
+            raise ValueError("cooloff must not be negative")
+        self.threshold = threshold
+        self.cooloff = cooloff
+        self._clock = clock
+        self._failures = 0
+        self._opened_at: float | None = None
+        self._probing = False
+
+    @property
+    def state(self) -> BreakerState:
+        """The state as of now (an open breaker whose cool-off passed reads half_open)."""
+        if self._opened_at is None:
+            return "closed"
+        if self._probing or self._clock() - self._opened_at >= self.cooloff:
+            return "half_open"
+        return "open"
+
+    @property
+    def consecutive_failures(self) -> int:
+        return self._failures
+
+    def allow(self) -> bool:
+        """May a send use this provider now? In half-open, claims the single probe."""
+        state = self.state
+        if state == "closed":
+            return True
+        if state == "half_open" and not self._probing:
+            self._probing = True
+            return True
+        return False
+
+    def record_success(self) -> None:
+        """The provider answered (accepted, or refused for a recipient reason): close."""
+        self._failures = 0
+        self._opened_at = None
+        self._probing = False
+
+    def record_failure(self) -> None:
+        """The provider failed in a way another provider might not: count it."""
+        self._failures += 1
+        if self._probing or self._failures >= self.threshold:
+            self._opened_at = self._clock()
+        self._probing = False
+
+    def release(self) -> None:
+        """The probe ended without a verdict (the send was cancelled): let another probe."""
+        self._probing = False
+
+
+class FailoverSmsSender:
+    """Tries `senders` in order until one accepts; see the module docstring for the rules."""
+
+    provider = PROVIDER
+
+    def __init__(
+        self,
+        senders: Sequence[SmsSender],
+        *,
+        attempt_timeout: float = 5.0,
+        deadline: float = 8.0,
+        breaker_threshold: int = 3,
+        breaker_cooloff: float = 60.0,
+        clock: Callable[[], float] = time.monotonic,
+    ) -> None:
+        if not senders:
+            raise ValueError("FailoverSmsSender needs at least one sender")
+        if attempt_timeout <= 0 or deadline <= 0:
+            raise ValueError("attempt_timeout and deadline must be positive")
+        self._senders = list(senders)
+        self._names = [str(getattr(s, "provider", type(s).__name__)) for s in self._senders]
+        self._breakers = [
+            CircuitBreaker(breaker_threshold, breaker_cooloff, clock) for _ in self._senders
+        ]
+        self._attempt_timeout = attempt_timeout
+        self._deadline = deadline
+
+    def __repr__(self) -> str:
+        return f"FailoverSmsSender({self._names!r}, deadline={self._deadline!r})"
+
+    @property
+    def senders(self) -> list[SmsSender]:
+        return list(self._senders)
+
+    @property
+    def breakers(self) -> list[CircuitBreaker]:
+        """One breaker per sender, in the same order (for health checks and tests)."""
+        return list(self._breakers)
+
+    async def aclose(self) -> None:
+        """Close every sender that holds resources."""
+        for sender in self._senders:
+            aclose = getattr(sender, "aclose", None)
+            if aclose is not None:
+                await aclose()
+
+    async def send(self, to: str, body: str) -> SmsReceipt:
+        """Send through the first provider that accepts; raise `SmsDeliveryError` otherwise."""
+        masked = mask_phone(to)
+        last_error: SmsDeliveryError | None = None
+        in_flight: int | None = None
+        tried = 0
+        try:
+            async with asyncio.timeout(self._deadline):
+                for index, sender in enumerate(self._senders):
+                    name, breaker = self._names[index], self._breakers[index]
+                    if not breaker.allow():
+                        logger.info(
+                            "sms provider %s skipped: circuit open",
+                            name,
+                            extra={
+                                "sms_provider": name,
+                                "sms_to": masked,
+                                "sms_breaker": breaker.state,
+                            },
+                        )
+                        continue
+                    tried += 1
+                    in_flight = index
+                    try:
+                        outcome = await self._attempt(sender, name, to, body)
+                    except BaseException:
+                        breaker.release()  # cancelled mid-attempt: no verdict (yet)
+                        raise
+                    in_flight = None
+                    if isinstance(outcome, SmsReceipt):
+                        breaker.record_success()
+                        return outcome
+                    if not outcome.retryable:
+                        breaker.record_success()  # the provider works; the number does not
+                        raise outcome
+                    breaker.record_failure()
+                    last_error = outcome
+                    self._log_hop(name, outcome, masked, index)
+        except TimeoutError:
+            if in_flight is not None:  # the deadline cut this provider short: it was slow
+                self._breakers[in_flight].record_failure()
+            logger.error(
+                "sms not sent: deadline of %gs passed",
+                self._deadline,
+                extra=self._extra(last_error, masked),
+            )
+            raise SmsDeliveryError(
+                f"no SMS provider took the message to the number {masked} "
+                f"within {self._deadline:g}s",
+                provider=PROVIDER,
+                retryable=True,
+                code="deadline",
+            ) from last_error
+        what = "every provider failed" if tried else "every provider is paused (circuit open)"
+        logger.error("sms not sent: %s", what, extra=self._extra(last_error, masked))
+        raise SmsDeliveryError(
+            f"no SMS provider took the message to the number {masked}: {what}",
+            provider=PROVIDER,
+            retryable=True,
+            code="exhausted" if tried else "circuit_open",
+        ) from last_error
+
+    async def _attempt(
+        self, sender: SmsSender, name: str, to: str, body: str
+    ) -> SmsReceipt | SmsDeliveryError:
+        """One provider, bounded by the attempt timeout; errors come back as values."""
+        try:
+            async with asyncio.timeout(self._attempt_timeout):
+                return await sender.send(to, body)
+        except SmsDeliveryError as exc:
+            return exc
+        except TimeoutError:
+            return SmsDeliveryError(
+                f"{name} gave no answer within {self._attempt_timeout:g}s",
+                provider=name,
+                retryable=True,
+                code="timeout",
+            )
+        except Exception as exc:  # a sender broke the protocol; do not let it end the call
+            return SmsDeliveryError(
+                f"{name} failed unexpectedly ({type(exc).__name__})",
+                provider=name,
+                retryable=True,
+                code="error",
+            )
+
+    def _log_hop(self, name: str, error: SmsDeliveryError, masked: str, index: int) -> None:
+        nxt = self._names[index + 1] if index + 1 < len(self._names) else None
+        logger.warning(
+            "sms provider %s failed (error %s); %s",
+            name,
+            error.code,
+            f"trying {nxt}" if nxt else "no provider left",
+            extra={
+                **self._extra(error, masked),
+                "sms_next_provider": nxt,
+                "sms_breaker": self._breakers[index].state,
+            },
+        )
+
+    @staticmethod
+    def _extra(error: SmsDeliveryError | None, masked: str) -> dict[str, object]:
+        return {
+            "sms_provider": error.provider if error else None,
+            "sms_error_code": error.code if error else None,
+            "sms_retryable": error.retryable if error else None,
+            "sms_to": masked,
+        }

@@ -1,0 +1,262 @@
+"""AWS SNS SMS through boto3, run in a worker thread so the call's event loop never waits.
+
+boto3 is blocking and optional (the `aws` extra), so it is imported when a sender is built
+and every publish runs in `asyncio.to_thread`. botocore's own retries are off: failover
+decides retries, and SDK retries would only burn the caller's deadline. Its DEBUG logs
+carry the whole request (message text included), so this module redacts them.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import threading
+from typing import Any, NamedTuple
+
+from .phone import mask_phone
+from .sms import SmsDeliveryError, SmsReceipt
+
+logger = logging.getLogger(__name__)
+
+PROVIDER = "sns"
+MISSING_EXTRA = "SMS provider 'sns' needs the 'aws' extra: uv sync --extra aws"
+
+_INVALID_NUMBER = "That number doesn't look like a mobile number we can text."
+_OPTED_OUT = "That number has opted out of text messages from us."
+
+
+class Verdict(NamedTuple):
+    """How to treat one provider error: may another try help, what to tell the caller."""
+
+    retryable: bool
+    reason: str | None = None
+    misconfigured: bool = False
+
+
+_NOT_RETRYABLE: dict[str, str] = {
+    "InvalidParameter": _INVALID_NUMBER,  # e.g. PhoneNumber is not a valid E.164 number
+    "ParameterValueInvalid": _INVALID_NUMBER,
+    "ValidationException": "That number can't receive text messages from us.",
+    "OptedOut": _OPTED_OUT,
+}
+_THROTTLED = frozenset(
+    {
+        "Throttling",
+        "Throttled",
+        "ThrottlingException",
+        "TooManyRequestsException",
+        "RequestLimitExceeded",
+        "KMSThrottling",
+    }
+)
+# Credentials/IAM/account set-up: this provider is useless until fixed, another may work.
+_ACCOUNT = frozenset(
+    {
+        "AuthorizationError",
+        "InvalidClientTokenId",
+        "SignatureDoesNotMatch",
+        "UnrecognizedClientException",
+        "AccessDenied",
+        "AccessDeniedException",
+        "InvalidSecurity",
+        "ExpiredToken",
+        "OptInRequired",
+        "KMSAccessDenied",
+    }
+)
+
+
+def sns_error_verdict(status: int | None, code: str | None) -> Verdict:
+    """Map an SNS error code and HTTP status to a verdict (the whole table lives here).
+
+    Invalid numbers/parameters are final; throttling, 5xx and unknown codes are retryable;
+    credential and IAM errors are retryable (another provider can still send) but flagged
+    `misconfigured` so they are logged at ERROR.
+    """
+    if code in _NOT_RETRYABLE:
+        return Verdict(retryable=False, reason=_NOT_RETRYABLE[code])
+    if code in _ACCOUNT or status in (401, 403):
+        return Verdict(retryable=True, misconfigured=True)
+    if code in _THROTTLED or status == 429:
+        return Verdict(retryable=True)
+    return Verdict(retryable=True)  # 5xx and anything unknown
+
+
+class _RedactPayloadFilter(logging.Filter):
+    """Cuts request/response payloads out of botocore's DEBUG lines (they hold the SMS text)."""
+
+    MARKERS = ("with params:", "Response body:", "Response headers:", "Request body:")
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        text = record.getMessage()
+        cut = min((i + len(m) for m in self.MARKERS if (i := text.find(m)) >= 0), default=-1)
+        if cut >= 0:
+            record.msg = text[:cut] + " [redacted]"
+            record.args = ()
+        return True
+
+
+_REDACTED_LOGGERS = ("botocore.endpoint", "botocore.parsers", "botocore.httpsession")
+_filter_lock = threading.Lock()
+
+
+def _install_botocore_redaction() -> None:
+    with _filter_lock:
+        for name in _REDACTED_LOGGERS:
+            target = logging.getLogger(name)
+            if not any(isinstance(f, _RedactPayloadFilter) for f in target.filters):
+                target.addFilter(_RedactPayloadFilter())
+
+
+class SnsSmsSender:
+    """Sends transactional SMS with `sns.publish`, off the event loop.
+
+    The boto3 client is built lazily in the worker thread (building it reads model files),
+    unless one is passed in. `endpoint_url` points it at a stand-in.
+    """
+
+    provider = PROVIDER
+
+    def __init__(
+        self,
+        *,
+        region_name: str,
+        client: Any | None = None,
+        timeout: float = 5.0,
+        sender_id: str | None = None,
+        endpoint_url: str | None = None,
+        aws_access_key_id: str | None = None,
+        aws_secret_access_key: str | None = None,
+        sms_type: str = "Transactional",
+    ) -> None:
+        try:
+            import boto3
+            from botocore.config import Config
+        except ImportError as exc:
+            raise RuntimeError(MISSING_EXTRA) from exc
+        if timeout <= 0:
+            raise ValueError("timeout must be positive")
+        if not region_name:
+            raise ValueError("SNS needs a region (AWS_REGION)")
+        self._boto3 = boto3
+        self._config = Config(
+            region_name=region_name,
+            connect_timeout=timeout,
+            read_timeout=timeout,
+            retries={"total_max_attempts": 1, "mode": "standard"},
+        )
+        self._region_name = region_name
+        self._endpoint_url = endpoint_url
+        self._keys = (aws_access_key_id, aws_secret_access_key)
+        self._client = client
+        self._client_lock = threading.Lock()
+        self._timeout = timeout
+        self._attributes: dict[str, dict[str, str]] = {
+            "AWS.SNS.SMS.SMSType": {"DataType": "String", "StringValue": sms_type},
+        }
+        if sender_id:
+            self._attributes["AWS.SNS.SMS.SenderID"] = {
+                "DataType": "String",
+                "StringValue": sender_id,
+            }
+        _install_botocore_redaction()
+
+    def __repr__(self) -> str:
+        return (
+            f"SnsSmsSender(region_name={self._region_name!r}, endpoint_url={self._endpoint_url!r})"
+        )
+
+    def _get_client(self) -> Any:
+        with self._client_lock:
+            if self._client is None:
+                session = self._boto3.session.Session(
+                    aws_access_key_id=self._keys[0], aws_secret_access_key=self._keys[1]
+                )
+                self._client = session.client(
+                    "sns", endpoint_url=self._endpoint_url, config=self._config
+                )
+            return self._client
+
+    def _publish(self, to: str, body: str) -> str:
+        response = self._get_client().publish(
+            PhoneNumber=to, Message=body, MessageAttributes=self._attributes
+        )
+        return str(response.get("MessageId", ""))
+
+    async def aclose(self) -> None:
+        """Nothing to close (boto3 pools close with the process); here for symmetry."""
+
+    async def send(self, to: str, body: str) -> SmsReceipt:
+        """Publish `body` to `to`; raise `SmsDeliveryError` (never botocore's exceptions)."""
+        from botocore.exceptions import BotoCoreError, ClientError, NoCredentialsError
+
+        masked = mask_phone(to)
+        try:
+            async with asyncio.timeout(self._timeout):
+                message_id = await asyncio.to_thread(self._publish, to, body)
+        except ClientError as exc:
+            error = exc.response.get("Error", {})
+            meta = exc.response.get("ResponseMetadata", {})
+            raise self._rejected(meta.get("HTTPStatusCode"), error.get("Code"), masked) from None
+        except TimeoutError:
+            raise self._failed(f"no answer within {self._timeout:g}s", "timeout", masked) from None
+        except NoCredentialsError:
+            raise self._failed("no AWS credentials found", "credentials", masked, True) from None
+        except (BotoCoreError, OSError) as exc:
+            raise self._failed(
+                f"connection failed ({type(exc).__name__})", "network", masked
+            ) from None
+        except Exception as exc:  # the protocol promises SmsDeliveryError and nothing else
+            raise self._failed(f"unexpected {type(exc).__name__}", "error", masked) from None
+        logger.debug(
+            "sns accepted SMS",
+            extra={"sms_provider": PROVIDER, "sms_to": masked, "sms_message_id": message_id},
+        )
+        return SmsReceipt(provider=PROVIDER, message_id=message_id)
+
+    def _rejected(self, status: Any, code: Any, masked: str) -> SmsDeliveryError:
+        status = status if isinstance(status, int) else None
+        code = str(code) if code else None
+        verdict = sns_error_verdict(status, code)
+        logger.log(
+            logging.ERROR if verdict.misconfigured else logging.INFO,
+            "sns refused SMS: HTTP %s, error %s%s",
+            status,
+            code,
+            " (check the AWS credentials and SNS permissions)" if verdict.misconfigured else "",
+            extra={
+                "sms_provider": PROVIDER,
+                "sms_to": masked,
+                "sms_status": status,
+                "sms_error_code": code,
+                "sms_retryable": verdict.retryable,
+            },
+        )
+        return SmsDeliveryError(
+            f"sns refused the message to the number {masked}: HTTP {status}, error {code}",
+            provider=PROVIDER,
+            retryable=verdict.retryable,
+            code=code if code is not None else status,
+            reason=verdict.reason,
+        )
+
+    def _failed(
+        self, what: str, code: str, masked: str, misconfigured: bool = False
+    ) -> SmsDeliveryError:
+        logger.log(
+            logging.ERROR if misconfigured else logging.INFO,
+            "sns send failed: %s",
+            what,
+            extra={
+                "sms_provider": PROVIDER,
+                "sms_to": masked,
+                "sms_error_code": code,
+                "sms_retryable": True,
+            },
+        )
+        return SmsDeliveryError(
+            f"sns could not take the message to the number {masked}: {what}",
+            provider=PROVIDER,
+            retryable=True,
+            code=code,
+        )
