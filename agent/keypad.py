@@ -13,7 +13,6 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-from typing import Any, Protocol
 
 from livekit import rtc
 from livekit.agents import AgentSession
@@ -26,10 +25,6 @@ log = logging.getLogger(__name__)
 DIGITS = frozenset("0123456789")
 
 
-class _EventSource(Protocol):
-    def on(self, event: str, callback: Any = None) -> Any: ...
-
-
 class KeypadCodeEntry:
     """Collects one code at a time from keypad presses on a SIP call."""
 
@@ -40,7 +35,7 @@ class KeypadCodeEntry:
         self._buffer: list[str] = []
         self._checking: asyncio.Task[None] | None = None
 
-    def attach(self, room: _EventSource) -> None:
+    def attach(self, room: rtc.Room) -> None:
         room.on("sip_dtmf_received", self.on_dtmf)
 
     def on_dtmf(self, event: rtc.SipDTMF) -> None:

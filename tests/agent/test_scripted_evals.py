@@ -270,9 +270,7 @@ async def test_keypad_entry_verifies_and_digits_never_reach_the_llm(
     assert any("I got the code from your keypad." in (t or "") for t in spoken)
 
     appointment = (await call.clinic.appointments_for(call.jane.id))[0]
-    _, is_error = await say(
-        call, "Cancel it", "cancel_appointment", appointment_id=appointment.id
-    )
+    _, is_error = await say(call, "Cancel it", "cancel_appointment", appointment_id=appointment.id)
     assert not is_error
     assert code not in call.llm.seen_text()
     assert_code_never_revealed(call, code, caplog)
