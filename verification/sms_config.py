@@ -1,4 +1,4 @@
-"""Build the SMS sender from environment variables (the list is in docs/sms-env.txt).
+"""Build the SMS sender from environment variables (each is listed in `.env.example`).
 
 `SMS_PROVIDERS` names providers in priority order; without it, every provider whose
 variables are present is used (twilio, then vonage), else the development console. AWS SNS

@@ -160,7 +160,7 @@ async def test_slow_answer_times_out_as_retryable(
     started = time.monotonic()
     with pytest.raises(SmsDeliveryError) as caught:
         await sender.send(PHONE, BODY)
-    assert time.monotonic() - started < 1.5, "the sender's own timeout (0.5 s) did not apply"
+    assert time.monotonic() - started < 2.5, "the sender's own timeout (0.5 s) did not apply"
     assert caught.value.retryable and caught.value.code == "timeout"
 
 

@@ -75,7 +75,7 @@ async def test_slow_answer_times_out_as_retryable(vonage_standin: VonageStandIn)
     started = time.monotonic()
     with pytest.raises(SmsDeliveryError) as caught:
         await make_sender(vonage_standin.host, timeout=0.3).send(PHONE, BODY)
-    assert time.monotonic() - started < 1.5
+    assert time.monotonic() - started < 2.5  # the stand-in would have taken 3 s
     assert caught.value.retryable and caught.value.code == "timeout"
 
 

@@ -1,0 +1,102 @@
+"""OtpService.from_env: the environment picks the store and sender; production refuses unsafe defaults."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from tests.support.sms import StaticDirectory
+from verification import (
+    ConfigurationError,
+    ConsoleSmsSender,
+    FailoverSmsSender,
+    OtpService,
+    RedisOtpStore,
+    SqliteOtpStore,
+)
+from verification.config import validate_env
+
+PEPPER = "p" * 32
+
+
+def _env(tmp_path: Path, **extra: str) -> dict[str, str]:
+    env = {
+        "OTP_PEPPER_FILE": str(tmp_path / "pepper"),
+        "OTP_SQLITE_PATH": str(tmp_path / "otp.sqlite3"),
+    }
+    env.update(extra)
+    return env
+
+
+async def test_embedded_defaults_are_sqlite_console_and_a_dev_pepper(tmp_path: Path) -> None:
+    service = OtpService.from_env(StaticDirectory(set()), _env(tmp_path))
+    assert isinstance(service.store, SqliteOtpStore)
+    assert service.store.path == tmp_path / "otp.sqlite3"
+    assert isinstance(service.sender, ConsoleSmsSender)
+    assert (tmp_path / "pepper").exists()
+    assert service.policy.ttl_seconds == 300 and service.clinic_name == "the clinic"
+    await service.aclose()
+
+
+async def test_redis_url_selects_redis_and_policy_comes_from_env(tmp_path: Path) -> None:
+    env = _env(
+        tmp_path,
+        REDIS_URL="redis://127.0.0.1:6399/0",
+        REDIS_KEY_PREFIX="clinicA",
+        OTP_TTL_SECONDS="120",
+        OTP_MAX_ATTEMPTS="5",
+        CLINIC_NAME="Bayview Clinic",
+        DEFAULT_PHONE_REGION="gb",
+    )
+    service = OtpService.from_env(StaticDirectory(set()), env)
+    assert isinstance(service.store, RedisOtpStore)
+    assert service.store.keys_for("+14155550123")[0] == "clinicA:{+14155550123}:challenge"
+    assert (service.policy.ttl_seconds, service.policy.max_attempts) == (120, 5)
+    assert "Bayview Clinic" in service.sms_body("123456")
+    assert service.default_region == "GB"
+    await service.aclose()
+
+
+async def test_twilio_credentials_select_twilio(tmp_path: Path) -> None:
+    env = _env(
+        tmp_path,
+        TWILIO_ACCOUNT_SID="AC" + "0" * 32,
+        TWILIO_AUTH_TOKEN="token",
+        TWILIO_PHONE_NUMBER="+14155550100",
+    )
+    service = OtpService.from_env(StaticDirectory(set()), env)
+    assert isinstance(service.sender, FailoverSmsSender)
+    await service.aclose()
+
+
+@pytest.mark.parametrize(
+    ("extra", "complaint"),
+    [
+        ({"APP_ENV": "production"}, "OTP_PEPPER"),
+        ({"APP_ENV": "production", "OTP_PEPPER": PEPPER}, "console SMS"),
+        ({"OTP_TTL_SECONDS": "five"}, "OTP_TTL_SECONDS must be a number"),
+        ({"OTP_MAX_ATTEMPTS": "0"}, "max_attempts must be at least 1"),
+        ({"TWILIO_ACCOUNT_SID": "AC1"}, "TWILIO_AUTH_TOKEN"),
+    ],
+)
+def test_unsafe_or_broken_settings_refuse_to_start(
+    tmp_path: Path, extra: dict[str, str], complaint: str
+) -> None:
+    with pytest.raises(ConfigurationError, match=complaint):
+        validate_env(_env(tmp_path, **extra))
+    with pytest.raises(ConfigurationError, match=complaint):
+        OtpService.from_env(StaticDirectory(set()), _env(tmp_path, **extra))
+
+
+def test_production_with_pepper_and_a_provider_starts(tmp_path: Path) -> None:
+    validate_env(
+        _env(
+            tmp_path,
+            APP_ENV="production",
+            OTP_PEPPER=PEPPER,
+            TWILIO_ACCOUNT_SID="AC" + "0" * 32,
+            TWILIO_AUTH_TOKEN="token",
+            TWILIO_MESSAGING_SERVICE_SID="MG" + "0" * 32,
+        )
+    )
