@@ -1,4 +1,4 @@
-"""OtpService.from_env: the environment picks the store and sender; production refuses unsafe defaults."""
+"""OtpService.from_env: the environment picks store and sender; production refuses unsafe ones."""
 
 from __future__ import annotations
 
