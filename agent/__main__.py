@@ -26,7 +26,7 @@ def main(argv: list[str]) -> int:
 
     from verification.config import validate_env
 
-    from .settings import AgentSettings, missing_variables
+    from .settings import AgentSettings, metrics_port, missing_variables
 
     command, text_only = argv[0], "--text" in argv
     missing = missing_variables(command, text_only, os.environ)
@@ -40,14 +40,19 @@ def main(argv: list[str]) -> int:
     try:
         AgentSettings.from_env(os.environ)
         validate_env(os.environ)
+        port = metrics_port(command, os.environ)
     except ConfigurationError as exc:
         print(f"agent: configuration error: {exc}", file=sys.stderr)
         return 2
 
     from livekit.agents import cli
 
-    from .server import server
+    from .server import build_server
 
+    server = build_server(
+        metrics_port=port,
+        metrics_dir=os.environ.get("PROMETHEUS_MULTIPROC_DIR", "").strip() or "var/prometheus",
+    )
     sys.argv = [sys.argv[0], *argv]
     cli.run_app(server)
     return 0

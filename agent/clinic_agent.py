@@ -25,6 +25,7 @@ from livekit.agents import (
 from clinic import Appointment, ClinicError, NotFound, parse_date
 from verification import VerificationLevel, normalize_phone
 
+from .metrics import measured
 from .otp_flow import STAFF_HINT, check_code
 from .prompts import instructions
 from .speech import say_date, say_time
@@ -84,6 +85,7 @@ class ClinicAgent(Agent):
     # -- identity ---------------------------------------------------------------------------
 
     @function_tool
+    @measured
     async def verify_identity(
         self, context: Context, full_name: str, date_of_birth: str, phone: str | None = None
     ) -> str:
@@ -139,6 +141,7 @@ class ClinicAgent(Agent):
             return False
 
     @function_tool
+    @measured
     async def request_otp(self, context: Context, patient_phone: str) -> str:
         """Text a verification code. Ask the caller first.
 
@@ -167,6 +170,7 @@ class ClinicAgent(Agent):
         return outcome.message + hint
 
     @function_tool
+    @measured
     async def verify_otp(self, context: Context, code: str) -> str:
         """Check the code the caller read back or typed.
 
@@ -182,6 +186,7 @@ class ClinicAgent(Agent):
     # -- appointments -----------------------------------------------------------------------
 
     @function_tool
+    @measured
     async def list_appointments(self, context: Context) -> str:
         """List the verified caller's upcoming appointments."""
         state = context.userdata
@@ -199,6 +204,7 @@ class ClinicAgent(Agent):
         return "\n".join(lines) if lines else "No upcoming appointments."
 
     @function_tool
+    @measured
     async def find_open_slots(
         self,
         context: Context,
@@ -226,6 +232,7 @@ class ClinicAgent(Agent):
         return "\n".join(f"{s.id}: {s.provider}, {say_time(s.starts_at)}" for s in slots)
 
     @function_tool
+    @measured
     async def book_appointment(self, context: Context, slot_id: str) -> str:
         """Book an open time for the verified caller.
 
@@ -245,6 +252,7 @@ class ClinicAgent(Agent):
         )
 
     @function_tool
+    @measured
     async def cancel_appointment(self, context: Context, appointment_id: str) -> str:
         """Cancel an appointment. Confirm with the caller first.
 
@@ -261,6 +269,7 @@ class ClinicAgent(Agent):
         return f"Cancelled {cancelled.provider}, {say_time(cancelled.starts_at)}."
 
     @function_tool
+    @measured
     async def reschedule_appointment(
         self, context: Context, appointment_id: str, new_slot_id: str
     ) -> str:
@@ -282,6 +291,7 @@ class ClinicAgent(Agent):
     # -- people -----------------------------------------------------------------------------
 
     @function_tool
+    @measured
     async def transfer_to_staff(self, context: Context, reason: str) -> str:
         """Hand the call to a person at the front desk.
 

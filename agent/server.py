@@ -104,10 +104,19 @@ def _room_options() -> dict[str, Any]:
     }
 
 
-server = AgentServer(setup_fnc=prewarm)
+def build_server(*, metrics_port: int | None = None, metrics_dir: str | None = None) -> AgentServer:
+    """The worker. With `metrics_port`, LiveKit serves /metrics there, gathering our metrics
+    from every job process through Prometheus' multiprocess directory."""
+    server = AgentServer(
+        setup_fnc=prewarm,
+        prometheus_port=metrics_port,
+        prometheus_multiproc_dir=metrics_dir if metrics_port else None,
+    )
+    agent_name = os.environ.get("AGENT_NAME", "").strip() or "clinic-agent"
+    server.rtc_session(entrypoint, agent_name=agent_name)
+    return server
 
 
-@server.rtc_session(agent_name=os.environ.get("AGENT_NAME", "").strip() or "clinic-agent")
 async def entrypoint(ctx: JobContext) -> None:
     if is_production(os.environ):
         install_pii_redaction()

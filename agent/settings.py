@@ -87,3 +87,17 @@ def missing_variables(command: str, text_only: bool, env: Mapping[str, str]) -> 
     if command != "console":
         needed.extend(LIVEKIT_SERVER_VARIABLES)
     return [name for name in dict.fromkeys(needed) if not env.get(name, "").strip()]
+
+
+DEFAULT_METRICS_PORT = 9464
+
+
+def metrics_port(command: str, env: Mapping[str, str]) -> int | None:
+    """Where /metrics is served: `METRICS_PORT` (default 9464 for dev/start; console only
+    when set explicitly; 0 turns it off)."""
+    raw = env.get("METRICS_PORT", "").strip()
+    if not raw:
+        return DEFAULT_METRICS_PORT if command in ("dev", "start") else None
+    if not raw.isdigit() or not 0 <= int(raw) <= 65535:
+        raise ConfigurationError(f"METRICS_PORT must be a port number, got {raw!r}")
+    return int(raw) or None

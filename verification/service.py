@@ -20,6 +20,7 @@ from . import outcomes
 from .audit import audit
 from .codes import code_digest, generate_code, phone_reference
 from .directory import PhoneDirectory
+from .metrics import OTP_REQUESTS, OTP_VERIFICATIONS
 from .outcomes import RequestOutcome, VerifyOutcome
 from .phone import mask_phone, normalize_phone
 from .policy import OtpPolicy
@@ -85,6 +86,17 @@ class OtpService:
 
     async def request_code(self, phone: str, *, session_id: str) -> RequestOutcome:
         """Text a fresh code to `phone` if it is on file; say "sent" either way."""
+        outcome = await self._request_code(phone, session_id)
+        OTP_REQUESTS.labels(outcome=outcome.status).inc()
+        return outcome
+
+    async def verify_code(self, phone: str, code: str, *, session_id: str) -> VerifyOutcome:
+        """Check one guess (digits or spoken words) against this call's live code."""
+        outcome = await self._verify_code(phone, code, session_id)
+        OTP_VERIFICATIONS.labels(outcome=outcome.status).inc()
+        return outcome
+
+    async def _request_code(self, phone: str, session_id: str) -> RequestOutcome:
         started = time.monotonic()
         _check_session_id(session_id)
         try:
@@ -150,8 +162,7 @@ class OtpService:
         await self._pad(started)
         return outcomes.sent(masked, self.policy.code_length, self.policy.ttl_seconds)
 
-    async def verify_code(self, phone: str, code: str, *, session_id: str) -> VerifyOutcome:
-        """Check one guess (digits or spoken words) against this call's live code."""
+    async def _verify_code(self, phone: str, code: str, session_id: str) -> VerifyOutcome:
         _check_session_id(session_id)
         guess = parse_spoken_code(code, self.policy.code_length) if isinstance(code, str) else None
         try:

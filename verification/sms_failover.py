@@ -16,6 +16,7 @@ import time
 from collections.abc import Callable, Sequence
 from typing import Literal
 
+from .metrics import record_sms_attempt
 from .phone import mask_phone
 from .sms import SmsDeliveryError, SmsReceipt, SmsSender
 
@@ -205,6 +206,24 @@ class FailoverSmsSender:
         self, sender: SmsSender, name: str, to: str, body: str
     ) -> SmsReceipt | SmsDeliveryError:
         """One provider, bounded by the attempt timeout; errors come back as values."""
+        started = time.monotonic()
+        outcome: SmsReceipt | SmsDeliveryError | None = None
+        try:
+            outcome = await self._bounded_send(sender, name, to, body)
+            return outcome
+        finally:  # also when the overall deadline cancels this attempt
+            error_code = (
+                "deadline"
+                if outcome is None
+                else outcome.code
+                if isinstance(outcome, SmsDeliveryError)
+                else None
+            )
+            record_sms_attempt(name, time.monotonic() - started, error_code)
+
+    async def _bounded_send(
+        self, sender: SmsSender, name: str, to: str, body: str
+    ) -> SmsReceipt | SmsDeliveryError:
         try:
             async with asyncio.timeout(self._attempt_timeout):
                 return await sender.send(to, body)

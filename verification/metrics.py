@@ -1,0 +1,57 @@
+"""Prometheus metrics for verification: outcomes and SMS delivery, never who or what.
+
+Label values come only from fixed sets (outcome names, provider names, provider error codes
+that pass `safe_label`), so no phone number or code can ever become a label. In `start` mode
+LiveKit's worker serves the default registry on `METRICS_PORT`, collecting job processes
+through Prometheus' multiprocess mode.
+"""
+
+from __future__ import annotations
+
+import re
+
+from prometheus_client import Counter, Histogram
+
+# An SMS round trip is 0.1-2 s in practice; the deadline is 8 s.
+SMS_BUCKETS = (0.05, 0.1, 0.25, 0.5, 1.0, 2.0, 4.0, 8.0, 16.0)
+
+OTP_REQUESTS = Counter(
+    "clinic_otp_requests",
+    "Code requests by outcome (sent, invalid_phone, locked, cooldown, rate_limited, "
+    "delivery_failed, unavailable).",
+    ["outcome"],
+)
+OTP_VERIFICATIONS = Counter(
+    "clinic_otp_verifications",
+    "Code checks by outcome (verified, wrong_code, expired, no_code, locked, malformed, "
+    "unavailable).",
+    ["outcome"],
+)
+SMS_SEND_SECONDS = Histogram(
+    "clinic_sms_send_seconds",
+    "Time one SMS provider took to accept or refuse a message.",
+    ["provider"],
+    buckets=SMS_BUCKETS,
+)
+SMS_FAILURES = Counter(
+    "clinic_sms_failures",
+    "Messages a provider did not accept, by provider and error code.",
+    ["provider", "error_code"],
+)
+
+_SAFE_LABEL = re.compile(r"[A-Za-z0-9_.-]{1,24}")
+
+
+def safe_label(value: object) -> str:
+    """A label value from a provider's error code, or "other" if it could carry anything else."""
+    text = str(value)
+    # 6+ digits could be a code or part of a phone number: never a label
+    if value is None or not _SAFE_LABEL.fullmatch(text) or (text.isdigit() and len(text) >= 6):
+        return "other"
+    return text
+
+
+def record_sms_attempt(provider: str, seconds: float, error_code: object | None = None) -> None:
+    SMS_SEND_SECONDS.labels(provider=safe_label(provider)).observe(seconds)
+    if error_code is not None:
+        SMS_FAILURES.labels(provider=safe_label(provider), error_code=safe_label(error_code)).inc()
