@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -50,16 +51,18 @@ def call_options() -> CallOptions:
     return CallOptions(front_desk_phone="415 555 0100", front_desk_hours="weekdays 8 to 5")
 
 
-@pytest.fixture
-async def call(
-    clinic: ClinicDB, tmp_path: Path, otp_policy: OtpPolicy, call_options: CallOptions
+@asynccontextmanager
+async def open_call(
+    clinic: ClinicDB,
+    otp: OtpService,
+    sms: RecordingSmsSender,
+    options: CallOptions | None = None,
+    session_id: str = "call-123",
 ) -> AsyncIterator[Call]:
-    sms = RecordingSmsSender()
-    otp = OtpService(
-        SqliteOtpStore(tmp_path / "otp.sqlite3"), sms, clinic, otp_policy, pepper=PEPPER
-    )
+    """Start one scripted call on these backends; the session closes on exit."""
     state = CallState(
-        services=Services(clinic=clinic, otp=otp, options=call_options), session_id="call-123"
+        services=Services(clinic=clinic, otp=otp, options=options or CallOptions()),
+        session_id=session_id,
     )
     scripted = ScriptedLLM()
     jane = await clinic.find_patient(demo.JANE.full_name, demo.JANE.date_of_birth)
@@ -68,4 +71,16 @@ async def call(
     async with AgentSession[CallState](llm=scripted, userdata=state) as session:
         greeting = await session.start(ClinicAgent(clinic_name="Bayview Clinic"), capture_run=True)
         yield Call(session, scripted, state, clinic, sms, jane, john, greeting)
+
+
+@pytest.fixture
+async def call(
+    clinic: ClinicDB, tmp_path: Path, otp_policy: OtpPolicy, call_options: CallOptions
+) -> AsyncIterator[Call]:
+    sms = RecordingSmsSender()
+    otp = OtpService(
+        SqliteOtpStore(tmp_path / "otp.sqlite3"), sms, clinic, otp_policy, pepper=PEPPER
+    )
+    async with open_call(clinic, otp, sms, call_options) as opened:
+        yield opened
     await otp.store.aclose()

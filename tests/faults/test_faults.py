@@ -1,0 +1,272 @@
+"""Faults during a call: Redis dies, every SMS provider fails, SQLite stays locked.
+
+Each test runs the real agent tools on real components (a private redis-server that the
+test kills and restarts, the real SMS SDKs against stand-ins that fail, a second process
+holding SQLite's write lock) and checks what the caller would hear: a clear sentence and an
+offer of staff, never an internal error, never a grant, nothing half-written.
+"""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+import time
+from collections.abc import AsyncIterator
+from pathlib import Path
+
+import pytest
+
+from agent import CallOptions
+from clinic import ClinicDB
+from tests.agent.conftest import PEPPER, open_call
+from tests.agent.test_scripted_evals import say
+from tests.sms.standins import (
+    AWS_KEY_ID,
+    AWS_SECRET,
+    TWILIO_SID,
+    TWILIO_TOKEN,
+    Reply,
+    SnsStandIn,
+    TwilioStandIn,
+    unused_port,
+)
+from tests.support.redis_server import RedisServer
+from tests.support.sms import RecordingSmsSender
+from verification import OtpService, RedisOtpStore, SqliteOtpStore
+from verification.sms_config import sms_sender_from_env
+
+JANE_PHONE = "415 555 0123"
+INTERNAL_ERROR = "An internal error occurred"
+
+
+def assert_clean(output: str) -> None:
+    """A tool answered in words: no exception other than ToolError escaped it."""
+    assert INTERNAL_ERROR not in output
+
+
+@pytest.fixture
+async def clinic(tmp_path: Path) -> AsyncIterator[ClinicDB]:
+    db = ClinicDB(tmp_path / "clinic.sqlite3", busy_timeout=0.5)
+    await db.load_demo()
+    yield db
+    await db.aclose()
+
+
+# -- Redis stops in the middle of a call --------------------------------------------------
+
+
+async def test_redis_dies_mid_call_and_comes_back(tmp_path: Path, clinic: ClinicDB) -> None:
+    try:
+        redis = RedisServer(tmp_path / "redis")
+    except FileNotFoundError:
+        pytest.skip("redis-server is not installed")
+    redis.start()
+    sms = RecordingSmsSender()
+    store = RedisOtpStore.from_url(redis.url, socket_timeout=0.5)
+    otp = OtpService(store, sms, clinic, pepper=PEPPER)
+    try:
+        async with open_call(clinic, otp, sms) as call:
+            await say(call, "Text me", "request_otp", patient_phone=JANE_PHONE)
+            code = sms.last_code()
+
+            redis.stop()
+            checked, is_error = await say(call, code, "verify_otp", code=code)
+            again, _ = await say(call, "Send another", "request_otp", patient_phone=JANE_PHONE)
+
+            for output in (checked, again):
+                assert_clean(output)
+                assert "isn't available right now" in output and "transfer_to_staff" in output
+            assert not is_error
+            assert call.state.grants == {}  # an outage never verifies anyone
+
+            redis.start()  # same port, empty: the agent reconnects on its own
+            sent, _ = await say(call, "Try again", "request_otp", patient_phone=JANE_PHONE)
+            assert sent.startswith("I've texted a 6-digit code")
+            code = sms.last_code()
+            verified, _ = await say(call, code, "verify_otp", code=code)
+            assert "Verified for Jane Doe" in verified
+    finally:
+        await otp.aclose()
+        redis.stop()
+
+
+# -- every SMS provider fails -------------------------------------------------------------
+
+
+def _env(twilio_url: str, sns_url: str | None, deadline: float) -> dict[str, str]:
+    env = {
+        "SMS_PROVIDERS": "twilio,sns" if sns_url else "twilio",
+        "TWILIO_ACCOUNT_SID": TWILIO_SID,
+        "TWILIO_AUTH_TOKEN": TWILIO_TOKEN,
+        "TWILIO_PHONE_NUMBER": "+15005550006",
+        "TWILIO_BASE_URL": twilio_url,
+        "SMS_ATTEMPT_TIMEOUT_SECONDS": str(deadline / 2),
+        "SMS_DEADLINE_SECONDS": str(deadline),
+    }
+    if sns_url:
+        env |= {
+            "AWS_REGION": "us-east-1",
+            "AWS_ACCESS_KEY_ID": AWS_KEY_ID,
+            "AWS_SECRET_ACCESS_KEY": AWS_SECRET,
+            "SNS_ENDPOINT_URL": sns_url,
+        }
+    return env
+
+
+@pytest.fixture
+async def twilio() -> AsyncIterator[TwilioStandIn]:
+    async with TwilioStandIn() as standin:
+        yield standin  # type: ignore[misc]
+
+
+@pytest.fixture
+async def sns() -> AsyncIterator[SnsStandIn]:
+    async with SnsStandIn() as standin:
+        yield standin  # type: ignore[misc]
+
+
+@pytest.mark.parametrize("failure", ["http_500", "hangs", "refuses_connections"])
+async def test_every_provider_failing_is_said_within_the_deadline(
+    failure: str, tmp_path: Path, clinic: ClinicDB, twilio: TwilioStandIn, sns: SnsStandIn
+) -> None:
+    deadline = 1.5
+    if failure == "http_500":
+        twilio.fail(Reply(500, 20500, "Internal Server Error"))
+        sns.fail(Reply(500, "InternalError", "internal"))
+    elif failure == "hangs":
+        twilio.delay = sns.delay = 30.0
+    twilio_url = (
+        f"http://127.0.0.1:{unused_port()}" if failure == "refuses_connections" else twilio.url
+    )
+    sns_url = f"http://127.0.0.1:{unused_port()}" if failure == "refuses_connections" else sns.url
+    sender = sms_sender_from_env(_env(twilio_url, sns_url, deadline), validity_seconds=300)
+    otp = OtpService(SqliteOtpStore(tmp_path / "otp.sqlite3"), sender, clinic, pepper=PEPPER)
+    try:
+        async with open_call(clinic, otp, RecordingSmsSender()) as call:
+            started = time.monotonic()
+            output, _ = await say(call, "Text me", "request_otp", patient_phone=JANE_PHONE)
+            elapsed = time.monotonic() - started
+            assert_clean(output)
+            assert output.startswith("I couldn't send the text message.")
+            assert "transfer_to_staff" in output
+            assert elapsed < 30.0 / 2, "the caller waited for a hung provider"
+            assert elapsed < deadline + 3.0, "the SMS deadline did not bound the wait"
+            assert call.state.otp_phone is None  # no code is pending for a message never sent
+            # nothing was used up: once a provider recovers, a code goes out at once
+            twilio.reset()
+            twilio.delay = 0.0
+            if failure != "refuses_connections":
+                again, _ = await say(call, "Try again", "request_otp", patient_phone=JANE_PHONE)
+                assert again.startswith("I've texted a 6-digit code")
+    finally:
+        await otp.aclose()
+
+
+async def test_failover_to_a_healthy_provider(
+    tmp_path: Path, clinic: ClinicDB, twilio: TwilioStandIn, sns: SnsStandIn
+) -> None:
+    twilio.fail(Reply(503, 20503, "Service Unavailable"))
+    sender = sms_sender_from_env(_env(twilio.url, sns.url, 4.0), validity_seconds=300)
+    otp = OtpService(SqliteOtpStore(tmp_path / "otp.sqlite3"), sender, clinic, pepper=PEPPER)
+    try:
+        async with open_call(clinic, otp, RecordingSmsSender()) as call:
+            output, _ = await say(call, "Text me", "request_otp", patient_phone=JANE_PHONE)
+            assert output.startswith("I've texted a 6-digit code")
+            assert len(twilio.requests) == 1 and len(sns.requests) == 1
+            message = sns.requests[0].form["Message"]
+            code = message.split("code is ")[1][:6]
+            verified, _ = await say(call, code, "verify_otp", code=code)
+            assert "Verified for Jane Doe" in verified
+    finally:
+        await otp.aclose()
+
+
+# -- SQLite stays locked by another process -----------------------------------------------
+
+
+class WriteLockHolder:
+    """Another process that takes SQLite's write lock on `path` and keeps it until stopped."""
+
+    def __init__(self, path: Path) -> None:
+        self.process = subprocess.Popen(
+            [
+                sys.executable, "-c",
+                "import sqlite3, sys, time\n"
+                "db = sqlite3.connect(sys.argv[1], isolation_level=None)\n"
+                "db.execute('BEGIN IMMEDIATE')\n"
+                "print('locked', flush=True)\n"
+                "time.sleep(60)\n",
+                str(path),
+            ],
+            stdout=subprocess.PIPE,
+            text=True,
+        )  # fmt: skip
+        assert self.process.stdout is not None
+        assert self.process.stdout.readline().strip() == "locked"
+
+    def release(self) -> None:
+        self.process.kill()
+        self.process.wait(10)
+
+
+async def test_locked_clinic_database_fails_cleanly_then_recovers(
+    tmp_path: Path, clinic: ClinicDB
+) -> None:
+    sms = RecordingSmsSender()
+    otp = OtpService(SqliteOtpStore(tmp_path / "otp.sqlite3"), sms, clinic, pepper=PEPPER)
+    appointment = None
+    async with open_call(clinic, otp, sms, CallOptions()) as call:
+        await say(
+            call, "Jane Doe, April 12 1985, 415 555 0123", "verify_identity",
+            full_name="Jane Doe", date_of_birth="1985-04-12", phone=JANE_PHONE,
+        )  # fmt: skip
+        appointment = (await clinic.appointments_for(call.jane.id))[0]
+        new_slot = (await clinic.open_slots(limit=1))[0]
+
+        holder = WriteLockHolder(Path(clinic.path))
+        try:
+            started = time.monotonic()
+            moved, moved_error = await say(
+                call, "Move it", "reschedule_appointment",
+                appointment_id=appointment.id, new_slot_id=new_slot.id,
+            )  # fmt: skip
+            cancelled, cancel_error = await say(
+                call, "Cancel it", "cancel_appointment", appointment_id=appointment.id
+            )
+            waited = time.monotonic() - started
+        finally:
+            holder.release()
+
+        for output, is_error in ((moved, moved_error), (cancelled, cancel_error)):
+            assert is_error and "appointment system isn't available" in output
+        assert waited < 10, "a locked database must not hold the call for long"
+        unchanged = await clinic.get_appointment(appointment.id)
+        assert (unchanged.slot_id, unchanged.status) == (appointment.slot_id, "booked")
+        assert await clinic.is_slot_open(new_slot.id)  # nothing half-written
+
+        done, is_error = await say(
+            call, "Cancel it now", "cancel_appointment", appointment_id=appointment.id
+        )
+        assert not is_error and done.startswith("Cancelled")
+    await otp.aclose()
+
+
+async def test_locked_code_store_is_unavailable_then_recovers(
+    tmp_path: Path, clinic: ClinicDB
+) -> None:
+    sms = RecordingSmsSender()
+    store = SqliteOtpStore(tmp_path / "otp.sqlite3", busy_timeout_seconds=0.5)
+    otp = OtpService(store, sms, clinic, pepper=PEPPER)
+    async with open_call(clinic, otp, sms) as call:
+        await say(call, "Text me", "request_otp", patient_phone=JANE_PHONE)  # creates the file
+        code = sms.last_code()
+        holder = WriteLockHolder(tmp_path / "otp.sqlite3")
+        try:
+            checked, _ = await say(call, code, "verify_otp", code=code)
+        finally:
+            holder.release()
+        assert_clean(checked)
+        assert "isn't available right now" in checked and call.state.grants == {}
+        verified, _ = await say(call, code, "verify_otp", code=code)
+        assert "Verified for Jane Doe" in verified  # the code survived: nothing was lost
+    await otp.aclose()
