@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
@@ -12,6 +13,7 @@ from livekit.agents import AgentSession, RunResult
 
 from agent import CallOptions, CallState, ClinicAgent, Services
 from clinic import ClinicDB, Patient, demo
+from tests.support.leaks import assert_no_leak
 from tests.support.scripted_llm import ScriptedLLM
 from tests.support.sms import RecordingSmsSender
 from verification import OtpPolicy, OtpService, SqliteOtpStore
@@ -75,12 +77,37 @@ async def open_call(
 
 @pytest.fixture
 async def call(
-    clinic: ClinicDB, tmp_path: Path, otp_policy: OtpPolicy, call_options: CallOptions
+    clinic: ClinicDB,
+    tmp_path: Path,
+    otp_policy: OtpPolicy,
+    call_options: CallOptions,
+    caplog: pytest.LogCaptureFixture,
 ) -> AsyncIterator[Call]:
+    """One scripted call. Afterwards, whatever the scenario did, every code it generated is
+    checked against the conversation, the project's logs (at DEBUG) and the metrics."""
+    caplog.set_level(logging.DEBUG)
     sms = RecordingSmsSender()
     otp = OtpService(
         SqliteOtpStore(tmp_path / "otp.sqlite3"), sms, clinic, otp_policy, pepper=PEPPER
     )
     async with open_call(clinic, otp, sms, call_options) as opened:
         yield opened
+        codes = {body.split("code is ")[1][:6] for _, body in sms.sent}
+        assert_code_not_in_conversation(opened, codes)
     await otp.store.aclose()
+    phones = {p.phone for p in demo.DEMO_PATIENTS} | {demo.NOT_ON_FILE_PHONE}
+    assert_no_leak(caplog.records, codes, phones, where="scripted call")
+
+
+def assert_code_not_in_conversation(call: Call, codes: set[str]) -> None:
+    """Rule 7: no tool output and no assistant or system message holds a generated code
+    (what the caller says, and the tool arguments made from it, are the caller's own)."""
+    for item in call.session.history.items:
+        if item.type == "function_call_output":
+            text = item.output
+        elif item.type == "message" and item.role != "user":
+            text = item.text_content or ""
+        else:
+            continue
+        for code in codes:
+            assert code not in text, f"code in {item.type}: {text}"

@@ -16,7 +16,8 @@ from livekit.agents.testing import fake_job_context
 from agent import CallOptions
 from agent.keypad import KeypadCodeEntry
 from clinic import demo
-from tests.agent.conftest import Call
+from tests.agent.conftest import Call, assert_code_not_in_conversation
+from tests.support.leaks import assert_no_leak
 from verification import OtpPolicy
 
 JANE_PHONE = "415 555 0123"
@@ -60,16 +61,9 @@ async def verify_by_text(call: Call, phone: str = JANE_PHONE) -> str:
 
 
 def assert_code_never_revealed(call: Call, code: str, caplog: pytest.LogCaptureFixture) -> None:
-    """Rule 7: no tool output, assistant message or project log record holds the code."""
-    for item in call.session.history.items:
-        if item.type == "function_call_output":
-            assert code not in item.output
-        elif item.type == "message" and item.role != "user":
-            assert code not in (item.text_content or "")
-    for record in caplog.records:
-        if record.name.split(".")[0] in ("agent", "verification", "clinic"):
-            assert code not in record.getMessage()
-            assert code not in " ".join(str(v) for v in vars(record).values())
+    """Rule 7, checked right here as well as by the fixture's teardown."""
+    assert_code_not_in_conversation(call, {code})
+    assert_no_leak(caplog.records, {code}, set(), where="this scenario")
 
 
 async def test_greets_the_caller(call: Call) -> None:

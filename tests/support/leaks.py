@@ -1,0 +1,40 @@
+"""Leak checks: a generated code or a full phone number must not appear where it should not.
+
+Only a record's message and its extra fields are searched: standard attributes such as
+`created` or `thread` are numbers that can contain any six digits by chance.
+"""
+
+from __future__ import annotations
+
+import logging
+
+from prometheus_client import generate_latest
+
+PROJECT_LOGGERS = ("agent", "verification", "clinic")
+_STANDARD = set(vars(logging.LogRecord("x", 0, "x", 0, "x", None, None))) | {"message", "asctime"}
+
+
+def record_text(record: logging.LogRecord) -> str:
+    """The message and the extra fields of a record, as one string."""
+    extras = [f"{k}={v}" for k, v in vars(record).items() if k not in _STANDARD]
+    return " ".join([record.getMessage(), *extras])
+
+
+def project_records(records: list[logging.LogRecord]) -> list[logging.LogRecord]:
+    return [r for r in records if r.name.split(".")[0] in PROJECT_LOGGERS]
+
+
+def assert_no_leak(
+    records: list[logging.LogRecord], codes: set[str], phones: set[str], where: str
+) -> None:
+    """No project log record holds a code or a full phone number; metrics hold no code."""
+    digits = {p.lstrip("+") for p in phones} | {p.lstrip("+")[1:] for p in phones}
+    for record in project_records(records):
+        text = record_text(record)
+        for code in codes:
+            assert code not in text, f"{where}: code in log {record.name}: {record.getMessage()}"
+        for number in digits:
+            assert number not in text, f"{where}: phone number in log {record.name}: {text}"
+    exposition = generate_latest().decode()
+    for code in codes:
+        assert code not in exposition, f"{where}: code in metrics"
