@@ -317,12 +317,13 @@ class ClinicAgent(Agent):
         )
 
     async def _transfer_after_reply(self, context: Context, number: str) -> None:
-        """Transfer once the agent has said it is transferring (the tool's reply)."""
+        """Transfer once the agent has said it is transferring (the tool's reply). A failed
+        transfer comes back as a status, not an exception: both end in the same apology."""
         state = context.userdata
         job = get_job_context()
         await context.speech_handle
         try:
-            await job.api.sip.transfer_sip_participant(
+            result = await job.api.sip.transfer_sip_participant(
                 api.TransferSIPParticipantRequest(
                     room_name=job.room.name,
                     participant_identity=state.sip_participant_identity or "",
@@ -330,10 +331,14 @@ class ClinicAgent(Agent):
                     play_dialtone=False,
                 )
             )
+            failed = result.status == api.SIPTransferStatus.STS_TRANSFER_FAILED
         except Exception:
             log.exception("staff transfer failed", extra={"session_id": state.session_id})
+            failed = True
+        if failed:
+            log.warning("staff transfer not completed", extra={"session_id": state.session_id})
             desk = state.services.options.front_desk_phone or "the number on our website"
-            self.session.say(
+            await self.session.say(
                 f"I'm sorry, I couldn't transfer you. Please call our front desk at {desk}."
             )
 

@@ -1,0 +1,86 @@
+"""Telephony paths of the tools: texting the caller's own number, and staff transfer over SIP."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import AsyncIterator
+
+import pytest
+from livekit import api, rtc
+from livekit.agents.testing import fake_job_context
+from livekit.agents.utils import http_context
+
+from agent import CallOptions
+from clinic import demo
+from tests.agent.conftest import Call
+from tests.agent.test_scripted_evals import say
+from tests.support.livekit_standin import LiveKitSipStandin
+
+STAFF = "+14155550100"
+
+
+async def test_caller_id_is_offered_and_texted_only_through_request_otp(call: Call) -> None:
+    call.state.caller_phone = demo.JANE.phone
+
+    output, is_error = await say(call, "Text the number I'm calling from", "request_otp",
+                                 patient_phone="caller")  # fmt: skip
+
+    assert not is_error and "ending in 0123" in output
+    assert [to for to, _ in call.sms.sent] == [demo.JANE.phone]
+
+
+async def test_caller_id_that_is_not_on_file_gets_a_decoy(call: Call) -> None:
+    call.state.caller_phone = demo.NOT_ON_FILE_PHONE  # e.g. a spoofed or unknown caller ID
+    output, _ = await say(call, "Text this phone", "request_otp", patient_phone="caller")
+    assert output.startswith("I've texted a 6-digit code") and call.sms.sent == []
+
+
+async def test_without_caller_id_the_caller_keyword_is_refused(call: Call) -> None:
+    output, is_error = await say(call, "Text this phone", "request_otp", patient_phone="caller")
+    assert is_error and "isn't known" in output and call.sms.sent == []
+
+
+@pytest.fixture
+async def livekit_server(monkeypatch: pytest.MonkeyPatch) -> AsyncIterator[LiveKitSipStandin]:
+    server = LiveKitSipStandin()
+    await server.start()
+    monkeypatch.setenv("LIVEKIT_URL", server.url)
+    monkeypatch.setenv("LIVEKIT_API_KEY", "devkey")
+    monkeypatch.setenv("LIVEKIT_API_SECRET", "devsecret-devsecret-devsecret-0123")
+    yield server
+    await server.stop()
+
+
+@pytest.mark.parametrize("call_options", [CallOptions(staff_transfer_number=STAFF)])
+@pytest.mark.parametrize(
+    "status",
+    [api.SIPTransferStatus.STS_TRANSFER_SUCCESSFUL, api.SIPTransferStatus.STS_TRANSFER_FAILED],
+)
+async def test_staff_transfer_on_a_sip_call(
+    call: Call, livekit_server: LiveKitSipStandin, status: int
+) -> None:
+    livekit_server.status = status
+    call.state.sip_participant_identity = "sip_caller"
+    async with http_context.open():
+        with fake_job_context(room=rtc.Room()) as job:
+            output, is_error = await say(call, "Get me a person", "transfer_to_staff",
+                                         reason="wants a person")  # fmt: skip
+            await asyncio.gather(*call.state.background)
+
+    assert not is_error and output.startswith("Transferring now")
+    (request,) = livekit_server.transfers
+    assert request.transfer_to == f"tel:{STAFF}"
+    assert request.participant_identity == "sip_caller"
+    assert request.room_name == job.room.name
+    assert livekit_server.authorization[0].startswith("Bearer ")
+    apologies = [
+        i.text_content or ""
+        for i in call.session.history.items
+        if i.type == "message" and "couldn't transfer you" in (i.text_content or "")
+    ]
+    assert len(apologies) == (1 if status == api.SIPTransferStatus.STS_TRANSFER_FAILED else 0)
+
+
+async def test_without_sip_the_caller_hears_the_front_desk_number(call: Call) -> None:
+    output, is_error = await say(call, "Get me a person", "transfer_to_staff", reason="help")
+    assert not is_error and "415 555 0100" in output and "weekdays 8 to 5" in output
