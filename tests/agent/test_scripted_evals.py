@@ -200,6 +200,15 @@ async def test_number_not_on_file_sounds_the_same_and_sends_nothing(call: Call) 
     assert [to for to, _ in call.sms.sent] == [demo.JOHN.phone]
 
 
+async def test_two_sends_in_one_turn_text_once(call: Call) -> None:
+    phone = {"patient_phone": JANE_PHONE}
+    call.llm.call_parallel(("request_otp", phone), ("request_otp", phone))
+    result = await call.session.run(user_input="Text me. Text me!")
+    outputs = [e.item.output for e in result.events if e.type == "function_call_output"]
+    assert len(outputs) == 2 and len(call.sms.sent) == 1
+    assert sum(o.startswith("I've texted") for o in outputs) == 1
+
+
 async def test_decoy_guess_gets_the_same_answers(call: Call) -> None:
     await say(call, "Text 415 555 0199", "request_otp", patient_phone="415 555 0199")
     output, is_error = await say(call, "123456", "verify_otp", code="123456")

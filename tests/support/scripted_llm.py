@@ -47,6 +47,11 @@ class ScriptedLLM(llm.LLM):
         self.steps.append(Step(calls=[(name, arguments)]))
         return self
 
+    def call_parallel(self, *calls: tuple[str, dict[str, Any]]) -> ScriptedLLM:
+        """Queue one turn in which the model calls several tools at once."""
+        self.steps.append(Step(calls=list(calls)))
+        return self
+
     def say(self, text: str) -> ScriptedLLM:
         self.steps.append(Step(text=text))
         return self
