@@ -11,33 +11,22 @@ from __future__ import annotations
 import asyncio
 import logging
 import threading
-from typing import Any, NamedTuple
+from typing import Any
 
 from .phone import mask_phone
 from .sms import SmsDeliveryError, SmsReceipt
+from .sms_errors import INVALID_NUMBER, OPTED_OUT, UNREACHABLE, Verdict, not_delivered, refused
 
 logger = logging.getLogger(__name__)
 
 PROVIDER = "sns"
 MISSING_EXTRA = "SMS provider 'sns' needs the 'aws' extra: uv sync --extra aws"
 
-_INVALID_NUMBER = "That number doesn't look like a mobile number we can text."
-_OPTED_OUT = "That number has opted out of text messages from us."
-
-
-class Verdict(NamedTuple):
-    """How to treat one provider error: may another try help, what to tell the caller."""
-
-    retryable: bool
-    reason: str | None = None
-    misconfigured: bool = False
-
-
 _NOT_RETRYABLE: dict[str, str] = {
-    "InvalidParameter": _INVALID_NUMBER,  # e.g. PhoneNumber is not a valid E.164 number
-    "ParameterValueInvalid": _INVALID_NUMBER,
-    "ValidationException": "That number can't receive text messages from us.",
-    "OptedOut": _OPTED_OUT,
+    "InvalidParameter": INVALID_NUMBER,  # e.g. PhoneNumber is not a valid E.164 number
+    "ParameterValueInvalid": INVALID_NUMBER,
+    "ValidationException": UNREACHABLE,
+    "OptedOut": OPTED_OUT,
 }
 _THROTTLED = frozenset(
     {
@@ -201,7 +190,9 @@ class SnsSmsSender:
         except TimeoutError:
             raise self._failed(f"no answer within {self._timeout:g}s", "timeout", masked) from None
         except NoCredentialsError:
-            raise self._failed("no AWS credentials found", "credentials", masked, True) from None
+            raise self._failed(
+                "no AWS credentials found", "credentials", masked, misconfigured=True
+            ) from None
         except (BotoCoreError, OSError) as exc:
             raise self._failed(
                 f"connection failed ({type(exc).__name__})", "network", masked
@@ -214,49 +205,19 @@ class SnsSmsSender:
         )
         return SmsReceipt(provider=PROVIDER, message_id=message_id)
 
-    def _rejected(self, status: Any, code: Any, masked: str) -> SmsDeliveryError:
+    @staticmethod
+    def _rejected(status: Any, code: Any, masked: str) -> SmsDeliveryError:
         status = status if isinstance(status, int) else None
         code = str(code) if code else None
         verdict = sns_error_verdict(status, code)
-        logger.log(
-            logging.ERROR if verdict.misconfigured else logging.INFO,
-            "sns refused SMS: HTTP %s, error %s%s",
-            status,
-            code,
-            " (check the AWS credentials and SNS permissions)" if verdict.misconfigured else "",
-            extra={
-                "sms_provider": PROVIDER,
-                "sms_to": masked,
-                "sms_status": status,
-                "sms_error_code": code,
-                "sms_retryable": verdict.retryable,
-            },
-        )
-        return SmsDeliveryError(
-            f"sns refused the message to the number {masked}: HTTP {status}, error {code}",
-            provider=PROVIDER,
-            retryable=verdict.retryable,
-            code=code if code is not None else status,
-            reason=verdict.reason,
-        )
+        return refused(
+            logger,
+            PROVIDER, verdict, masked, status=status, code=code,
+            hint="the AWS credentials and SNS permissions",
+        )  # fmt: skip
 
+    @staticmethod
     def _failed(
-        self, what: str, code: str, masked: str, misconfigured: bool = False
+        what: str, code: str, masked: str, *, misconfigured: bool = False
     ) -> SmsDeliveryError:
-        logger.log(
-            logging.ERROR if misconfigured else logging.INFO,
-            "sns send failed: %s",
-            what,
-            extra={
-                "sms_provider": PROVIDER,
-                "sms_to": masked,
-                "sms_error_code": code,
-                "sms_retryable": True,
-            },
-        )
-        return SmsDeliveryError(
-            f"sns could not take the message to the number {masked}: {what}",
-            provider=PROVIDER,
-            retryable=True,
-            code=code,
-        )
+        return not_delivered(logger, PROVIDER, what, code, masked, misconfigured=misconfigured)

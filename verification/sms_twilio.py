@@ -16,7 +16,7 @@ from __future__ import annotations
 import asyncio
 import base64
 import logging
-from typing import Any, NamedTuple
+from typing import Any
 from urllib.parse import urlsplit, urlunsplit
 
 import aiohttp
@@ -31,33 +31,28 @@ from twilio.rest.api.v2010 import account as _twilio_account  # noqa: F401
 
 from .phone import mask_phone
 from .sms import SmsDeliveryError, SmsReceipt
+from .sms_errors import (
+    INVALID_NUMBER,
+    NOT_MOBILE,
+    OPTED_OUT,
+    REGION_BLOCKED,
+    Verdict,
+    not_delivered,
+    refused,
+)
 
 logger = logging.getLogger(__name__)
 
 PROVIDER = "twilio"
 
-_INVALID_NUMBER = "That number doesn't look like a mobile number we can text."
-_NOT_MOBILE = "That number can't receive text messages; it may be a landline."
-_OPTED_OUT = "That number has opted out of text messages from us."
-_REGION = "We can't send text messages to that country."
-
-
-class Verdict(NamedTuple):
-    """How to treat one provider error: may another try help, what to tell the caller."""
-
-    retryable: bool
-    reason: str | None = None  # None: SmsDeliveryError's default sentence
-    misconfigured: bool = False  # our account/credentials are wrong: log at ERROR
-
-
 # Twilio error codes about the recipient: no other provider or retry will help.
 _RECIPIENT_ERRORS: dict[int, str] = {
-    21211: _INVALID_NUMBER,  # invalid 'To' number
-    21217: _INVALID_NUMBER,  # phone number does not appear to be valid
-    21408: _REGION,  # permission to send to this region not enabled
-    21610: _OPTED_OUT,  # recipient replied STOP
-    21612: _NOT_MOBILE,  # 'To' number not currently reachable via SMS
-    21614: _NOT_MOBILE,  # 'To' number is not a mobile number
+    21211: INVALID_NUMBER,  # invalid 'To' number
+    21217: INVALID_NUMBER,  # phone number does not appear to be valid
+    21408: REGION_BLOCKED,  # permission to send to this region not enabled
+    21610: OPTED_OUT,  # recipient replied STOP
+    21612: NOT_MOBILE,  # 'To' number not currently reachable via SMS
+    21614: NOT_MOBILE,  # 'To' number is not a mobile number
 }
 # Our account is wrong (credentials, sender number): this provider is useless until fixed,
 # but another provider may still deliver, so these are retryable and logged at ERROR.
@@ -225,51 +220,22 @@ class TwilioSmsSender:
         )
         return SmsReceipt(provider=PROVIDER, message_id=sid)
 
+    @staticmethod
     def _rejected(
-        self, exc: TwilioRestException | TwilioServiceException, masked: str
+        exc: TwilioRestException | TwilioServiceException, masked: str
     ) -> SmsDeliveryError:
         status = _as_int(getattr(exc, "status", None))
         code = _as_int(getattr(exc, "code", None))
         verdict = twilio_error_verdict(status, code)
-        logger.log(
-            logging.ERROR if verdict.misconfigured else logging.INFO,
-            "twilio refused SMS: HTTP %s, error %s%s",
-            status,
-            code,
-            " (check the Twilio credentials and sender)" if verdict.misconfigured else "",
-            extra={
-                "sms_provider": PROVIDER,
-                "sms_to": masked,
-                "sms_status": status,
-                "sms_error_code": code,
-                "sms_retryable": verdict.retryable,
-            },
-        )
-        return SmsDeliveryError(
-            f"twilio refused the message to the number {masked}: HTTP {status}, error {code}",
-            provider=PROVIDER,
-            retryable=verdict.retryable,
-            code=code if code is not None else status,
-            reason=verdict.reason,
-        )
+        return refused(
+            logger,
+            PROVIDER, verdict, masked, status=status, code=code,
+            hint="the Twilio credentials and sender",
+        )  # fmt: skip
 
-    def _failed(self, what: str, code: str, masked: str) -> SmsDeliveryError:
-        logger.info(
-            "twilio send failed: %s",
-            what,
-            extra={
-                "sms_provider": PROVIDER,
-                "sms_to": masked,
-                "sms_error_code": code,
-                "sms_retryable": True,
-            },
-        )
-        return SmsDeliveryError(
-            f"twilio could not take the message to the number {masked}: {what}",
-            provider=PROVIDER,
-            retryable=True,
-            code=code,
-        )
+    @staticmethod
+    def _failed(what: str, code: str, masked: str) -> SmsDeliveryError:
+        return not_delivered(logger, PROVIDER, what, code, masked)
 
 
 def _as_int(value: object) -> int | None:

@@ -18,37 +18,26 @@ import logging
 import math
 import re
 import threading
-from typing import Any, NamedTuple
+from typing import Any
 
 from .phone import mask_phone
 from .sms import SmsDeliveryError, SmsReceipt
+from .sms_errors import INVALID_NUMBER, UNREACHABLE, Verdict, not_delivered, refused
 
 logger = logging.getLogger(__name__)
 
 PROVIDER = "vonage"
 MISSING_EXTRA = "SMS provider 'vonage' needs the 'vonage' extra: uv sync --extra vonage"
 
-_INVALID_NUMBER = "That number doesn't look like a mobile number we can text."
-_UNREACHABLE = "That number can't receive text messages from us."
-
-
-class Verdict(NamedTuple):
-    """How to treat one provider error: may another try help, what to tell the caller."""
-
-    retryable: bool
-    reason: str | None = None
-    misconfigured: bool = False
-
-
 # Vonage SMS API statuses (https://developer.vonage.com/messaging/sms/guides/troubleshooting-sms).
 _VONAGE_STATUS: dict[str, Verdict] = {
     "1": Verdict(retryable=True),  # throttled
-    "2": Verdict(retryable=False, reason=_INVALID_NUMBER),  # missing parameters
-    "3": Verdict(retryable=False, reason=_INVALID_NUMBER),  # invalid parameters (e.g. 'to')
+    "2": Verdict(retryable=False, reason=INVALID_NUMBER),  # missing parameters
+    "3": Verdict(retryable=False, reason=INVALID_NUMBER),  # invalid parameters (e.g. 'to')
     "4": Verdict(retryable=True, misconfigured=True),  # invalid credentials
     "5": Verdict(retryable=True),  # internal error
-    "6": Verdict(retryable=False, reason=_UNREACHABLE),  # invalid message / unroutable
-    "7": Verdict(retryable=False, reason=_UNREACHABLE),  # number barred
+    "6": Verdict(retryable=False, reason=UNREACHABLE),  # invalid message / unroutable
+    "7": Verdict(retryable=False, reason=UNREACHABLE),  # number barred
     "8": Verdict(retryable=True, misconfigured=True),  # partner account barred
     "9": Verdict(retryable=True, misconfigured=True),  # partner quota / no balance
     "10": Verdict(retryable=True),  # too many existing binds
@@ -59,7 +48,7 @@ _VONAGE_STATUS: dict[str, Verdict] = {
     "22": Verdict(retryable=True, misconfigured=True),  # invalid network code
     "29": Verdict(retryable=True, misconfigured=True),  # non-whitelisted destination (demo account)
     "32": Verdict(retryable=True, misconfigured=True),  # signature and api secret disallowed
-    "33": Verdict(retryable=False, reason=_UNREACHABLE),  # number de-activated
+    "33": Verdict(retryable=False, reason=UNREACHABLE),  # number de-activated
 }
 
 
@@ -191,48 +180,16 @@ class VonageSmsSender:
         )
         return SmsReceipt(provider=PROVIDER, message_id=message_id)
 
-    def _rejected(
-        self, status: str | None, http_status: int | None, masked: str
-    ) -> SmsDeliveryError:
+    @staticmethod
+    def _rejected(status: str | None, http_status: int | None, masked: str) -> SmsDeliveryError:
         verdict = vonage_error_verdict(status, http_status)
         code: str | int | None = status if status is not None else http_status
-        logger.log(
-            logging.ERROR if verdict.misconfigured else logging.INFO,
-            "vonage refused SMS: status %s, HTTP %s%s",
-            status,
-            http_status,
-            " (check the Vonage account and sender)" if verdict.misconfigured else "",
-            extra={
-                "sms_provider": PROVIDER,
-                "sms_to": masked,
-                "sms_status": http_status,
-                "sms_error_code": code,
-                "sms_retryable": verdict.retryable,
-            },
-        )
-        return SmsDeliveryError(
-            f"vonage refused the message to the number {masked}: "
-            f"status {status}, HTTP {http_status}",
-            provider=PROVIDER,
-            retryable=verdict.retryable,
-            code=code,
-            reason=verdict.reason,
-        )
+        return refused(
+            logger,
+            PROVIDER, verdict, masked, status=http_status, code=code,
+            hint="the Vonage account and sender",
+        )  # fmt: skip
 
-    def _failed(self, what: str, code: str, masked: str) -> SmsDeliveryError:
-        logger.info(
-            "vonage send failed: %s",
-            what,
-            extra={
-                "sms_provider": PROVIDER,
-                "sms_to": masked,
-                "sms_error_code": code,
-                "sms_retryable": True,
-            },
-        )
-        return SmsDeliveryError(
-            f"vonage could not take the message to the number {masked}: {what}",
-            provider=PROVIDER,
-            retryable=True,
-            code=code,
-        )
+    @staticmethod
+    def _failed(what: str, code: str, masked: str) -> SmsDeliveryError:
+        return not_delivered(logger, PROVIDER, what, code, masked)
