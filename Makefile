@@ -22,6 +22,9 @@ bench: uv
 	$(UV) run --frozen python bench/otp_store.py
 	$(UV) run --frozen python bench/sms_send.py
 	$(UV) run --frozen python bench/prompt_budget.py
+	$(UV) run --frozen python bench/seed_compare.py
+	$(UV) run --frozen python bench/enumeration.py
+	$(UV) run --frozen python bench/calls.py
 
 uv:
 	@$(UV) --version >/dev/null 2>&1 || python3 -m pip install --quiet --user uv \
