@@ -13,13 +13,21 @@ from typing import Any
 from .pepper import ConfigurationError, is_production, load_pepper
 from .policy import OtpPolicy
 from .redis_store import DEFAULT_KEY_PREFIX, DEFAULT_MAX_CONNECTIONS, RedisOtpStore
+from .sms import SmsSender
 from .sms_config import sms_sender_from_env
+from .sms_console import ConsoleSmsSender
 from .sqlite_store import DEFAULT_BUSY_TIMEOUT_SECONDS, SqliteOtpStore
 from .store import OtpStore
 
 log = logging.getLogger(__name__)
 
 DEFAULT_SQLITE_PATH = "var/otp.sqlite3"
+# A real provider takes 0.1-1 s to accept a message and a decoy takes no time at all, so
+# without a floor the answer's timing would tell whether a number is on file (rule 6).
+REAL_PROVIDER_RESPONSE_FLOOR_SECONDS = 1.0
+
+_TRUE_WORDS = frozenset({"1", "true", "yes", "on"})
+_FALSE_WORDS = frozenset({"0", "false", "no", "off"})
 
 _POLICY_VARIABLES = {
     "OTP_TTL_SECONDS": "ttl_seconds",
@@ -50,6 +58,26 @@ def env_int(env: Mapping[str, str], name: str, default: int) -> int:
     return int(value)
 
 
+def env_flag(env: Mapping[str, str], name: str, default: bool) -> bool:
+    """true/false (also 1/0, yes/no, on/off) from `env[name]`, or `default` when unset."""
+    raw = env.get(name, "").strip().lower()
+    if not raw:
+        return default
+    if raw in _TRUE_WORDS:
+        return True
+    if raw in _FALSE_WORDS:
+        return False
+    raise ConfigurationError(f"{name} must be true or false, got {raw!r}")
+
+
+def redis_cluster_from_env(env: Mapping[str, str]) -> bool:
+    """Whether `REDIS_URL` names a Redis Cluster node (`REDIS_CLUSTER=true`)."""
+    cluster = env_flag(env, "REDIS_CLUSTER", False)
+    if cluster and not env.get("REDIS_URL", "").strip():
+        raise ConfigurationError("REDIS_CLUSTER=true needs REDIS_URL (any one cluster node)")
+    return cluster
+
+
 def policy_from_env(env: Mapping[str, str]) -> OtpPolicy:
     defaults = OtpPolicy()
     values = {
@@ -64,12 +92,19 @@ def policy_from_env(env: Mapping[str, str]) -> OtpPolicy:
 
 def store_from_env(env: Mapping[str, str]) -> OtpStore:
     redis_url = env.get("REDIS_URL", "").strip()
+    cluster = redis_cluster_from_env(env)
     if redis_url:
-        return RedisOtpStore.from_url(
-            redis_url,
-            key_prefix=env.get("REDIS_KEY_PREFIX", "").strip() or DEFAULT_KEY_PREFIX,
-            max_connections=env_int(env, "REDIS_MAX_CONNECTIONS", DEFAULT_MAX_CONNECTIONS),
-        )
+        try:
+            return RedisOtpStore.from_url(
+                redis_url,
+                key_prefix=env.get("REDIS_KEY_PREFIX", "").strip() or DEFAULT_KEY_PREFIX,
+                max_connections=env_int(env, "REDIS_MAX_CONNECTIONS", DEFAULT_MAX_CONNECTIONS),
+                cluster=cluster,
+            )
+        except ValueError as exc:
+            if not cluster:
+                raise  # standalone: as before, the URL parser's own error
+            raise ConfigurationError(str(exc)) from None
     if is_production(env):
         log.warning("APP_ENV=production without REDIS_URL: codes are kept in a local SQLite file")
     return SqliteOtpStore(
@@ -84,10 +119,17 @@ def validate_env(env: Mapping[str, str]) -> None:
     """Raise `ConfigurationError` now for settings that would fail on the first call."""
     policy = policy_from_env(env)
     load_pepper(env)
+    redis_cluster_from_env(env)
     try:
         sms_sender_from_env(env, validity_seconds=policy.ttl_seconds)
     except ValueError as exc:
         raise ConfigurationError(str(exc)) from None
+
+
+def default_response_floor(sender: SmsSender) -> float:
+    """How long a "sent" answer takes at least: 0 for the console stand-in (it sends nothing
+    anywhere), `REAL_PROVIDER_RESPONSE_FLOOR_SECONDS` for a real provider."""
+    return 0.0 if isinstance(sender, ConsoleSmsSender) else REAL_PROVIDER_RESPONSE_FLOOR_SECONDS
 
 
 def service_kwargs_from_env(env: Mapping[str, str]) -> dict[str, Any]:
@@ -105,5 +147,7 @@ def service_kwargs_from_env(env: Mapping[str, str]) -> dict[str, Any]:
         "pepper": pepper,
         "clinic_name": env.get("CLINIC_NAME", "").strip() or "the clinic",
         "default_region": env.get("DEFAULT_PHONE_REGION", "").strip().upper() or "US",
-        "response_floor_seconds": env_number(env, "OTP_RESPONSE_FLOOR_SECONDS", 0.0),
+        "response_floor_seconds": env_number(
+            env, "OTP_RESPONSE_FLOOR_SECONDS", default_response_floor(sender)
+        ),
     }

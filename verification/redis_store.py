@@ -5,31 +5,61 @@ parallel guesses from several workers are counted exactly. All keys of a phone c
 phone as a hash tag (`otp:{+14155550123}:challenge`) so each script touches a single Redis
 Cluster slot, and every key has a TTL, so nothing outlives its purpose. Time comes from the
 Redis server (`TIME`), so workers with skewed clocks agree on expiry and cooldowns.
+
+`RedisOtpStore.from_url(url)` talks to one standalone (or Sentinel-fronted) server;
+`RedisOtpStore.from_url(url, cluster=True)` talks to a Redis Cluster, with `url` naming any
+one node: the client discovers the others and sends each EVALSHA to the node owning the
+phone's slot.
 """
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from importlib import resources
-from typing import Any, TypeVar
+from typing import Any
 
 import redis.asyncio as aioredis
+from redis.asyncio.cluster import RedisCluster
 from redis.asyncio.retry import Retry
 from redis.backoff import ExponentialBackoff
+from redis.exceptions import (
+    ClusterDownError,
+    NoScriptError,
+    RedisClusterException,
+    RedisError,
+    SlotNotCoveredError,
+)
 from redis.exceptions import ConnectionError as RedisConnectionError
-from redis.exceptions import RedisError
 
 from .policy import OtpPolicy
 from .store import CheckResult, CheckStatus, IssueResult, IssueStatus, StoreUnavailable
 
 log = logging.getLogger(__name__)
 
-T = TypeVar("T")
 
 DEFAULT_KEY_PREFIX = "otp"
 DEFAULT_MAX_CONNECTIONS = 64
 DEFAULT_POOL_TIMEOUT_SECONDS = 2.0
 DEFAULT_SOCKET_TIMEOUT_SECONDS = 2.0
+
+
+class _ClusterClient(RedisCluster):
+    """`RedisCluster` that re-sends a command after a refused or dropped connection,
+    CLUSTERDOWN or an unmapped slot (reloading the slot map first), never after a timeout.
+
+    redis-py re-sends on `ERRORS_ALLOW_RETRY` (matched by exact type); its default list
+    includes `TimeoutError`, and a script whose reply timed out may already have run, so
+    re-sending it could count one guess twice or issue a second code. Same rule as the
+    standalone client's `Retry(supported_errors=(ConnectionError,))` (which shares the
+    rare case of a connection dropped after the script ran).
+    """
+
+    ERRORS_ALLOW_RETRY = (  # type: ignore[assignment]
+        RedisConnectionError,
+        ClusterDownError,
+        SlotNotCoveredError,
+    )
 
 
 def _script(name: str) -> str:
@@ -39,9 +69,25 @@ def _script(name: str) -> str:
 class RedisOtpStore:
     """`OtpStore` on Redis (standalone, Sentinel-managed or Cluster)."""
 
-    def __init__(self, client: Any, *, key_prefix: str = DEFAULT_KEY_PREFIX) -> None:
+    def __init__(
+        self,
+        client: Any,
+        *,
+        key_prefix: str = DEFAULT_KEY_PREFIX,
+        max_in_flight: int | None = None,
+        queue_timeout: float = DEFAULT_POOL_TIMEOUT_SECONDS,
+    ) -> None:
+        """`client` is a `redis.asyncio.Redis` or `redis.asyncio.cluster.RedisCluster`.
+
+        `max_in_flight` caps the operations this store runs at once; the rest wait up to
+        `queue_timeout` seconds for a turn, then answer `StoreUnavailable`. `from_url` sets
+        it for Cluster, whose per-node pools raise instead of waiting when full; a
+        standalone client from `from_url` queues in its `BlockingConnectionPool` instead.
+        """
         self.client = client
         self.key_prefix = key_prefix
+        self.queue_timeout = queue_timeout
+        self._gate = asyncio.Semaphore(max_in_flight) if max_in_flight is not None else None
         self._issue = client.register_script(_script("issue.lua"))
         self._check = client.register_script(_script("check.lua"))
         self._withdraw = client.register_script(_script("withdraw.lua"))
@@ -55,8 +101,12 @@ class RedisOtpStore:
         max_connections: int = DEFAULT_MAX_CONNECTIONS,
         pool_timeout: float = DEFAULT_POOL_TIMEOUT_SECONDS,
         socket_timeout: float = DEFAULT_SOCKET_TIMEOUT_SECONDS,
+        cluster: bool = False,
     ) -> RedisOtpStore:
         """A store with a deliberately sized, blocking connection pool.
+
+        `cluster=True`: a Redis Cluster client instead, with the same limits per node and
+        the same "wait, don't fail" rule (see `_from_cluster_url`).
 
         redis-py's default async pool raises "Too many connections" once `max_connections`
         are busy; a `BlockingConnectionPool` makes the extra operations wait (up to
@@ -65,6 +115,14 @@ class RedisOtpStore:
         (e.g. after a Redis restart); timeouts are not retried, so a script is never run
         twice for one guess.
         """
+        if cluster:
+            return cls._from_cluster_url(
+                url,
+                key_prefix=key_prefix,
+                max_connections=max_connections,
+                pool_timeout=pool_timeout,
+                socket_timeout=socket_timeout,
+            )
         pool = aioredis.BlockingConnectionPool.from_url(
             url,
             max_connections=max_connections,
@@ -79,6 +137,50 @@ class RedisOtpStore:
             health_check_interval=30,
         )
         return cls(aioredis.Redis(connection_pool=pool), key_prefix=key_prefix)
+
+    @classmethod
+    def _from_cluster_url(
+        cls,
+        url: str,
+        *,
+        key_prefix: str,
+        max_connections: int,
+        pool_timeout: float,
+        socket_timeout: float,
+    ) -> RedisOtpStore:
+        """A Redis Cluster store; `url` names any one node (`redis://` or `rediss://`).
+
+        The client learns the slot map from that node on first use (nothing connects here)
+        and sends each script to the primary owning the phone's slot, following MOVED/ASK
+        redirects; a node without the script gets its text once (see `_call`).
+
+        Each node gets at most `max_connections` connections. As a node's pool raises when
+        full rather than waiting, the store itself lets at most `max_connections`
+        operations run at once (one connection each, at most one per node at a time) and
+        queues the rest up to `pool_timeout`. One re-send after a refused or dropped
+        connection or CLUSTERDOWN, with the slot map reloaded; never after a timeout (see
+        `_ClusterClient`). Raises `ValueError` for a URL Cluster cannot use (a database
+        other than 0, a unix socket).
+        """
+        try:
+            client = _ClusterClient.from_url(
+                url,
+                max_connections=max_connections,
+                socket_timeout=socket_timeout,
+                socket_connect_timeout=socket_timeout,
+                # redis-py 8.1 takes only the count from this (re-sends are immediate;
+                # CLUSTERDOWN waits 0.25 s before its re-send)
+                retry=Retry(ExponentialBackoff(cap=0.2, base=0.02), retries=1),
+                health_check_interval=30,
+            )
+        except RedisClusterException as exc:
+            raise ValueError(f"REDIS_URL cannot be used for Redis Cluster: {exc}") from None
+        return cls(
+            client,
+            key_prefix=key_prefix,
+            max_in_flight=max_connections,
+            queue_timeout=pool_timeout,
+        )
 
     def keys_for(self, phone: str) -> tuple[str, str, str]:
         """(challenge, sends, failures) keys of `phone`, sharing the `{phone}` hash tag."""
@@ -136,11 +238,39 @@ class RedisOtpStore:
         await self.client.aclose()
 
     async def _run(self, script: Any, *, keys: list[str], args: list[Any]) -> Any:
-        """Run a script (EVALSHA; loaded on first use) and turn Redis trouble into
-        `StoreUnavailable`, so a Redis outage is an outcome, never a crash."""
+        """Run a script (EVALSHA; EVAL on NOSCRIPT) and turn Redis trouble into
+        `StoreUnavailable`, so a Redis outage is an outcome, never a crash.
+
+        `RedisClusterException` is not a `RedisError`: it is what Cluster raises when no
+        node answers ("Redis Cluster cannot be connected") or the slot map has holes.
+        """
+        if self._gate is None:
+            return await self._call(script, keys, args)
         try:
-            return await script(keys=keys, args=args)
-        except (RedisError, OSError, TimeoutError) as exc:
+            async with asyncio.timeout(self.queue_timeout):
+                await self._gate.acquire()
+        except TimeoutError:
+            log.error(
+                "otp redis store busy",
+                extra={"store": "redis", "error": "QueueTimeout", "detail": "no free turn"},
+            )
+            raise StoreUnavailable("redis store busy: no free connection") from None
+        try:
+            return await self._call(script, keys, args)
+        finally:
+            self._gate.release()
+
+    async def _call(self, script: Any, keys: list[str], args: list[Any]) -> Any:
+        try:
+            try:
+                return await self.client.evalsha(script.sha, len(keys), *keys, *args)
+            except NoScriptError:
+                # Not in that server's script cache (restart, failover, SCRIPT FLUSH): the
+                # script did not run, so EVAL sends its text to the same node, which runs
+                # and caches it. (redis-py's `Script.__call__` would SCRIPT LOAD on every
+                # Cluster primary first, failing while any one of them is down.)
+                return await self.client.eval(script.script, len(keys), *keys, *args)
+        except (RedisError, RedisClusterException, OSError, TimeoutError) as exc:
             log.error(
                 "otp redis store failed",
                 extra={"store": "redis", "error": type(exc).__name__, "detail": str(exc)},

@@ -100,3 +100,20 @@ def test_production_with_pepper_and_a_provider_starts(tmp_path: Path) -> None:
             TWILIO_MESSAGING_SERVICE_SID="MG" + "0" * 32,
         )
     )
+
+
+async def test_a_real_provider_gets_a_response_floor_by_default(tmp_path: Path) -> None:
+    twilio = {
+        "TWILIO_ACCOUNT_SID": "AC" + "0" * 32,
+        "TWILIO_AUTH_TOKEN": "token",
+        "TWILIO_PHONE_NUMBER": "+14155550100",
+    }
+    real = OtpService.from_env(StaticDirectory(set()), _env(tmp_path, **twilio))
+    console = OtpService.from_env(StaticDirectory(set()), _env(tmp_path))
+    tuned = OtpService.from_env(
+        StaticDirectory(set()), _env(tmp_path, OTP_RESPONSE_FLOOR_SECONDS="0.4", **twilio)
+    )
+    assert (real.response_floor_seconds, console.response_floor_seconds) == (1.0, 0.0)
+    assert tuned.response_floor_seconds == 0.4
+    for service in (real, console, tuned):
+        await service.aclose()
