@@ -29,7 +29,7 @@ from .metrics import measured
 from .otp_flow import STAFF_HINT, check_code
 from .prompts import instructions
 from .speech import say_date, say_time
-from .state import MAX_IDENTITY_ATTEMPTS, CallState
+from .state import MAX_CODE_REQUESTS_PER_CALL, MAX_IDENTITY_ATTEMPTS, CallState
 
 log = logging.getLogger(__name__)
 
@@ -155,7 +155,10 @@ class ClinicAgent(Agent):
             patient_phone = state.caller_phone
         if state.otp_send_lock.locked():
             return "A code is being sent right now. Wait for it before asking again."
+        if state.code_requests >= MAX_CODE_REQUESTS_PER_CALL:
+            raise ToolError("No more codes can be sent on this call." + STAFF_HINT)
         _proceed_uninterrupted(context)
+        state.code_requests += 1
         async with state.otp_send_lock:
             outcome = await state.services.otp.request_code(
                 patient_phone, session_id=state.session_id

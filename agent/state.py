@@ -17,6 +17,9 @@ from verification import OtpService, VerificationLevel
 
 GRANT_TTL_SECONDS = 15 * 60
 MAX_IDENTITY_ATTEMPTS = 3
+# Code requests one call may make, whatever the numbers: each phone has its own limits in the
+# store, and this keeps one caller from having many patients texted.
+MAX_CODE_REQUESTS_PER_CALL = 5
 
 
 @dataclass(frozen=True, slots=True)
@@ -61,6 +64,7 @@ class CallState:
     active_patient_id: str | None = None
     otp_phone: str | None = None
     identity_failures: int = 0
+    code_requests: int = 0
     otp_send_lock: asyncio.Lock = field(default_factory=asyncio.Lock)
     background: set[asyncio.Task[None]] = field(default_factory=set)
 

@@ -310,3 +310,31 @@ async def test_verified_state_expires_after_15_minutes(call: Call) -> None:
     now[0] += 15 * 60 + 1
     output, is_error = await say(call, "What do I have booked?", "list_appointments")
     assert is_error and "isn't verified" in output
+
+
+async def test_three_unmatched_identities_end_that_route(call: Call) -> None:
+    for _ in range(3):
+        output, is_error = await say(
+            call, "Jane Doe, born May 1 1990", "verify_identity",
+            full_name="Jane Doe", date_of_birth="1990-05-01",
+        )  # fmt: skip
+        assert not is_error and output.startswith("No patient record matches")
+    output, is_error = await say(
+        call, "Jane Doe, April 12 1985", "verify_identity",
+        full_name="Jane Doe", date_of_birth="1985-04-12",
+    )  # fmt: skip
+    assert is_error and "Too many" in output and "transfer_to_staff" in output
+    assert call.state.grants == {}  # even the right answer no longer helps on this call
+
+
+@pytest.mark.parametrize("otp_policy", [OtpPolicy(resend_cooldown_seconds=0, max_sends=10)])
+async def test_one_call_cannot_have_many_patients_texted(call: Call) -> None:
+    numbers = ["415 555 0123", "415 555 0188", "415 555 0142", "415 555 0123", "415 555 0188"]
+    for number in numbers:
+        output, is_error = await say(call, "Text " + number, "request_otp", patient_phone=number)
+        assert not is_error
+    output, is_error = await say(
+        call, "And 415 555 0142", "request_otp", patient_phone="415 555 0142"
+    )
+    assert is_error and "No more codes" in output
+    assert len(call.sms.sent) == 5
