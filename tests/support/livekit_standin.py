@@ -10,33 +10,20 @@ from __future__ import annotations
 from aiohttp import web
 from livekit import api
 
+from tests.support.http_standin import LocalHttpServer
+
 TRANSFER_PATH = "/twirp/livekit.SIP/TransferSIPParticipant"
 
 
-class LiveKitSipStandin:
+class LiveKitSipStandin(LocalHttpServer):
     def __init__(self) -> None:
+        super().__init__()
         self.transfers: list[api.TransferSIPParticipantRequest] = []
         self.status = api.SIPTransferStatus.STS_TRANSFER_SUCCESSFUL
         self.authorization: list[str] = []
-        self._runner: web.AppRunner | None = None
-        self.port = 0
 
-    @property
-    def url(self) -> str:
-        return f"http://127.0.0.1:{self.port}"
-
-    async def start(self) -> None:
-        app = web.Application()
-        app.router.add_post(TRANSFER_PATH, self._transfer)
-        self._runner = web.AppRunner(app)
-        await self._runner.setup()
-        site = web.TCPSite(self._runner, "127.0.0.1", 0)
-        await site.start()
-        self.port = site._server.sockets[0].getsockname()[1]  # type: ignore[union-attr]
-
-    async def stop(self) -> None:
-        if self._runner is not None:
-            await self._runner.cleanup()
+    def routes(self) -> list[web.RouteDef]:
+        return [web.post(TRANSFER_PATH, self._transfer)]
 
     async def _transfer(self, request: web.Request) -> web.Response:
         self.authorization.append(request.headers.get("Authorization", ""))

@@ -15,35 +15,26 @@ from typing import Any
 
 from aiohttp import web
 
+from tests.support.http_standin import LocalHttpServer
+
 REPLY = "This is the stand-in model speaking."
 
 
-class OpenAIStandin:
+class OpenAIStandin(LocalHttpServer):
     def __init__(
         self, reply: str = REPLY, tool_rules: dict[str, tuple[str, dict[str, Any]]] | None = None
     ) -> None:
+        super().__init__()
         self.reply = reply
         self.tool_rules = tool_rules or {}
         self.requests: list[dict[str, Any]] = []
-        self._runner: web.AppRunner | None = None
-        self.port = 0
 
     @property
     def base_url(self) -> str:
-        return f"http://127.0.0.1:{self.port}/v1"
+        return f"{self.url}/v1"
 
-    async def start(self) -> None:
-        app = web.Application()
-        app.router.add_post("/v1/chat/completions", self._chat)
-        self._runner = web.AppRunner(app)
-        await self._runner.setup()
-        site = web.TCPSite(self._runner, "127.0.0.1", 0)
-        await site.start()
-        self.port = site._server.sockets[0].getsockname()[1]  # type: ignore[union-attr]
-
-    async def stop(self) -> None:
-        if self._runner is not None:
-            await self._runner.cleanup()
+    def routes(self) -> list[web.RouteDef]:
+        return [web.post("/v1/chat/completions", self._chat)]
 
     async def _chat(self, request: web.Request) -> web.StreamResponse:
         body = await request.json()
