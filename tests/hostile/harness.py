@@ -1,0 +1,177 @@
+"""One fresh scripted call per Hypothesis example, and the snapshots the properties compare.
+
+Hypothesis does not reset pytest fixtures between examples, so nothing here is a fixture:
+each example opens its own demo clinic database, OTP store and real `AgentSession` (driven by
+the scripted LLM of `tests/support/scripted_llm.py`) and closes them again.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from livekit.agents import AgentSession
+
+from agent import CallOptions, CallState, ClinicAgent, Services
+from clinic import ClinicDB, demo
+from tests.support.scripted_llm import ScriptedLLM
+from tests.support.sms import RecordingSmsSender
+from verification import OtpService, SqliteOtpStore, VerificationLevel
+
+PEPPER = b"hostile-pepper-0123456789abcdef"
+INTERNAL_ERROR = "An internal error occurred"
+TABLES = ("patients", "providers", "slots", "appointments", "appointment_events")
+
+JANE_PHONE = "415 555 0123"
+JANE_NAME = "Jane Doe"
+JANE_DOB = "April 12 1985"
+
+
+@dataclass
+class KnownIds:
+    """Real ids in this example's database, so hostile calls can aim at real records."""
+
+    jane_patient: str
+    jane_appointments: list[str]
+    other_appointments: list[str]  # John's and Lucas's: never Jane's caller's to touch
+    open_slots: list[str]
+    patients: list[str] = field(default_factory=list)
+
+    def all(self) -> list[str]:
+        return [
+            self.jane_patient,
+            *self.jane_appointments,
+            *self.other_appointments,
+            *self.open_slots,
+            *self.patients,
+        ]
+
+
+@dataclass
+class Call:
+    session: AgentSession[CallState]
+    llm: ScriptedLLM
+    state: CallState
+    clinic: ClinicDB
+    db_path: Path
+    sms: RecordingSmsSender
+    ids: KnownIds
+
+
+@dataclass(frozen=True)
+class StateSnapshot:
+    grants: dict[str, Any]
+    active_patient_id: str | None
+    otp_phone: str | None
+    identity_failures: int
+
+
+def snapshot_db(path: Path) -> dict[str, list[tuple[Any, ...]]]:
+    """Every row of the clinic's tables, read through a separate read-only connection."""
+    conn = sqlite3.connect(f"file:{path}?mode=ro", uri=True)
+    try:
+        return {
+            table: conn.execute(f"SELECT * FROM {table} ORDER BY 1").fetchall()  # noqa: S608
+            for table in TABLES
+        }
+    finally:
+        conn.close()
+
+
+def snapshot_state(state: CallState) -> StateSnapshot:
+    return StateSnapshot(
+        grants=dict(state.grants),
+        active_patient_id=state.active_patient_id,
+        otp_phone=state.otp_phone,
+        identity_failures=state.identity_failures,
+    )
+
+
+@asynccontextmanager
+async def open_call(root: Path, *, caller_phone: str | None = None) -> AsyncIterator[Call]:
+    db_path = root / "clinic.sqlite3"
+    clinic = ClinicDB(db_path)
+    await clinic.load_demo()
+    sms = RecordingSmsSender()
+    otp = OtpService(SqliteOtpStore(root / "otp.sqlite3"), sms, clinic, pepper=PEPPER)
+    state = CallState(
+        services=Services(clinic=clinic, otp=otp, options=CallOptions()),
+        session_id="hostile-call",
+        caller_phone=caller_phone,
+    )
+    jane = await clinic.find_patient(demo.JANE.full_name, demo.JANE.date_of_birth)
+    john = await clinic.find_patient(demo.JOHN.full_name, demo.JOHN.date_of_birth)
+    lucas = await clinic.find_patient(demo.LUCAS.full_name, demo.LUCAS.date_of_birth)
+    maria = await clinic.find_patient(demo.MARIA.full_name, demo.MARIA.date_of_birth)
+    assert jane and john and lucas and maria
+    ids = KnownIds(
+        jane_patient=jane.id,
+        jane_appointments=[a.id for a in await clinic.appointments_for(jane.id)],
+        other_appointments=[
+            a.id for patient in (john, lucas) for a in await clinic.appointments_for(patient.id)
+        ],
+        open_slots=[s.id for s in await clinic.open_slots(limit=5)],
+        patients=[john.id, lucas.id, maria.id],
+    )
+    scripted = ScriptedLLM()
+    try:
+        async with AgentSession[CallState](llm=scripted, userdata=state) as session:
+            await session.start(ClinicAgent(clinic_name="Bayview Clinic"))
+            yield Call(session, scripted, state, clinic, db_path, sms, ids)
+    finally:
+        await otp.aclose()
+        await clinic.aclose()
+
+
+async def run_tool(call: Call, tool: str, arguments: dict[str, Any]) -> tuple[str, bool]:
+    """Have the scripted LLM call `tool` with these (JSON) arguments; (output, is_error)."""
+    call.llm.call(tool, **arguments)
+    result = await call.session.run(user_input=f"please {tool}")
+    call_ids = {
+        e.item.call_id for e in result.events if e.type == "function_call" and e.item.name == tool
+    }
+    outputs = [
+        (e.item.output, e.item.is_error)
+        for e in result.events
+        if e.type == "function_call_output" and e.item.call_id in call_ids
+    ]
+    assert len(outputs) == 1, f"expected one output of {tool}, got {outputs!r}"
+    return outputs[0]
+
+
+# -- reaching a verification level through the real tools ------------------------------------
+
+LEVELS = ("none", "level1", "level2_phone", "otp_pending", "level2_otp")
+
+
+async def reach(call: Call, level: str) -> None:
+    if level == "none":
+        return
+    if level == "level1":
+        output, is_error = await run_tool(
+            call, "verify_identity", {"full_name": JANE_NAME, "date_of_birth": JANE_DOB}
+        )
+        assert not is_error and "Verified Jane Doe" in output, output
+    elif level == "level2_phone":
+        output, is_error = await run_tool(
+            call,
+            "verify_identity",
+            {"full_name": JANE_NAME, "date_of_birth": JANE_DOB, "phone": JANE_PHONE},
+        )
+        assert not is_error and "cancel and reschedule" in output, output
+    elif level in ("otp_pending", "level2_otp"):
+        output, is_error = await run_tool(call, "request_otp", {"patient_phone": JANE_PHONE})
+        assert not is_error and output.startswith("I've texted"), output
+        if level == "level2_otp":
+            code = call.sms.last_code()
+            output, is_error = await run_tool(call, "verify_otp", {"code": code})
+            assert not is_error and "verified" in output.lower(), output
+    else:
+        raise AssertionError(level)
+    expected = VerificationLevel.LEVEL_2 if "level2" in level else VerificationLevel.LEVEL_1
+    if level != "otp_pending":
+        assert call.state.level_for(call.ids.jane_patient) == expected
