@@ -478,9 +478,10 @@ class ClinicDB:
         limit = min(limit, MAX_OPEN_SLOTS)
         now = _fmt_time(self.now())
         lower = _fmt_time(datetime.combine(_as_date(start), time())) if start else ""
+        # the day after `end` bounds the range; the last representable day has none
         upper = (
             _fmt_time(datetime.combine(_as_date(end) + timedelta(days=1), time()))
-            if end
+            if end and _as_date(end) < date.max
             else "9999"
         )
         query_words = _provider_words(provider) if provider else []

@@ -224,5 +224,10 @@ class OtpService:
 
 
 def _check_session_id(session_id: str) -> None:
+    """Refuse, up front, a session id no store could hold (empty, huge, not valid Unicode)."""
     if not isinstance(session_id, str) or not 0 < len(session_id) <= MAX_SESSION_ID_CHARS:
         raise ValueError("session_id must be a non-empty string of at most 256 characters")
+    try:
+        session_id.encode("utf-8")
+    except UnicodeEncodeError:
+        raise ValueError("session_id must be valid Unicode text") from None
