@@ -54,7 +54,8 @@ class VerifyOutcome:
         return self.status == "verified"
 
 
-def _minutes(seconds: int) -> str:
+def minutes(seconds: int) -> str:
+    """A duration as it is said: "1 minute", "5 minutes" (rounded up)."""
     minutes = max(1, -(-seconds // 60))
     return "1 minute" if minutes == 1 else f"{minutes} minutes"
 
@@ -67,7 +68,7 @@ def sent(masked_phone: str, code_length: int, ttl_seconds: int) -> RequestOutcom
     return RequestOutcome(
         "sent",
         f"I've texted a {code_length}-digit code to the number {masked_phone}. "
-        f"It expires in {_minutes(ttl_seconds)}.",
+        f"It expires in {minutes(ttl_seconds)}.",
         masked_phone,
     )
 
@@ -93,7 +94,7 @@ def request_refused(
     else:
         message = (
             f"We've sent as many codes as we can to that number for now. Please try again in "
-            f"{_minutes(retry_after)}, or I can transfer you to our staff."
+            f"{minutes(retry_after)}, or I can transfer you to our staff."
         )
     return RequestOutcome(status, message, masked_phone, retry_after)
 

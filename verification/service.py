@@ -76,12 +76,11 @@ class OtpService:
         )
 
     def sms_body(self, code: str) -> str:
-        """The text message: clinic, code, lifetime, a warning. No name, no appointment (no PHI)."""
-        minutes = max(1, self.policy.ttl_seconds // 60)
+        """The text message: clinic, code, lifetime, a warning. No name, no appointment (no
+        PHI). Short enough for one 160-character SMS segment with a clinic name of ~60."""
         return (
-            f"{self.clinic_name}: your verification code is {code}. It expires in {minutes} "
-            f"minutes. Don't share this code with anyone; we will never ask you for it "
-            f"except on this call."
+            f"{self.clinic_name}: your verification code is {code}. It expires in "
+            f"{outcomes.minutes(self.policy.ttl_seconds)}. Don't share it with anyone."
         )
 
     async def request_code(self, phone: str, *, session_id: str) -> RequestOutcome:

@@ -337,3 +337,12 @@ async def test_response_floor_pads_real_and_decoy_sends(make_service: ServiceFac
         started = loop.time()
         assert (await service.request_code(phone, session_id="c")).status == "sent"
         assert loop.time() - started >= 0.29
+
+
+def test_sms_body_fits_one_segment_and_carries_no_phi(make_service: ServiceFactory) -> None:
+    body = make_service(OtpPolicy(ttl_seconds=60)).sms_body("402991")
+    assert body == (
+        "Bayview Clinic: your verification code is 402991. It expires in 1 minute. "
+        "Don't share it with anyone."
+    )
+    assert len(body) + 50 <= 160  # room for a clinic name ~60 characters long
