@@ -88,6 +88,19 @@ async def find_sip_caller(ctx: JobContext) -> rtc.RemoteParticipant | None:
     return participant
 
 
+def remember_sip_caller(state: CallState, caller: rtc.RemoteParticipant) -> None:
+    """Keep the caller's identity (for transfer) and number (for `request_otp("caller")`).
+
+    A withheld or undialable caller ID ("anonymous", "") leaves `caller_phone` unset.
+    """
+    state.sip_participant_identity = caller.identity
+    raw_number = caller.attributes.get("sip.phoneNumber", "")
+    try:
+        state.caller_phone = normalize_phone(raw_number, state.services.otp.default_region)
+    except ValueError:
+        state.caller_phone = None
+
+
 def _room_options() -> dict[str, Any]:
     """Telephony noise cancellation when LiveKit's plugin is installed (LiveKit Cloud only)."""
     try:
@@ -127,12 +140,7 @@ async def entrypoint(ctx: JobContext) -> None:
     state = CallState(services=services, session_id=ctx.job.id)
     caller = await find_sip_caller(ctx)
     if caller is not None:
-        state.sip_participant_identity = caller.identity
-        raw_number = caller.attributes.get("sip.phoneNumber", "")
-        try:
-            state.caller_phone = normalize_phone(raw_number, services.otp.default_region)
-        except ValueError:
-            state.caller_phone = None  # withheld or not a dialable number
+        remember_sip_caller(state, caller)
     session = build_session(ctx, settings, state)
     if caller is not None:
         KeypadCodeEntry(session, state).attach(ctx.room)

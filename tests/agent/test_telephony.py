@@ -11,6 +11,7 @@ from livekit.agents.testing import fake_job_context
 from livekit.agents.utils import http_context
 
 from agent import CallOptions
+from agent.server import remember_sip_caller
 from clinic import demo
 from tests.agent.conftest import Call
 from tests.agent.test_scripted_evals import say
@@ -84,3 +85,24 @@ async def test_staff_transfer_on_a_sip_call(
 async def test_without_sip_the_caller_hears_the_front_desk_number(call: Call) -> None:
     output, is_error = await say(call, "Get me a person", "transfer_to_staff", reason="help")
     assert not is_error and "415 555 0100" in output and "weekdays 8 to 5" in output
+
+
+class _SipParticipant:
+    """The two things the entrypoint reads from LiveKit's SIP participant."""
+
+    def __init__(self, number: str) -> None:
+        self.identity = "sip_+14155550123"
+        self.attributes = {"sip.phoneNumber": number, "sip.trunkID": "ST_standin"}
+
+
+@pytest.mark.parametrize(
+    ("number", "kept"),
+    [("+14155550123", "+14155550123"), ("4155550123", "+14155550123"), ("anonymous", None),
+     ("", None)],
+)  # fmt: skip
+def test_sip_caller_number_is_kept_normalised_or_not_at_all(
+    call: Call, number: str, kept: str | None
+) -> None:
+    remember_sip_caller(call.state, _SipParticipant(number))  # type: ignore[arg-type]
+    assert call.state.caller_phone == kept
+    assert call.state.sip_participant_identity == "sip_+14155550123"
