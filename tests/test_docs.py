@@ -19,8 +19,7 @@ def test_every_cited_test_exists() -> None:
     missing = [
         f"{path}::{name}"
         for path, name in sorted(cited)
-        if not (ROOT / path).exists()
-        or not re.search(rf"def {name}\b", (ROOT / path).read_text())
+        if not (ROOT / path).exists() or not re.search(rf"def {name}\b", (ROOT / path).read_text())
     ]
     assert missing == []
 

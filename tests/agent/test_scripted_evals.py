@@ -23,7 +23,7 @@ from verification import OtpPolicy
 JANE_PHONE = "415 555 0123"
 
 
-def tool_output(result: RunResult, name: str) -> tuple[str, bool]:
+def tool_output(result: RunResult[None], name: str) -> tuple[str, bool]:
     """(output, is_error) of the call to tool `name` in this turn."""
     call_ids = {
         e.item.call_id for e in result.events if e.type == "function_call" and e.item.name == name
@@ -36,7 +36,7 @@ def tool_output(result: RunResult, name: str) -> tuple[str, bool]:
 
 async def say(call: Call, text: str, tool: str, **arguments: object) -> tuple[str, bool]:
     call.llm.call(tool, **arguments)
-    result = await call.session.run(user_input=text)
+    result: RunResult[None] = await call.session.run(user_input=text)
     result.expect.next_event().is_function_call(name=tool)
     result.expect.next_event().is_function_call_output()
     result.expect.next_event().is_message(role="assistant")
@@ -203,7 +203,7 @@ async def test_number_not_on_file_sounds_the_same_and_sends_nothing(call: Call) 
 async def test_two_sends_in_one_turn_text_once(call: Call) -> None:
     phone = {"patient_phone": JANE_PHONE}
     call.llm.call_parallel(("request_otp", phone), ("request_otp", phone))
-    result = await call.session.run(user_input="Text me. Text me!")
+    result: RunResult[None] = await call.session.run(user_input="Text me. Text me!")
     outputs = [e.item.output for e in result.events if e.type == "function_call_output"]
     assert len(outputs) == 2 and len(call.sms.sent) == 1
     assert sum(o.startswith("I've texted") for o in outputs) == 1

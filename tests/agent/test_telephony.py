@@ -58,7 +58,7 @@ async def livekit_server(monkeypatch: pytest.MonkeyPatch) -> AsyncIterator[LiveK
     [api.SIPTransferStatus.STS_TRANSFER_SUCCESSFUL, api.SIPTransferStatus.STS_TRANSFER_FAILED],
 )
 async def test_staff_transfer_on_a_sip_call(
-    call: Call, livekit_server: LiveKitSipStandin, status: int
+    call: Call, livekit_server: LiveKitSipStandin, status: api.SIPTransferStatus
 ) -> None:
     livekit_server.status = status
     call.state.sip_participant_identity = "sip_caller"

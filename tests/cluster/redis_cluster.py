@@ -6,6 +6,7 @@ can matter.
 
 from __future__ import annotations
 
+import functools
 import shutil
 import socket
 import subprocess
@@ -16,6 +17,10 @@ from pathlib import Path
 from tests.support.redis_server import free_port
 
 REDIS_CLUSTER_SLOTS = 16384
+
+
+def _answers_ping(port: int) -> bool:
+    return _command(port, "PING").startswith(b"+PONG")
 
 
 def _command(port: int, *args: str, timeout: float = 1.0) -> bytes:
@@ -86,7 +91,7 @@ class RedisClusterProcesses:
             for port in self.ports:
                 self._spawn(port)
             for port in self.ports:
-                self._wait(lambda p=port: _command(p, "PING").startswith(b"+PONG"), "start", port)
+                self._wait(functools.partial(_answers_ping, port), "start", port)
             create = subprocess.run(
                 [
                     self.cli,
@@ -107,7 +112,7 @@ class RedisClusterProcesses:
                     f" {create.stderr[-800:]!r}"
                 )
             for port in self.ports:
-                self._wait(lambda p=port: self._ready(p), "reach cluster_state:ok", port)
+                self._wait(functools.partial(self._ready, port), "reach cluster_state:ok", port)
         except BaseException:
             self.stop()
             raise

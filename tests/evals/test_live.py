@@ -13,7 +13,7 @@ from collections.abc import AsyncIterator
 from pathlib import Path
 
 import pytest
-from livekit.agents import AgentSession
+from livekit.agents import AgentSession, RunResult
 from livekit.plugins import openai
 
 from agent import CallOptions, CallState, ClinicAgent, Services
@@ -35,7 +35,7 @@ class LiveCall:
         self.judge = openai.LLM(model=MODEL)
 
     async def turn(self, text: str, intent: str) -> None:
-        result = await self.session.run(user_input=text)
+        result: RunResult[None] = await self.session.run(user_input=text)
         await result.expect.contains_message(role="assistant").judge(self.judge, intent=intent)
 
     async def booked(self) -> set[str]:

@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from livekit.agents import AgentSession
+from livekit.agents import AgentSession, RunResult
 
 from agent import CallOptions, CallState, ClinicAgent, Services
 from clinic import ClinicDB, demo
@@ -130,7 +130,7 @@ async def open_call(root: Path, *, caller_phone: str | None = None) -> AsyncIter
 async def run_tool(call: Call, tool: str, arguments: dict[str, Any]) -> tuple[str, bool]:
     """Have the scripted LLM call `tool` with these (JSON) arguments; (output, is_error)."""
     call.llm.call(tool, **arguments)
-    result = await call.session.run(user_input=f"please {tool}")
+    result: RunResult[None] = await call.session.run(user_input=f"please {tool}")
     call_ids = {
         e.item.call_id for e in result.events if e.type == "function_call" and e.item.name == tool
     }

@@ -145,14 +145,15 @@ def tool_calls(call: Call) -> st.SearchStrategy[tuple[str, dict[str, Any]]]:
     @st.composite
     def one(draw: st.DrawFn) -> tuple[str, dict[str, Any]]:
         tool = draw(st.sampled_from(sorted(catalogue)))
-        arguments = {
-            name: draw(values)
-            for name, values in catalogue[tool].items()
-            if draw(KEEP_ARGUMENT)  # now and then leave one out
-        }
-        if arguments and draw(CONFUSE_TYPE):  # a number, null, list or object for a string
+        arguments: dict[str, Any] = {}
+        for name, values in catalogue[tool].items():
+            if draw(KEEP_ARGUMENT):  # now and then leave one out
+                arguments[name] = draw(values)
+        confuse: bool = draw(CONFUSE_TYPE) if arguments else False
+        if confuse:  # a number, null, list or object for a string
             arguments[draw(st.sampled_from(sorted(arguments)))] = draw(non_strings())
-        if not draw(KEEP_ARGUMENT):  # and now and then add one the tool doesn't have
+        keep_as_is: bool = draw(KEEP_ARGUMENT)
+        if not keep_as_is:  # and now and then add one the tool doesn't have
             arguments[draw(st.sampled_from(["user_id", "level", "__proto__", "{}"]))] = draw(text)
         return tool, arguments
 

@@ -31,7 +31,7 @@ class Step:
     calls: list[tuple[str, dict[str, Any]]] = field(default_factory=list)
 
 
-class ScriptedLLM(llm.LLM):
+class ScriptedLLM(llm.LLM[Any]):
     def __init__(self) -> None:
         super().__init__()
         self.steps: deque[Step] = deque()

@@ -58,12 +58,13 @@ def _worker(backend: str, where: str, op: str, arg: str, tasks: int, start_at: f
             backend, where, _FileSender(arg) if op == "request" else RecordingSmsSender()
         )
         await asyncio.sleep(max(0.0, start_at - time.time()))
+        results: list[str]
         if op == "request":
-            calls = [service.request_code(ON_FILE, session_id="race") for _ in range(tasks)]
-            results = [o.status for o in await asyncio.gather(*calls)]
+            requests = [service.request_code(ON_FILE, session_id="race") for _ in range(tasks)]
+            results = [o.status for o in await asyncio.gather(*requests)]
         else:
-            calls = [service.verify_code(ON_FILE, arg, session_id="race") for _ in range(tasks)]
-            results = [o.status for o in await asyncio.gather(*calls)]
+            guesses = [service.verify_code(ON_FILE, arg, session_id="race") for _ in range(tasks)]
+            results = [o.status for o in await asyncio.gather(*guesses)]
         await service.aclose()
         return results
 
