@@ -16,6 +16,7 @@ test: uv
 
 lint: uv
 	$(UV) run --frozen ruff check .
+	$(UV) run --frozen ruff format --check .
 	$(UV) run --frozen mypy
 
 bench: uv

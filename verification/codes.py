@@ -21,9 +21,7 @@ def generate_code(length: int = 6) -> str:
 
 def code_digest(pepper: bytes, phone_e164: str, session_id: str, code: str) -> bytes:
     """HMAC-SHA256(pepper, phone | session | code): what the store keeps instead of the code."""
-    message = _SEPARATOR.join(
-        (phone_e164.encode(), session_id.encode(), code.encode())
-    )
+    message = _SEPARATOR.join((phone_e164.encode(), session_id.encode(), code.encode()))
     return hmac.new(pepper, message, hashlib.sha256).digest()
 
 
