@@ -19,8 +19,9 @@ import os
 import sys
 import tempfile
 import time
+from collections.abc import Awaitable, Callable
 from pathlib import Path
-from typing import Any
+from typing import Any, NamedTuple
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
@@ -65,21 +66,40 @@ def service(store: OtpStore) -> OtpService:
     return OtpService(store, RecordingSmsSender(), StaticDirectory({PHONE}), POLICY, pepper=PEPPER)
 
 
-async def round_trips(url: str) -> tuple[float, float]:
+class PerOperation(NamedTuple):
+    """What one operation costs: requests the client sends, commands the server runs."""
+
+    round_trips: float
+    server_commands: float
+
+
+async def _server_commands(admin: aioredis.Redis) -> int:
+    """Commands the server has run (scripts' inner calls included), less our own INFO."""
+    stats = await admin.info("commandstats")
+    return sum(int(v["calls"]) for k, v in stats.items() if k != "cmdstat_info")
+
+
+async def per_operation(url: str) -> tuple[PerOperation, PerOperation]:
+    """Cost of `request_code` and of `verify_code` (wrong guess), averaged over 200 each."""
     svc = service(counting_store(url, f"bench-rt-{os.getpid()}"))
+    admin = aioredis.Redis.from_url(url)
     await svc.request_code(PHONE, session_id="warm")  # loads the scripts once (EVALSHA miss)
     await svc.verify_code(PHONE, "000000", session_id="warm")
     n = 200
-    CountingConnection.sent = 0
-    for i in range(n):
-        await svc.request_code(PHONE, session_id=f"s{i}")
-    per_request = CountingConnection.sent / n
-    CountingConnection.sent = 0
-    for _ in range(n):
-        await svc.verify_code(PHONE, "000000", session_id=f"s{n - 1}")
-    per_verify = CountingConnection.sent / n
+
+    async def measure(operation: Callable[[int], Awaitable[object]]) -> PerOperation:
+        CountingConnection.sent = 0
+        before = await _server_commands(admin)
+        for i in range(n):
+            await operation(i)
+        after = await _server_commands(admin)
+        return PerOperation(CountingConnection.sent / n, (after - before) / n)
+
+    requests = await measure(lambda i: svc.request_code(PHONE, session_id=f"s{i}"))
+    verifies = await measure(lambda i: svc.verify_code(PHONE, "000000", session_id=f"s{n - 1}"))
+    await admin.aclose()
     await svc.aclose()
-    return per_request, per_verify
+    return requests, verifies
 
 
 async def throughput(store: OtpStore, concurrency: int, seconds: float) -> float:
@@ -111,9 +131,10 @@ async def main(seconds: float) -> None:
         server.start()
         url = server.url
     try:
-        per_request, per_verify = await round_trips(url)
-        print(f"redis round trips per request_code: {per_request:.2f}")
-        print(f"redis round trips per verify_code:  {per_verify:.2f}")
+        request, verify = await per_operation(url)
+        print("redis, per operation:  round trips   commands the server runs (in the script)")
+        print(f"  request_code        {request.round_trips:11.2f}   {request.server_commands:6.2f}")
+        print(f"  verify_code         {verify.round_trips:11.2f}   {verify.server_commands:6.2f}")
         for concurrency in (1, 64):
             sqlite_rate = await throughput(
                 SqliteOtpStore(tmp / f"otp-{concurrency}.sqlite3"), concurrency, seconds
