@@ -13,6 +13,7 @@ import logging
 import threading
 from typing import Any
 
+from .pepper import ConfigurationError
 from .phone import mask_phone
 from .sms import SmsDeliveryError, SmsReceipt
 from .sms_errors import INVALID_NUMBER, OPTED_OUT, UNREACHABLE, Verdict, not_delivered, refused
@@ -122,7 +123,7 @@ class SnsSmsSender:
             import boto3
             from botocore.config import Config
         except ImportError as exc:
-            raise RuntimeError(MISSING_EXTRA) from exc
+            raise ConfigurationError(MISSING_EXTRA) from exc
         if timeout <= 0:
             raise ValueError("timeout must be positive")
         if not region_name:

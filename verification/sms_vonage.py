@@ -20,6 +20,7 @@ import re
 import threading
 from typing import Any
 
+from .pepper import ConfigurationError
 from .phone import mask_phone
 from .sms import SmsDeliveryError, SmsReceipt
 from .sms_errors import INVALID_NUMBER, UNREACHABLE, Verdict, not_delivered, refused
@@ -114,7 +115,7 @@ class VonageSmsSender:
             http_errors = importlib.import_module("vonage_http_client.errors")
             requests_module = importlib.import_module("requests")
         except ImportError as exc:
-            raise RuntimeError(MISSING_EXTRA) from exc
+            raise ConfigurationError(MISSING_EXTRA) from exc
         self._message_type: Any = sms_module.SmsMessage
         self._sms_error: type[Exception] = sms_module.SmsError
         self._http_error: type[Exception] = http_errors.HttpRequestError

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import sys
 from pathlib import Path
 
 import pytest
@@ -117,3 +118,25 @@ async def test_a_real_provider_gets_a_response_floor_by_default(tmp_path: Path) 
     assert tuned.response_floor_seconds == 0.4
     for service in (real, console, tuned):
         await service.aclose()
+
+
+@pytest.mark.parametrize(
+    ("module", "provider", "variables", "extra"),
+    [
+        ("boto3", "sns", {"AWS_REGION": "us-east-1"}, "aws"),
+        ("vonage", "vonage", {"VONAGE_API_KEY": "k", "VONAGE_API_SECRET": "s",
+                              "VONAGE_FROM_NUMBER": "Clinic"}, "vonage"),
+    ],
+)  # fmt: skip
+def test_a_provider_without_its_extra_is_a_configuration_error(
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    module: str,
+    provider: str,
+    variables: dict[str, str],
+    extra: str,
+) -> None:
+    monkeypatch.setitem(sys.modules, module, None)  # `import <module>` now raises ImportError
+    env = _env(tmp_path, SMS_PROVIDERS=provider, **variables)
+    with pytest.raises(ConfigurationError, match=rf"uv sync --extra {extra}"):
+        validate_env(env)
