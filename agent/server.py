@@ -18,6 +18,7 @@ from livekit.plugins import deepgram, openai, silero
 
 from clinic import ClinicDB
 from verification import OtpService, normalize_phone
+from verification.config import validate_env
 from verification.pepper import is_production
 
 from .clinic_agent import ClinicAgent
@@ -32,8 +33,11 @@ SIP_PARTICIPANT_WAIT_SECONDS = 10.0
 
 
 def prewarm(proc: JobProcess) -> None:
-    """Once per worker process: load the VAD model, so calls don't wait for it."""
+    """Once per worker process, before any call: load the VAD model, and build the SMS
+    senders once so their SDK imports (boto3, vonage: a blocking ~0.5 s) happen here rather
+    than on a call's event loop."""
     proc.userdata["vad"] = silero.VAD.load()
+    validate_env(os.environ)
     if is_production(os.environ):
         install_pii_redaction()
 
