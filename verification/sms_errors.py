@@ -92,3 +92,22 @@ def not_delivered(
         retryable=True,
         code=code,
     )
+
+
+def not_sent(
+    log: logging.Logger,
+    provider: str,
+    exc: BaseException,
+    masked: str,
+    *,
+    timeout: float,
+    network_errors: tuple[type[BaseException], ...],
+) -> SmsDeliveryError:
+    """Any other failure of a send attempt: our timeout, the network, or a surprise. The
+    sender protocol promises `SmsDeliveryError` and nothing else, so everything lands here."""
+    if isinstance(exc, TimeoutError):
+        return not_delivered(log, provider, f"no answer within {timeout:g}s", "timeout", masked)
+    if isinstance(exc, network_errors):
+        what = f"connection failed ({type(exc).__name__})"
+        return not_delivered(log, provider, what, "network", masked)
+    return not_delivered(log, provider, f"unexpected {type(exc).__name__}", "error", masked)

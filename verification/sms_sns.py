@@ -16,7 +16,15 @@ from typing import Any
 from .pepper import ConfigurationError
 from .phone import mask_phone
 from .sms import SmsDeliveryError, SmsReceipt
-from .sms_errors import INVALID_NUMBER, OPTED_OUT, UNREACHABLE, Verdict, not_delivered, refused
+from .sms_errors import (
+    INVALID_NUMBER,
+    OPTED_OUT,
+    UNREACHABLE,
+    Verdict,
+    not_delivered,
+    not_sent,
+    refused,
+)
 
 logger = logging.getLogger(__name__)
 
@@ -188,18 +196,16 @@ class SnsSmsSender:
             error = exc.response.get("Error", {})
             meta = exc.response.get("ResponseMetadata", {})
             raise self._rejected(meta.get("HTTPStatusCode"), error.get("Code"), masked) from None
-        except TimeoutError:
-            raise self._failed(f"no answer within {self._timeout:g}s", "timeout", masked) from None
         except NoCredentialsError:
-            raise self._failed(
-                "no AWS credentials found", "credentials", masked, misconfigured=True
-            ) from None
-        except (BotoCoreError, OSError) as exc:
-            raise self._failed(
-                f"connection failed ({type(exc).__name__})", "network", masked
-            ) from None
-        except Exception as exc:  # the protocol promises SmsDeliveryError and nothing else
-            raise self._failed(f"unexpected {type(exc).__name__}", "error", masked) from None
+            raise not_delivered(
+                logger, PROVIDER, "no AWS credentials found", "credentials", masked,
+                misconfigured=True,
+            ) from None  # fmt: skip
+        except Exception as exc:
+            raise not_sent(
+                logger, PROVIDER, exc, masked, timeout=self._timeout,
+                network_errors=(BotoCoreError, OSError),
+            ) from None  # fmt: skip
         logger.debug(
             "sns accepted SMS",
             extra={"sms_provider": PROVIDER, "sms_to": masked, "sms_message_id": message_id},
@@ -216,9 +222,3 @@ class SnsSmsSender:
             PROVIDER, verdict, masked, status=status, code=code,
             hint="the AWS credentials and SNS permissions",
         )  # fmt: skip
-
-    @staticmethod
-    def _failed(
-        what: str, code: str, masked: str, *, misconfigured: bool = False
-    ) -> SmsDeliveryError:
-        return not_delivered(logger, PROVIDER, what, code, masked, misconfigured=misconfigured)

@@ -37,7 +37,7 @@ from .sms_errors import (
     OPTED_OUT,
     REGION_BLOCKED,
     Verdict,
-    not_delivered,
+    not_sent,
     refused,
 )
 
@@ -205,14 +205,11 @@ class TwilioSmsSender:
                 message = await self._get_client().messages.create_async(**kwargs)
         except (TwilioRestException, TwilioServiceException) as exc:
             raise self._rejected(exc, masked) from None
-        except TimeoutError:
-            raise self._failed(f"no answer within {self._timeout:g}s", "timeout", masked) from None
-        except (aiohttp.ClientError, OSError) as exc:
-            raise self._failed(
-                f"connection failed ({type(exc).__name__})", "network", masked
-            ) from None
-        except Exception as exc:  # the protocol promises SmsDeliveryError and nothing else
-            raise self._failed(f"unexpected {type(exc).__name__}", "error", masked) from None
+        except Exception as exc:
+            raise not_sent(
+                logger, PROVIDER, exc, masked, timeout=self._timeout,
+                network_errors=(aiohttp.ClientError, OSError),
+            ) from None  # fmt: skip
         sid = str(getattr(message, "sid", "") or "")
         logger.debug(
             "twilio accepted SMS",
@@ -232,10 +229,6 @@ class TwilioSmsSender:
             PROVIDER, verdict, masked, status=status, code=code,
             hint="the Twilio credentials and sender",
         )  # fmt: skip
-
-    @staticmethod
-    def _failed(what: str, code: str, masked: str) -> SmsDeliveryError:
-        return not_delivered(logger, PROVIDER, what, code, masked)
 
 
 def _as_int(value: object) -> int | None:

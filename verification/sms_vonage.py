@@ -23,7 +23,7 @@ from typing import Any
 from .pepper import ConfigurationError
 from .phone import mask_phone
 from .sms import SmsDeliveryError, SmsReceipt
-from .sms_errors import INVALID_NUMBER, UNREACHABLE, Verdict, not_delivered, refused
+from .sms_errors import INVALID_NUMBER, UNREACHABLE, Verdict, not_sent, refused
 
 logger = logging.getLogger(__name__)
 
@@ -167,14 +167,11 @@ class VonageSmsSender:
         except self._http_error as exc:
             status = getattr(getattr(exc, "response", None), "status_code", None)
             raise self._rejected(None, status, masked) from None
-        except TimeoutError:
-            raise self._failed(f"no answer within {self._timeout:g}s", "timeout", masked) from None
-        except (self._transport_error, OSError) as exc:
-            raise self._failed(
-                f"connection failed ({type(exc).__name__})", "network", masked
-            ) from None
-        except Exception as exc:  # the protocol promises SmsDeliveryError and nothing else
-            raise self._failed(f"unexpected {type(exc).__name__}", "error", masked) from None
+        except Exception as exc:
+            raise not_sent(
+                logger, PROVIDER, exc, masked, timeout=self._timeout,
+                network_errors=(self._transport_error, OSError),
+            ) from None  # fmt: skip
         logger.debug(
             "vonage accepted SMS",
             extra={"sms_provider": PROVIDER, "sms_to": masked, "sms_message_id": message_id},
@@ -190,7 +187,3 @@ class VonageSmsSender:
             PROVIDER, verdict, masked, status=http_status, code=code,
             hint="the Vonage account and sender",
         )  # fmt: skip
-
-    @staticmethod
-    def _failed(what: str, code: str, masked: str) -> SmsDeliveryError:
-        return not_delivered(logger, PROVIDER, what, code, masked)
