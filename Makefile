@@ -26,6 +26,7 @@ bench: uv
 	$(UV) run --frozen python bench/seed_compare.py
 	$(UV) run --frozen python bench/enumeration.py
 	$(UV) run --frozen python bench/calls.py
+	$(UV) run --frozen python bench/call_memory.py
 
 uv:
 	@$(UV) --version >/dev/null 2>&1 || python3 -m pip install --quiet --user uv \
