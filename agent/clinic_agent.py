@@ -26,7 +26,7 @@ from clinic import Appointment, ClinicError, NotFound, parse_date
 from verification import VerificationLevel, normalize_phone
 
 from .metrics import measured
-from .otp_flow import STAFF_HINT, check_code
+from .otp_flow import STAFF_HINT, check_code, for_the_llm
 from .prompts import instructions
 from .speech import say_date, say_time
 from .state import MAX_CODE_REQUESTS_PER_CALL, MAX_IDENTITY_ATTEMPTS, CallState
@@ -165,12 +165,7 @@ class ClinicAgent(Agent):
             )
         if outcome.status in ("sent", "cooldown"):
             state.otp_phone = normalize_phone(patient_phone, state.services.otp.default_region)
-        hint = (
-            STAFF_HINT
-            if outcome.status in ("locked", "rate_limited", "delivery_failed", "unavailable")
-            else ""
-        )
-        return outcome.message + hint
+        return for_the_llm(outcome.status, outcome.message)
 
     @function_tool
     @measured

@@ -11,6 +11,13 @@ from .state import CallState
 log = logging.getLogger(__name__)
 
 STAFF_HINT = " Offer transfer_to_staff."
+# Outcomes after which the caller needs a person: no code can help them right now.
+OFFER_STAFF_AFTER = frozenset({"locked", "rate_limited", "delivery_failed", "unavailable"})
+
+
+def for_the_llm(status: str, message: str) -> str:
+    """The outcome's sentence, plus the nudge to offer staff where the outcome calls for it."""
+    return message + (STAFF_HINT if status in OFFER_STAFF_AFTER else "")
 
 
 def _code_is_spent(outcome: VerifyOutcome) -> bool:
@@ -31,8 +38,7 @@ async def check_code(state: CallState, code: str) -> tuple[VerifyOutcome, str]:
     if _code_is_spent(outcome):
         state.otp_phone = None
     if not outcome.verified:
-        hint = STAFF_HINT if outcome.status in ("locked", "unavailable") else ""
-        return outcome, outcome.message + hint
+        return outcome, for_the_llm(outcome.status, outcome.message)
 
     patients = await state.services.clinic.patients_with_phone(phone)
     state.grant((p.id for p in patients), VerificationLevel.LEVEL_2)

@@ -6,26 +6,13 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 
 from verification import ConfigurationError
+from verification.config import env_flag
 from verification.pepper import is_production
 
 from .state import CallOptions
 
-TRUE_WORDS = frozenset({"1", "true", "yes", "on"})
-FALSE_WORDS = frozenset({"0", "false", "no", "off"})
-
 # Which variables each CLI mode cannot run without.
 LIVEKIT_SERVER_VARIABLES = ("LIVEKIT_URL", "LIVEKIT_API_KEY", "LIVEKIT_API_SECRET")
-
-
-def env_flag(env: Mapping[str, str], name: str, default: bool) -> bool:
-    raw = env.get(name, "").strip().lower()
-    if not raw:
-        return default
-    if raw in TRUE_WORDS:
-        return True
-    if raw in FALSE_WORDS:
-        return False
-    raise ConfigurationError(f"{name} must be true or false, got {raw!r}")
 
 
 @dataclass(frozen=True, slots=True)

@@ -16,6 +16,7 @@ from __future__ import annotations
 import os
 from collections.abc import Callable, Mapping
 
+from .pepper import is_production
 from .sms import SmsSender
 from .sms_console import ConsoleSmsSender
 from .sms_failover import FailoverSmsSender
@@ -144,7 +145,7 @@ def sms_sender_from_env(
     """
     env = os.environ if env is None else env
     names = configured_providers(env)
-    production = (_get(env, "APP_ENV") or "").lower() == "production"
+    production = is_production(env)
     if "console" in names and production:
         raise ValueError(CONSOLE_IN_PRODUCTION)
     if production:
