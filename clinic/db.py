@@ -277,10 +277,8 @@ class ClinicDB:
             raise ValueError("a patient needs a name with letters in it")
         dob = _as_date(date_of_birth)
         phone_e164 = normalize_phone(phone)
-        patient_id = await self._run(
-            lambda conn: self._write(
-                conn, lambda: self._add_patient_tx(conn, name, dob, phone_e164)
-            )
+        patient_id = await self._transaction(
+            lambda conn: self._add_patient_tx(conn, name, dob, phone_e164)
         )
         logger.info(
             "patient added", extra={"patient_id": patient_id, "phone": mask_phone(phone_e164)}
@@ -300,16 +298,12 @@ class ClinicDB:
         if starts_at.tzinfo is not None:
             raise ValueError("starts_at must be naive clinic-local time, not timezone-aware")
         when = _fmt_time(starts_at)
-        return await self._run(
-            lambda conn: self._write(conn, lambda: self._add_slot_tx(conn, name, when))
-        )
+        return await self._transaction(lambda conn: self._add_slot_tx(conn, name, when))
 
     async def book(self, patient_id: str, slot_id: str) -> str:
         """Book an open, future slot for a patient; returns the new appointment id."""
         pid, sid = normalize_id(patient_id), normalize_id(slot_id)
-        appointment_id = await self._run(
-            lambda conn: self._write(conn, lambda: self._book_tx(conn, pid, sid))
-        )
+        appointment_id = await self._transaction(lambda conn: self._book_tx(conn, pid, sid))
         logger.info(
             "appointment booked",
             extra={"appointment_id": appointment_id, "patient_id": pid, "slot_id": sid},
@@ -319,9 +313,7 @@ class ClinicDB:
     async def cancel(self, appointment_id: str) -> Appointment:
         """Cancel a future booked appointment; its slot opens again at once."""
         aid = normalize_id(appointment_id)
-        appointment = await self._run(
-            lambda conn: self._write(conn, lambda: self._cancel_tx(conn, aid))
-        )
+        appointment = await self._transaction(lambda conn: self._cancel_tx(conn, aid))
         logger.info(
             "appointment cancelled",
             extra={"appointment_id": aid, "slot_id": appointment.slot_id},
@@ -336,8 +328,8 @@ class ClinicDB:
         `SlotTaken` and nothing changes.
         """
         aid, sid = normalize_id(appointment_id), normalize_id(new_slot_id)
-        appointment, previous = await self._run(
-            lambda conn: self._write(conn, lambda: self._reschedule_tx(conn, aid, sid))
+        appointment, previous = await self._transaction(
+            lambda conn: self._reschedule_tx(conn, aid, sid)
         )
         logger.info(
             "appointment rescheduled",
@@ -630,7 +622,7 @@ class ClinicDB:
             )
             return True
 
-        loaded = self._write(conn, load)
+        loaded = self._write(conn, lambda _: load())
         if loaded:
             logger.info("demo data loaded", extra={"db_path": self.path})
         return loaded
@@ -671,10 +663,14 @@ class ClinicDB:
         )
 
     @staticmethod
-    def _write(conn: sqlite3.Connection, body: Callable[[], T]) -> T:
+    def _write(conn: sqlite3.Connection, body: Callable[[sqlite3.Connection], T]) -> T:
         """Run `body` in a `BEGIN IMMEDIATE` transaction: all of it commits, or none of it."""
         with _immediate(conn):
-            return body()
+            return body(conn)
+
+    async def _transaction(self, body: Callable[[sqlite3.Connection], T]) -> T:
+        """`_write` on the worker thread: the shape of every write the API makes."""
+        return await self._run(lambda conn: self._write(conn, body))
 
     # ------------------------------------------------------------------ thread plumbing
 
