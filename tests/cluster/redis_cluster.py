@@ -14,7 +14,7 @@ import time
 from collections.abc import Callable
 from pathlib import Path
 
-from tests.support.redis_server import free_port
+from tests.support.redis_server import free_port, throwaway_server_args
 
 REDIS_CLUSTER_SLOTS = 16384
 
@@ -120,25 +120,16 @@ class RedisClusterProcesses:
     def _spawn(self, port: int) -> None:
         self.processes.append(
             subprocess.Popen(
-                [
+                throwaway_server_args(
                     self.server,
-                    "--port",
-                    str(port),
-                    "--bind",
-                    "127.0.0.1",
+                    port,
+                    self.workdir,
+                    f"redis-{port}.log",
                     "--cluster-enabled",
                     "yes",
                     "--cluster-config-file",
                     f"nodes-{port}.conf",
-                    "--save",
-                    "",
-                    "--appendonly",
-                    "no",
-                    "--dir",
-                    str(self.workdir),
-                    "--logfile",
-                    str(self.workdir / f"redis-{port}.log"),
-                ],
+                ),
                 stdout=subprocess.DEVNULL,
                 stderr=subprocess.DEVNULL,
             )

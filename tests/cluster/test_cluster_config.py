@@ -8,6 +8,7 @@ import pytest
 import redis.asyncio as aioredis
 from redis.asyncio.cluster import RedisCluster
 
+from tests.support.settings import embedded_env
 from tests.support.sms import StaticDirectory
 from verification import ConfigurationError, OtpService, RedisOtpStore
 from verification.config import validate_env
@@ -15,18 +16,9 @@ from verification.config import validate_env
 PHONE = "+14155550123"
 
 
-def _env(tmp_path: Path, **extra: str) -> dict[str, str]:
-    env = {
-        "OTP_PEPPER_FILE": str(tmp_path / "pepper"),
-        "OTP_SQLITE_PATH": str(tmp_path / "otp.sqlite3"),
-    }
-    env.update(extra)
-    return env
-
-
 @pytest.mark.parametrize("flag", ["true", "TRUE", "1", "yes", "on"])
 async def test_redis_cluster_true_selects_the_cluster_client(tmp_path: Path, flag: str) -> None:
-    env = _env(tmp_path, REDIS_URL="redis://127.0.0.1:7000/0", REDIS_CLUSTER=flag)
+    env = embedded_env(tmp_path, REDIS_URL="redis://127.0.0.1:7000/0", REDIS_CLUSTER=flag)
     validate_env(env)
     service = OtpService.from_env(StaticDirectory(set()), env)  # nothing connects yet
     assert isinstance(service.store, RedisOtpStore)
@@ -42,7 +34,7 @@ async def test_without_redis_cluster_the_client_is_standalone(
     extra = {"REDIS_URL": "redis://127.0.0.1:6399/0"}
     if flag is not None:
         extra["REDIS_CLUSTER"] = flag
-    service = OtpService.from_env(StaticDirectory(set()), _env(tmp_path, **extra))
+    service = OtpService.from_env(StaticDirectory(set()), embedded_env(tmp_path, **extra))
     assert isinstance(service.store, RedisOtpStore)
     assert type(service.store.client) is aioredis.Redis
     assert isinstance(service.store.client.connection_pool, aioredis.BlockingConnectionPool)
@@ -60,9 +52,9 @@ def test_broken_cluster_settings_refuse_to_start(
     tmp_path: Path, extra: dict[str, str], complaint: str
 ) -> None:
     with pytest.raises(ConfigurationError, match=complaint):
-        validate_env(_env(tmp_path, **extra))
+        validate_env(embedded_env(tmp_path, **extra))
     with pytest.raises(ConfigurationError, match=complaint):
-        OtpService.from_env(StaticDirectory(set()), _env(tmp_path, **extra))
+        OtpService.from_env(StaticDirectory(set()), embedded_env(tmp_path, **extra))
 
 
 @pytest.mark.parametrize(
@@ -71,14 +63,16 @@ def test_broken_cluster_settings_refuse_to_start(
 def test_urls_cluster_cannot_use_refuse_to_start(tmp_path: Path, url: str) -> None:
     with pytest.raises(ConfigurationError):
         OtpService.from_env(
-            StaticDirectory(set()), _env(tmp_path, REDIS_URL=url, REDIS_CLUSTER="1")
+            StaticDirectory(set()), embedded_env(tmp_path, REDIS_URL=url, REDIS_CLUSTER="1")
         )
 
 
 async def test_from_env_on_the_live_cluster(
     tmp_path: Path, cluster_url: str, key_prefix: str
 ) -> None:
-    env = _env(tmp_path, REDIS_URL=cluster_url, REDIS_CLUSTER="true", REDIS_KEY_PREFIX=key_prefix)
+    env = embedded_env(
+        tmp_path, REDIS_URL=cluster_url, REDIS_CLUSTER="true", REDIS_KEY_PREFIX=key_prefix
+    )
     service = OtpService.from_env(StaticDirectory({PHONE}), env)  # console SMS stand-in
 
     assert (await service.request_code(PHONE, session_id="c")).status == "sent"

@@ -13,6 +13,17 @@ import time
 from pathlib import Path
 
 
+def throwaway_server_args(
+    binary: str, port: int, workdir: Path, logfile: str, *extra: str
+) -> list[str]:
+    """A redis-server on loopback that keeps nothing on disk, plus `extra` flags."""
+    return [
+        binary, "--port", str(port), "--bind", "127.0.0.1", *extra,
+        "--save", "", "--appendonly", "no",
+        "--dir", str(workdir), "--logfile", str(workdir / logfile),
+    ]  # fmt: skip
+
+
 def free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
@@ -38,21 +49,7 @@ class RedisServer:
     def start(self) -> None:
         self.workdir.mkdir(parents=True, exist_ok=True)
         self.process = subprocess.Popen(
-            [
-                self.binary,
-                "--port",
-                str(self.port),
-                "--bind",
-                "127.0.0.1",
-                "--save",
-                "",
-                "--appendonly",
-                "no",
-                "--dir",
-                str(self.workdir),
-                "--logfile",
-                str(self.workdir / "redis.log"),
-            ],
+            throwaway_server_args(self.binary, self.port, self.workdir, "redis.log"),
             stdout=subprocess.DEVNULL,
             stderr=subprocess.DEVNULL,
         )

@@ -7,6 +7,7 @@ from pathlib import Path
 
 import pytest
 
+from tests.support.settings import embedded_env
 from tests.support.sms import StaticDirectory
 from verification import (
     ConfigurationError,
@@ -21,17 +22,8 @@ from verification.config import validate_env
 PEPPER = "p" * 32
 
 
-def _env(tmp_path: Path, **extra: str) -> dict[str, str]:
-    env = {
-        "OTP_PEPPER_FILE": str(tmp_path / "pepper"),
-        "OTP_SQLITE_PATH": str(tmp_path / "otp.sqlite3"),
-    }
-    env.update(extra)
-    return env
-
-
 async def test_embedded_defaults_are_sqlite_console_and_a_dev_pepper(tmp_path: Path) -> None:
-    service = OtpService.from_env(StaticDirectory(set()), _env(tmp_path))
+    service = OtpService.from_env(StaticDirectory(set()), embedded_env(tmp_path))
     assert isinstance(service.store, SqliteOtpStore)
     assert service.store.path == tmp_path / "otp.sqlite3"
     assert isinstance(service.sender, ConsoleSmsSender)
@@ -41,7 +33,7 @@ async def test_embedded_defaults_are_sqlite_console_and_a_dev_pepper(tmp_path: P
 
 
 async def test_redis_url_selects_redis_and_policy_comes_from_env(tmp_path: Path) -> None:
-    env = _env(
+    env = embedded_env(
         tmp_path,
         REDIS_URL="redis://127.0.0.1:6399/0",
         REDIS_KEY_PREFIX="clinicA",
@@ -60,7 +52,7 @@ async def test_redis_url_selects_redis_and_policy_comes_from_env(tmp_path: Path)
 
 
 async def test_twilio_credentials_select_twilio(tmp_path: Path) -> None:
-    env = _env(
+    env = embedded_env(
         tmp_path,
         TWILIO_ACCOUNT_SID="AC" + "0" * 32,
         TWILIO_AUTH_TOKEN="token",
@@ -85,14 +77,14 @@ def test_unsafe_or_broken_settings_refuse_to_start(
     tmp_path: Path, extra: dict[str, str], complaint: str
 ) -> None:
     with pytest.raises(ConfigurationError, match=complaint):
-        validate_env(_env(tmp_path, **extra))
+        validate_env(embedded_env(tmp_path, **extra))
     with pytest.raises(ConfigurationError, match=complaint):
-        OtpService.from_env(StaticDirectory(set()), _env(tmp_path, **extra))
+        OtpService.from_env(StaticDirectory(set()), embedded_env(tmp_path, **extra))
 
 
 def test_production_with_pepper_and_a_provider_starts(tmp_path: Path) -> None:
     validate_env(
-        _env(
+        embedded_env(
             tmp_path,
             APP_ENV="production",
             OTP_PEPPER=PEPPER,
@@ -109,10 +101,10 @@ async def test_a_real_provider_gets_a_response_floor_by_default(tmp_path: Path) 
         "TWILIO_AUTH_TOKEN": "token",
         "TWILIO_PHONE_NUMBER": "+14155550100",
     }
-    real = OtpService.from_env(StaticDirectory(set()), _env(tmp_path, **twilio))
-    console = OtpService.from_env(StaticDirectory(set()), _env(tmp_path))
+    real = OtpService.from_env(StaticDirectory(set()), embedded_env(tmp_path, **twilio))
+    console = OtpService.from_env(StaticDirectory(set()), embedded_env(tmp_path))
     tuned = OtpService.from_env(
-        StaticDirectory(set()), _env(tmp_path, OTP_RESPONSE_FLOOR_SECONDS="0.4", **twilio)
+        StaticDirectory(set()), embedded_env(tmp_path, OTP_RESPONSE_FLOOR_SECONDS="0.4", **twilio)
     )
     assert (real.response_floor_seconds, console.response_floor_seconds) == (1.0, 0.0)
     assert tuned.response_floor_seconds == 0.4
@@ -137,6 +129,6 @@ def test_a_provider_without_its_extra_is_a_configuration_error(
     extra: str,
 ) -> None:
     monkeypatch.setitem(sys.modules, module, None)  # `import <module>` now raises ImportError
-    env = _env(tmp_path, SMS_PROVIDERS=provider, **variables)
+    env = embedded_env(tmp_path, SMS_PROVIDERS=provider, **variables)
     with pytest.raises(ConfigurationError, match=rf"uv sync --extra {extra}"):
         validate_env(env)
