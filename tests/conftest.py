@@ -14,6 +14,7 @@ from pathlib import Path
 
 import pytest
 
+from tests.sms.standins import SnsStandIn, TwilioStandIn
 from tests.support.redis_server import RedisServer
 
 REQUIRE_REDIS = os.environ.get("REQUIRE_REDIS") == "1"
@@ -55,3 +56,17 @@ async def redis_client(redis_url: str) -> AsyncIterator[object]:
     client = aioredis.Redis.from_url(redis_url)
     yield client
     await client.aclose()
+
+
+@pytest.fixture
+async def twilio_standin() -> AsyncIterator[TwilioStandIn]:
+    """Twilio's Messages API on loopback (tests/sms/standins.py)."""
+    async with TwilioStandIn() as standin:
+        yield standin  # type: ignore[misc]
+
+
+@pytest.fixture
+async def sns_standin() -> AsyncIterator[SnsStandIn]:
+    """SNS's Publish API on loopback (tests/sms/standins.py)."""
+    async with SnsStandIn() as standin:
+        yield standin  # type: ignore[misc]

@@ -113,32 +113,28 @@ def _env(twilio_url: str, sns_url: str | None, deadline: float) -> dict[str, str
     return env
 
 
-@pytest.fixture
-async def twilio() -> AsyncIterator[TwilioStandIn]:
-    async with TwilioStandIn() as standin:
-        yield standin  # type: ignore[misc]
-
-
-@pytest.fixture
-async def sns() -> AsyncIterator[SnsStandIn]:
-    async with SnsStandIn() as standin:
-        yield standin  # type: ignore[misc]
-
-
 @pytest.mark.parametrize("failure", ["http_500", "hangs", "refuses_connections"])
 async def test_every_provider_failing_is_said_within_the_deadline(
-    failure: str, tmp_path: Path, clinic: ClinicDB, twilio: TwilioStandIn, sns: SnsStandIn
+    failure: str,
+    tmp_path: Path,
+    clinic: ClinicDB,
+    twilio_standin: TwilioStandIn,
+    sns_standin: SnsStandIn,
 ) -> None:
     deadline = 1.5
     if failure == "http_500":
-        twilio.fail(Reply(500, 20500, "Internal Server Error"))
-        sns.fail(Reply(500, "InternalError", "internal"))
+        twilio_standin.fail(Reply(500, 20500, "Internal Server Error"))
+        sns_standin.fail(Reply(500, "InternalError", "internal"))
     elif failure == "hangs":
-        twilio.delay = sns.delay = 30.0
+        twilio_standin.delay = sns_standin.delay = 30.0
     twilio_url = (
-        f"http://127.0.0.1:{unused_port()}" if failure == "refuses_connections" else twilio.url
+        f"http://127.0.0.1:{unused_port()}"
+        if failure == "refuses_connections"
+        else twilio_standin.url
     )
-    sns_url = f"http://127.0.0.1:{unused_port()}" if failure == "refuses_connections" else sns.url
+    sns_url = (
+        f"http://127.0.0.1:{unused_port()}" if failure == "refuses_connections" else sns_standin.url
+    )
     sender = sms_sender_from_env(_env(twilio_url, sns_url, deadline), validity_seconds=300)
     otp = OtpService(SqliteOtpStore(tmp_path / "otp.sqlite3"), sender, clinic, pepper=PEPPER)
     try:
@@ -153,8 +149,8 @@ async def test_every_provider_failing_is_said_within_the_deadline(
             assert elapsed < deadline + 3.0, "the SMS deadline did not bound the wait"
             assert call.state.otp_phone is None  # no code is pending for a message never sent
             # nothing was used up: once a provider recovers, a code goes out at once
-            twilio.reset()
-            twilio.delay = 0.0
+            twilio_standin.reset()
+            twilio_standin.delay = 0.0
             if failure != "refuses_connections":
                 again, _ = await say(call, "Try again", "request_otp", patient_phone=JANE_PHONE)
                 assert again.startswith("I've texted a 6-digit code")
@@ -163,17 +159,19 @@ async def test_every_provider_failing_is_said_within_the_deadline(
 
 
 async def test_failover_to_a_healthy_provider(
-    tmp_path: Path, clinic: ClinicDB, twilio: TwilioStandIn, sns: SnsStandIn
+    tmp_path: Path, clinic: ClinicDB, twilio_standin: TwilioStandIn, sns_standin: SnsStandIn
 ) -> None:
-    twilio.fail(Reply(503, 20503, "Service Unavailable"))
-    sender = sms_sender_from_env(_env(twilio.url, sns.url, 4.0), validity_seconds=300)
+    twilio_standin.fail(Reply(503, 20503, "Service Unavailable"))
+    sender = sms_sender_from_env(
+        _env(twilio_standin.url, sns_standin.url, 4.0), validity_seconds=300
+    )
     otp = OtpService(SqliteOtpStore(tmp_path / "otp.sqlite3"), sender, clinic, pepper=PEPPER)
     try:
         async with open_call(clinic, otp, RecordingSmsSender()) as call:
             output, _ = await say(call, "Text me", "request_otp", patient_phone=JANE_PHONE)
             assert output.startswith("I've texted a 6-digit code")
-            assert len(twilio.requests) == 1 and len(sns.requests) == 1
-            message = sns.requests[0].form["Message"]
+            assert len(twilio_standin.requests) == 1 and len(sns_standin.requests) == 1
+            message = sns_standin.requests[0].form["Message"]
             code = message.split("code is ")[1][:6]
             verified, _ = await say(call, code, "verify_otp", code=code)
             assert "Verified for Jane Doe" in verified

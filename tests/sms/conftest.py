@@ -10,8 +10,6 @@ from pathlib import Path
 import pytest
 
 from tests.sms.standins import (
-    SnsStandIn,
-    TwilioStandIn,
     VonageStandIn,
     self_signed_tls,
     unused_port,
@@ -21,18 +19,6 @@ PHONE = "+14155550123"
 PHONE_DIGITS = "4155550123"  # the number without country code or '+' must not leak either
 CODE = "402991"
 BODY = f"Your Example Clinic code is {CODE}. It expires in 5 minutes. Don't share it."
-
-
-@pytest.fixture
-async def twilio_standin() -> AsyncIterator[TwilioStandIn]:
-    async with TwilioStandIn() as standin:
-        yield standin  # type: ignore[misc]
-
-
-@pytest.fixture
-async def sns_standin() -> AsyncIterator[SnsStandIn]:
-    async with SnsStandIn() as standin:
-        yield standin  # type: ignore[misc]
 
 
 @pytest.fixture(scope="session")
