@@ -19,7 +19,7 @@ from livekit.plugins import deepgram, openai, silero
 from clinic import ClinicDB
 from verification import OtpService, normalize_phone
 from verification.config import validate_env
-from verification.pepper import is_production
+from verification.env import is_production
 
 from .clinic_agent import ClinicAgent
 from .keypad import KeypadCodeEntry

@@ -6,8 +6,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 
 from verification import ConfigurationError
-from verification.config import env_flag
-from verification.pepper import is_production
+from verification.env import env_flag, is_production
 
 from .state import CallOptions
 

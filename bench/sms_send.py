@@ -20,7 +20,7 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from tests.sms.standins import TWILIO_SID, TWILIO_TOKEN, TwilioStandIn
-from verification.sms_twilio import TwilioSmsSender
+from verification.sms.twilio import TwilioSmsSender
 
 TICK = 0.010
 PHONE = "+14155550123"

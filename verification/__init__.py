@@ -2,22 +2,23 @@
 
 from .codes import code_digest, generate_code
 from .directory import PhoneDirectory
+from .env import ConfigurationError, is_production
 from .levels import VerificationLevel
 from .outcomes import RequestOutcome, VerifyOutcome
-from .pepper import ConfigurationError, load_pepper
+from .pepper import load_pepper
 from .phone import mask_phone, normalize_phone
 from .policy import OtpPolicy
-from .redis_store import RedisOtpStore
 from .service import OtpService
-from .sms import SmsDeliveryError, SmsReceipt, SmsSender
-from .sms_console import ConsoleSmsSender
-from .sms_failover import FailoverSmsSender
-from .sms_sns import SnsSmsSender
-from .sms_twilio import TwilioSmsSender
-from .sms_vonage import VonageSmsSender
+from .sms.base import SmsDeliveryError, SmsReceipt, SmsSender
+from .sms.console import ConsoleSmsSender
+from .sms.failover import FailoverSmsSender
+from .sms.sns import SnsSmsSender
+from .sms.twilio import TwilioSmsSender
+from .sms.vonage import VonageSmsSender
 from .spoken import parse_spoken_code
-from .sqlite_store import SqliteOtpStore
-from .store import OtpStore, StoreUnavailable
+from .stores.base import OtpStore, StoreUnavailable
+from .stores.redis import RedisOtpStore
+from .stores.sqlite import SqliteOtpStore
 
 __all__ = [
     "ConfigurationError",
@@ -41,6 +42,7 @@ __all__ = [
     "VonageSmsSender",
     "code_digest",
     "generate_code",
+    "is_production",
     "load_pepper",
     "mask_phone",
     "normalize_phone",

@@ -14,7 +14,7 @@ import sys
 import uuid
 
 from .config import service_kwargs_from_env
-from .pepper import ConfigurationError
+from .env import ConfigurationError
 from .service import OtpService
 
 DEMO_NUMBER = "+14155550123"

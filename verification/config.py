@@ -10,14 +10,15 @@ import logging
 from collections.abc import Mapping
 from typing import Any
 
-from .pepper import ConfigurationError, is_production, load_pepper
+from .env import ConfigurationError, env_flag, env_int, env_number, env_text, is_production
+from .pepper import load_pepper
 from .policy import OtpPolicy
-from .redis_store import DEFAULT_KEY_PREFIX, DEFAULT_MAX_CONNECTIONS, RedisOtpStore
-from .sms import SmsSender
-from .sms_config import sms_sender_from_env
-from .sms_console import ConsoleSmsSender
-from .sqlite_store import DEFAULT_BUSY_TIMEOUT_SECONDS, SqliteOtpStore
-from .store import OtpStore
+from .sms.base import SmsSender
+from .sms.config import sms_sender_from_env
+from .sms.console import ConsoleSmsSender
+from .stores.base import OtpStore
+from .stores.redis import DEFAULT_KEY_PREFIX, DEFAULT_MAX_CONNECTIONS, RedisOtpStore
+from .stores.sqlite import DEFAULT_BUSY_TIMEOUT_SECONDS, SqliteOtpStore
 
 log = logging.getLogger(__name__)
 
@@ -25,9 +26,6 @@ DEFAULT_SQLITE_PATH = "var/otp.sqlite3"
 # A real provider takes 0.1-1 s to accept a message and a decoy takes no time at all, so
 # without a floor the answer's timing would tell whether a number is on file (rule 6).
 REAL_PROVIDER_RESPONSE_FLOOR_SECONDS = 1.0
-
-_TRUE_WORDS = frozenset({"1", "true", "yes", "on"})
-_FALSE_WORDS = frozenset({"0", "false", "no", "off"})
 
 _POLICY_VARIABLES = {
     "OTP_TTL_SECONDS": "ttl_seconds",
@@ -40,40 +38,10 @@ _POLICY_VARIABLES = {
 }
 
 
-def env_number(env: Mapping[str, str], name: str, default: float) -> float:
-    """A number from `env[name]`, or `default` when unset; a clear error when not a number."""
-    raw = env.get(name, "").strip()
-    if not raw:
-        return default
-    try:
-        return float(raw)
-    except ValueError:
-        raise ConfigurationError(f"{name} must be a number, got {raw!r}") from None
-
-
-def env_int(env: Mapping[str, str], name: str, default: int) -> int:
-    value = env_number(env, name, default)
-    if value != int(value):
-        raise ConfigurationError(f"{name} must be a whole number, got {value!r}")
-    return int(value)
-
-
-def env_flag(env: Mapping[str, str], name: str, default: bool) -> bool:
-    """true/false (also 1/0, yes/no, on/off) from `env[name]`, or `default` when unset."""
-    raw = env.get(name, "").strip().lower()
-    if not raw:
-        return default
-    if raw in _TRUE_WORDS:
-        return True
-    if raw in _FALSE_WORDS:
-        return False
-    raise ConfigurationError(f"{name} must be true or false, got {raw!r}")
-
-
 def redis_cluster_from_env(env: Mapping[str, str]) -> bool:
     """Whether `REDIS_URL` names a Redis Cluster node (`REDIS_CLUSTER=true`)."""
     cluster = env_flag(env, "REDIS_CLUSTER", False)
-    if cluster and not env.get("REDIS_URL", "").strip():
+    if cluster and not env_text(env, "REDIS_URL"):
         raise ConfigurationError("REDIS_CLUSTER=true needs REDIS_URL (any one cluster node)")
     return cluster
 
@@ -91,13 +59,13 @@ def policy_from_env(env: Mapping[str, str]) -> OtpPolicy:
 
 
 def store_from_env(env: Mapping[str, str]) -> OtpStore:
-    redis_url = env.get("REDIS_URL", "").strip()
+    redis_url = env_text(env, "REDIS_URL")
     cluster = redis_cluster_from_env(env)
     if redis_url:
         try:
             return RedisOtpStore.from_url(
                 redis_url,
-                key_prefix=env.get("REDIS_KEY_PREFIX", "").strip() or DEFAULT_KEY_PREFIX,
+                key_prefix=env_text(env, "REDIS_KEY_PREFIX", DEFAULT_KEY_PREFIX),
                 max_connections=env_int(env, "REDIS_MAX_CONNECTIONS", DEFAULT_MAX_CONNECTIONS),
                 cluster=cluster,
             )
@@ -108,7 +76,7 @@ def store_from_env(env: Mapping[str, str]) -> OtpStore:
     if is_production(env):
         log.warning("APP_ENV=production without REDIS_URL: codes are kept in a local SQLite file")
     return SqliteOtpStore(
-        env.get("OTP_SQLITE_PATH", "").strip() or DEFAULT_SQLITE_PATH,
+        env_text(env, "OTP_SQLITE_PATH", DEFAULT_SQLITE_PATH),
         busy_timeout_seconds=env_number(
             env, "OTP_SQLITE_BUSY_TIMEOUT_SECONDS", DEFAULT_BUSY_TIMEOUT_SECONDS
         ),
@@ -145,7 +113,7 @@ def service_kwargs_from_env(env: Mapping[str, str]) -> dict[str, Any]:
         "sender": sender,
         "policy": policy,
         "pepper": pepper,
-        "clinic_name": env.get("CLINIC_NAME", "").strip() or "the clinic",
+        "clinic_name": env_text(env, "CLINIC_NAME", "the clinic"),
         "default_region": env.get("DEFAULT_PHONE_REGION", "").strip().upper() or "US",
         "response_floor_seconds": env_number(
             env, "OTP_RESPONSE_FLOOR_SECONDS", default_response_floor(sender)

@@ -13,22 +13,16 @@ import secrets
 from collections.abc import Mapping
 from pathlib import Path
 
+from .env import ConfigurationError, env_text, is_production
+
 MIN_PEPPER_BYTES = 16
 DEFAULT_PEPPER_FILE = "var/otp-pepper"
-
-
-class ConfigurationError(RuntimeError):
-    """The environment asks for something unsafe or incomplete; the process must not start."""
-
-
-def is_production(env: Mapping[str, str]) -> bool:
-    return env.get("APP_ENV", "development").strip().lower() == "production"
 
 
 def load_pepper(env: Mapping[str, str] | None = None) -> bytes:
     """Return the pepper from `OTP_PEPPER`, else (outside production) from the dev pepper file."""
     env = os.environ if env is None else env
-    configured = env.get("OTP_PEPPER", "").strip()
+    configured = env_text(env, "OTP_PEPPER")
     if configured:
         pepper = configured.encode()
         if len(pepper) < MIN_PEPPER_BYTES:
@@ -42,7 +36,7 @@ def load_pepper(env: Mapping[str, str] | None = None) -> bytes:
             "OTP_PEPPER is not set; refusing to start with APP_ENV=production "
             "(generate one with: python -c 'import secrets; print(secrets.token_hex(32))')"
         )
-    return _development_pepper(Path(env.get("OTP_PEPPER_FILE", DEFAULT_PEPPER_FILE)))
+    return _development_pepper(Path(env_text(env, "OTP_PEPPER_FILE", DEFAULT_PEPPER_FILE)))
 
 
 def _development_pepper(path: Path) -> bytes:

@@ -24,9 +24,9 @@ from .metrics import OTP_REQUESTS, OTP_VERIFICATIONS
 from .outcomes import RequestOutcome, VerifyOutcome
 from .phone import mask_phone, normalize_phone
 from .policy import OtpPolicy
-from .sms import SmsDeliveryError, SmsSender
+from .sms.base import SmsDeliveryError, SmsSender
 from .spoken import parse_spoken_code
-from .store import OtpStore, StoreUnavailable
+from .stores.base import OtpStore, StoreUnavailable
 
 log = logging.getLogger(__name__)
 

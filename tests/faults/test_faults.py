@@ -33,7 +33,7 @@ from tests.sms.standins import (
 from tests.support.redis_server import RedisServer
 from tests.support.sms import RecordingSmsSender
 from verification import OtpService, RedisOtpStore, SqliteOtpStore
-from verification.sms_config import sms_sender_from_env
+from verification.sms.config import sms_sender_from_env
 
 JANE_PHONE = "415 555 0123"
 INTERNAL_ERROR = "An internal error occurred"

@@ -15,12 +15,12 @@ from tests.sms.standins import (
     SnsStandIn,
     TwilioStandIn,
 )
-from verification.sms_config import configured_providers, sms_sender_from_env
-from verification.sms_console import ConsoleSmsSender
-from verification.sms_failover import FailoverSmsSender
-from verification.sms_sns import SnsSmsSender
-from verification.sms_twilio import TwilioSmsSender
-from verification.sms_vonage import VonageSmsSender
+from verification.sms.config import configured_providers, sms_sender_from_env
+from verification.sms.console import ConsoleSmsSender
+from verification.sms.failover import FailoverSmsSender
+from verification.sms.sns import SnsSmsSender
+from verification.sms.twilio import TwilioSmsSender
+from verification.sms.vonage import VonageSmsSender
 
 TWILIO_ENV = {
     "TWILIO_ACCOUNT_SID": TWILIO_SID,

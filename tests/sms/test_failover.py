@@ -19,10 +19,10 @@ from tests.sms.standins import (
     TwilioStandIn,
     twilio_error,
 )
-from verification.sms import SmsDeliveryError, SmsReceipt
-from verification.sms_failover import CircuitBreaker, FailoverSmsSender
-from verification.sms_sns import SnsSmsSender
-from verification.sms_twilio import TwilioSmsSender
+from verification.sms.base import SmsDeliveryError, SmsReceipt
+from verification.sms.failover import CircuitBreaker, FailoverSmsSender
+from verification.sms.sns import SnsSmsSender
+from verification.sms.twilio import TwilioSmsSender
 
 TWILIO_500 = Reply(500, code=20500, message="Internal Server Error")
 
@@ -149,7 +149,7 @@ async def test_retryable_error_moves_to_the_next_provider_in_order(
 
     assert receipt.provider == "sns"
     assert len(twilio_standin.requests) == 1 and len(sns_standin.requests) == 1
-    [hop] = [r for r in caplog.records if r.name == "verification.sms_failover"]
+    [hop] = [r for r in caplog.records if r.name == "verification.sms.failover"]
     assert hop.levelname == "WARNING"
     assert (hop.sms_provider, hop.sms_error_code, hop.sms_retryable) == ("twilio", 20500, True)  # type: ignore[attr-defined]
     assert hop.sms_next_provider == "sns"  # type: ignore[attr-defined]

@@ -28,11 +28,11 @@ from tests.sms.standins import (
     VonageStandIn,
     twilio_error,
 )
-from verification.sms import SmsDeliveryError, SmsSender
-from verification.sms_failover import FailoverSmsSender
-from verification.sms_sns import SnsSmsSender
-from verification.sms_twilio import TwilioSmsSender
-from verification.sms_vonage import VonageSmsSender
+from verification.sms.base import SmsDeliveryError, SmsSender
+from verification.sms.failover import FailoverSmsSender
+from verification.sms.sns import SnsSmsSender
+from verification.sms.twilio import TwilioSmsSender
+from verification.sms.vonage import VonageSmsSender
 
 SECRETS = (CODE, PHONE, PHONE_DIGITS, BODY)
 CREDENTIALS = (TWILIO_TOKEN, AWS_SECRET, VONAGE_SECRET)

@@ -20,9 +20,9 @@ from tests.sms.standins import (
     SnsStandIn,
     TwilioStandIn,
 )
-from verification.sms import SmsSender
-from verification.sms_sns import SnsSmsSender
-from verification.sms_twilio import TwilioSmsSender
+from verification.sms.base import SmsSender
+from verification.sms.sns import SnsSmsSender
+from verification.sms.twilio import TwilioSmsSender
 
 
 async def concurrent_sends(sender: SmsSender, count: int) -> tuple[float, float]:

@@ -9,8 +9,8 @@ import pytest
 
 from tests.sms.conftest import BODY, PHONE
 from tests.sms.standins import AWS_KEY_ID, AWS_SECRET, Reply, SnsStandIn
-from verification.sms import SmsDeliveryError
-from verification.sms_sns import SnsSmsSender, sns_error_verdict
+from verification.sms.base import SmsDeliveryError
+from verification.sms.sns import SnsSmsSender, sns_error_verdict
 
 
 def make_sender(url: str, **kwargs: object) -> SnsSmsSender:
@@ -77,7 +77,7 @@ async def test_authorization_error_logs_at_error(
     sns_standin.fail(Reply(403, "AuthorizationError", "not authorized to perform SNS:Publish"))
     with pytest.raises(SmsDeliveryError):
         await make_sender(sns_standin.url).send(PHONE, BODY)
-    assert any(r.levelname == "ERROR" and r.name == "verification.sms_sns" for r in caplog.records)
+    assert any(r.levelname == "ERROR" and r.name == "verification.sms.sns" for r in caplog.records)
 
 
 async def test_slow_answer_times_out_as_retryable(sns_standin: SnsStandIn) -> None:

@@ -9,8 +9,8 @@ import pytest
 
 from tests.sms.conftest import BODY, PHONE
 from tests.sms.standins import TWILIO_SID, TWILIO_TOKEN, Reply, TwilioStandIn, twilio_error
-from verification.sms import SmsDeliveryError
-from verification.sms_twilio import TwilioSmsSender, twilio_error_verdict
+from verification.sms.base import SmsDeliveryError
+from verification.sms.twilio import TwilioSmsSender, twilio_error_verdict
 
 FROM = "+15005550006"
 

@@ -13,8 +13,8 @@ import pytest
 
 from tests.sms.conftest import BODY, PHONE
 from tests.sms.standins import VONAGE_KEY, VONAGE_SECRET, Reply, VonageStandIn
-from verification.sms import SmsDeliveryError
-from verification.sms_vonage import VonageSmsSender, vonage_error_verdict
+from verification.sms.base import SmsDeliveryError
+from verification.sms.vonage import VonageSmsSender, vonage_error_verdict
 
 
 def make_sender(host: str, **kwargs: object) -> VonageSmsSender:

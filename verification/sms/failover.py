@@ -16,9 +16,9 @@ import time
 from collections.abc import Callable, Sequence
 from typing import Literal
 
-from .metrics import record_sms_attempt
-from .phone import mask_phone
-from .sms import SmsDeliveryError, SmsReceipt, SmsSender
+from ..metrics import record_sms_attempt
+from ..phone import mask_phone
+from .base import SmsDeliveryError, SmsReceipt, SmsSender
 
 logger = logging.getLogger(__name__)
 

@@ -29,9 +29,9 @@ from twilio.rest import Client
 # now, at start-up, so the first caller's send does not stall the event loop on imports.
 from twilio.rest.api.v2010 import account as _twilio_account  # noqa: F401
 
-from .phone import mask_phone
-from .sms import SmsDeliveryError, SmsReceipt
-from .sms_errors import (
+from ..phone import mask_phone
+from .base import SmsDeliveryError, SmsReceipt
+from .errors import (
     INVALID_NUMBER,
     NOT_MOBILE,
     OPTED_OUT,

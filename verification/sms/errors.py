@@ -10,7 +10,7 @@ from __future__ import annotations
 import logging
 from typing import NamedTuple
 
-from .sms import SmsDeliveryError
+from .base import SmsDeliveryError
 
 # Caller-safe reasons for failures about the recipient (not retryable).
 INVALID_NUMBER = "That number doesn't look like a mobile number we can text."

@@ -32,8 +32,8 @@ from redis.exceptions import (
 )
 from redis.exceptions import ConnectionError as RedisConnectionError
 
-from .policy import OtpPolicy
-from .store import CheckResult, CheckStatus, IssueResult, IssueStatus, StoreUnavailable
+from ..policy import OtpPolicy
+from .base import CheckResult, CheckStatus, IssueResult, IssueStatus, StoreUnavailable
 
 log = logging.getLogger(__name__)
 

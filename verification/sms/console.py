@@ -11,8 +11,8 @@ import itertools
 import sys
 from typing import TextIO
 
-from .phone import mask_phone
-from .sms import SmsReceipt
+from ..phone import mask_phone
+from .base import SmsReceipt
 
 _BANNER = "[DEV SMS - not sent; development stand-in]"
 

@@ -11,7 +11,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Literal, Protocol
 
-from .policy import OtpPolicy
+from ..policy import OtpPolicy
 
 IssueStatus = Literal["issued", "locked", "cooldown", "rate_limited"]
 CheckStatus = Literal["verified", "wrong_code", "expired", "no_code", "locked"]

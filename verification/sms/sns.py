@@ -13,10 +13,10 @@ import logging
 import threading
 from typing import Any
 
-from .pepper import ConfigurationError
-from .phone import mask_phone
-from .sms import SmsDeliveryError, SmsReceipt
-from .sms_errors import (
+from ..env import ConfigurationError
+from ..phone import mask_phone
+from .base import SmsDeliveryError, SmsReceipt
+from .errors import (
     INVALID_NUMBER,
     OPTED_OUT,
     UNREACHABLE,

@@ -20,10 +20,10 @@ import re
 import threading
 from typing import Any
 
-from .pepper import ConfigurationError
-from .phone import mask_phone
-from .sms import SmsDeliveryError, SmsReceipt
-from .sms_errors import INVALID_NUMBER, UNREACHABLE, Verdict, not_sent, refused
+from ..env import ConfigurationError
+from ..phone import mask_phone
+from .base import SmsDeliveryError, SmsReceipt
+from .errors import INVALID_NUMBER, UNREACHABLE, Verdict, not_sent, refused
 
 logger = logging.getLogger(__name__)
 

@@ -3,23 +3,22 @@
 LiveKit runs each call in its own process, so an in-memory dict would reset rate limits and
 lockouts on every call. Each operation here is one `BEGIN IMMEDIATE` transaction (taking the
 write lock up front), so concurrent processes are serialised by SQLite itself. The blocking
-sqlite3 calls run on a private single-thread executor, never on the event loop.
+sqlite3 calls run on the store's own `SqliteThread`, never on the event loop.
 """
 
 from __future__ import annotations
 
-import asyncio
 import hmac
 import logging
 import sqlite3
 import time
 from collections.abc import Callable
-from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import TypeVar
 
-from .policy import OtpPolicy
-from .store import CheckResult, IssueResult, StoreUnavailable, seconds_until
+from ..policy import OtpPolicy
+from ..sqlite_thread import SqliteThread
+from .base import CheckResult, IssueResult, StoreUnavailable, seconds_until
 
 log = logging.getLogger(__name__)
 
@@ -61,9 +60,12 @@ class SqliteOtpStore:
         self, path: str | Path, *, busy_timeout_seconds: float = DEFAULT_BUSY_TIMEOUT_SECONDS
     ) -> None:
         self.path = Path(path)
-        self._busy_timeout = busy_timeout_seconds
-        self._executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="otp-sqlite")
-        self._conn: sqlite3.Connection | None = None
+        self._db = SqliteThread(
+            path,
+            setup=_create_schema,
+            busy_timeout=busy_timeout_seconds,
+            thread_name="otp-sqlite",
+        )
 
     async def issue(
         self, phone: str, session_id: str, digest: bytes, challenge_id: str, policy: OtpPolicy
@@ -144,32 +146,14 @@ class SqliteOtpStore:
         return await self._transaction(op)
 
     async def aclose(self) -> None:
-        def close() -> None:
-            if self._conn is not None:
-                self._conn.close()
-                self._conn = None
-
-        await asyncio.get_running_loop().run_in_executor(self._executor, close)
-        self._executor.shutdown(wait=True)
+        await self._db.aclose()
 
     # -- plumbing ---------------------------------------------------------------------------
 
     async def _transaction(self, op: Callable[[sqlite3.Connection, float], T]) -> T:
         """Run `op` inside one BEGIN IMMEDIATE transaction on the store's own thread."""
-
-        def run() -> T:
-            db = self._connection()
-            db.execute("BEGIN IMMEDIATE")
-            try:
-                result = op(db, time.time())
-            except BaseException:
-                db.rollback()
-                raise
-            db.commit()
-            return result
-
         try:
-            return await asyncio.get_running_loop().run_in_executor(self._executor, run)
+            return await self._db.transaction(lambda db: op(db, time.time()))
         except sqlite3.Error as exc:
             log.error(
                 "otp sqlite store failed",
@@ -177,24 +161,16 @@ class SqliteOtpStore:
             )
             raise StoreUnavailable(f"sqlite store failed: {type(exc).__name__}") from exc
 
-    def _connection(self) -> sqlite3.Connection:
-        if self._conn is None:
-            self.path.parent.mkdir(parents=True, exist_ok=True)
-            conn = sqlite3.connect(
-                self.path, timeout=self._busy_timeout, isolation_level=None, check_same_thread=False
-            )
-            conn.execute("PRAGMA journal_mode=WAL")
-            conn.execute("PRAGMA synchronous=NORMAL")
-            conn.executescript(_SCHEMA)
-            self._conn = conn
-        return self._conn
-
     @staticmethod
     def _purge(db: sqlite3.Connection, now: float) -> None:
         """Drop rows past their useful life, so the file holds only what limits still need."""
         db.execute("DELETE FROM otp_challenges WHERE purge_at <= ?", (now,))
         db.execute("DELETE FROM otp_sends WHERE purge_at <= ?", (now,))
         db.execute("DELETE FROM otp_failures WHERE window_ends_at <= ?", (now,))
+
+
+def _create_schema(db: sqlite3.Connection) -> None:
+    db.executescript(_SCHEMA)
 
 
 def _lock_deadline(

@@ -16,10 +16,10 @@ from __future__ import annotations
 import os
 from collections.abc import Callable, Mapping
 
-from .pepper import is_production
-from .sms import SmsSender
-from .sms_console import ConsoleSmsSender
-from .sms_failover import FailoverSmsSender
+from ..env import is_production
+from .base import SmsSender
+from .console import ConsoleSmsSender
+from .failover import FailoverSmsSender
 
 KNOWN_PROVIDERS = ("twilio", "sns", "vonage", "console")
 CONSOLE_IN_PRODUCTION = "console SMS prints codes; configure a provider (SMS_PROVIDERS)"
@@ -52,7 +52,7 @@ def _number(env: Mapping[str, str], name: str, default: float, *, integer: bool 
 
 
 def _twilio(env: Mapping[str, str], timeout: float, validity: int | None) -> SmsSender:
-    from .sms_twilio import TwilioSmsSender
+    from .twilio import TwilioSmsSender
 
     _missing(
         env,
@@ -73,7 +73,7 @@ def _twilio(env: Mapping[str, str], timeout: float, validity: int | None) -> Sms
 
 
 def _sns(env: Mapping[str, str], timeout: float, validity: int | None) -> SmsSender:
-    from .sms_sns import SnsSmsSender
+    from .sns import SnsSmsSender
 
     _missing(env, "sns", ("AWS_REGION", "AWS_DEFAULT_REGION"))
     region = _get(env, "AWS_REGION") or _get(env, "AWS_DEFAULT_REGION") or ""
@@ -90,7 +90,7 @@ def _sns(env: Mapping[str, str], timeout: float, validity: int | None) -> SmsSen
 
 
 def _vonage(env: Mapping[str, str], timeout: float, validity: int | None) -> SmsSender:
-    from .sms_vonage import VonageSmsSender
+    from .vonage import VonageSmsSender
 
     _missing(env, "vonage", ("VONAGE_API_KEY",), ("VONAGE_API_SECRET",), ("VONAGE_FROM_NUMBER",))
     return VonageSmsSender(
