@@ -1,8 +1,9 @@
 """Clinic records for the phone agent: patients, providers, slots and appointments.
 
-`ClinicDB` is the embedded SQLite implementation (and a `verification.PhoneDirectory`); it is
-the seam where a real practice-management system would plug in. This package never imports
-`livekit` or `agent`.
+`ClinicRecords` (clinic.records) is the protocol the agent and `verification` depend on, and
+the seam where a real practice-management system plugs in. `ClinicDB` is the embedded SQLite
+implementation (and a `verification.PhoneDirectory`). This package never imports `livekit`
+or `agent`.
 
     from clinic import ClinicDB
     db = ClinicDB.demo("var/clinic.db")          # schema + demo data (see clinic.demo)
@@ -12,8 +13,9 @@ the seam where a real practice-management system would plug in. This package nev
 from __future__ import annotations
 
 from . import demo, errors
+from .clock import clinic_clock
 from .dates import parse_date
-from .db import ClinicDB, clinic_clock
+from .db import ClinicDB
 from .errors import (
     AlreadyCancelled,
     ClinicError,
@@ -25,6 +27,7 @@ from .errors import (
 )
 from .models import Appointment, AppointmentStatus, Patient, Slot
 from .names import names_match
+from .records import ClinicRecords
 
 __all__ = [
     "AlreadyCancelled",
@@ -32,6 +35,7 @@ __all__ = [
     "AppointmentStatus",
     "ClinicDB",
     "ClinicError",
+    "ClinicRecords",
     "InPast",
     "NoChange",
     "NotFound",

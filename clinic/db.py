@@ -1,114 +1,61 @@
-"""Patients, providers, slots and appointments in SQLite: the embedded default record system.
+"""`ClinicDB`: the clinic records in one SQLite file, the embedded default `ClinicRecords`.
 
 Why it is built this way:
 
 * LiveKit runs each call in its own process, so the records live in one SQLite file shared by
   every call on the machine. WAL lets readers proceed while one call writes; every write is a
   `BEGIN IMMEDIATE` transaction (the write lock is taken up front, so two calls never both read
-  "slot is free" and then both write), and a partial UNIQUE index allows at most one booked
-  appointment per slot, so a double booking is impossible even if the code above it were wrong.
-* The API is async and never blocks the event loop: each `ClinicDB` owns one connection on one
-  private worker thread, and every method hands its SQL to that thread.
-* Times are naive `datetime`s in the clinic's local wall-clock time, stored as ISO-8601 text
-  ("2026-11-25T10:00:00", second precision) so they sort and compare as strings. "Now" comes
-  from `clock`, by default the system clock in the zone named by `CLINIC_TIMEZONE` (e.g.
-  "America/Los_Angeles"), or local time when that is unset.
-* Ids are short random strings from `clinic.ids` ("A7K3MZ"); a reschedule keeps the
-  appointment's id and moves it to the new slot (history goes to `appointment_events`).
+  "slot is free" and then both write), and the schema's partial unique index allows at most
+  one booked appointment per slot (`clinic.schema`).
+* The API is async and never blocks the event loop: each `ClinicDB` owns one
+  `verification.sqlite_thread.SqliteThread` (one connection on one private worker thread, safe
+  across fork), and every method hands its SQL to that thread. Name matching runs there too.
+* Times are naive clinic-local `datetime`s stored as ISO-8601 text to the second, so they sort
+  and compare as strings. "Now" comes from `clock` (`clinic.clock.clinic_clock` by default).
+* Ids are short random strings from `clinic.ids`; a reschedule keeps the appointment's id and
+  moves it to the new slot (history goes to `appointment_events`).
 
-Bad input from a developer (an empty name, an invalid phone, an aware datetime) raises
-`ValueError`; a request the records cannot satisfy raises a `clinic.errors.ClinicError` whose
-message is safe to say to the caller.
+For several machines use `clinic.postgres.PostgresRecords` (`clinic.open_records(url)`).
+Bad input from a developer raises `ValueError`; a request the records cannot satisfy raises a
+`clinic.errors.ClinicError` whose message is safe to say to the caller.
 """
 
 from __future__ import annotations
 
-import asyncio
 import json
 import logging
 import os
 import sqlite3
-import threading
-from collections.abc import Callable, Iterator
-from concurrent.futures import ThreadPoolExecutor
-from contextlib import contextmanager
-from datetime import date, datetime, time, timedelta
-from pathlib import Path
+from collections.abc import Callable
+from datetime import date, datetime
 from types import TracebackType
 from typing import Any, Final, Self, TypeVar
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from verification.phone import mask_phone, normalize_phone
+from verification.sqlite_thread import SqliteThread, immediate
 
 from . import demo as demo_data
+from . import rules
+from .clock import Clock, clinic_clock
 from .dates import parse_date
-from .errors import AlreadyCancelled, InPast, NoChange, NotFound, SlotTaken, Unavailable
+from .errors import AlreadyCancelled, NotFound, SlotTaken, Unavailable
 from .ids import IdKind, new_id, normalize_id
 from .models import Appointment, AppointmentStatus, Patient, Slot
-from .names import is_exact, name_parts, names_match, parts_match
+from .names import MAX_NAMED_PATIENTS, names_match
+from .schema import create_sqlite_schema
 
 logger = logging.getLogger(__name__)
 
 T = TypeVar("T")
 
 DEFAULT_BUSY_TIMEOUT_SECONDS: Final = 5.0
-MAX_OPEN_SLOTS: Final = 100
-SCHEMA_VERSION: Final = "1"
-_PROVIDER_TITLES: Final = frozenset({"dr", "doctor", "doc", "md"})
-
-_SCHEMA: Final = """
-CREATE TABLE IF NOT EXISTS meta (
-    key   TEXT PRIMARY KEY,
-    value TEXT NOT NULL
-);
-CREATE TABLE IF NOT EXISTS providers (
-    id   INTEGER PRIMARY KEY,
-    name TEXT NOT NULL UNIQUE COLLATE NOCASE
-);
-CREATE TABLE IF NOT EXISTS patients (
-    id            TEXT PRIMARY KEY,
-    full_name     TEXT NOT NULL,
-    date_of_birth TEXT NOT NULL,
-    phone         TEXT NOT NULL,
-    created_at    TEXT NOT NULL
-);
-CREATE INDEX IF NOT EXISTS patients_by_dob ON patients (date_of_birth);
-CREATE INDEX IF NOT EXISTS patients_by_phone ON patients (phone);
-CREATE TABLE IF NOT EXISTS slots (
-    id          TEXT PRIMARY KEY,
-    provider_id INTEGER NOT NULL REFERENCES providers (id),
-    starts_at   TEXT NOT NULL,
-    UNIQUE (provider_id, starts_at)
-);
-CREATE INDEX IF NOT EXISTS slots_by_time ON slots (starts_at);
-CREATE TABLE IF NOT EXISTS appointments (
-    id         TEXT PRIMARY KEY,
-    patient_id TEXT NOT NULL REFERENCES patients (id),
-    slot_id    TEXT NOT NULL REFERENCES slots (id),
-    status     TEXT NOT NULL CHECK (status IN ('booked', 'cancelled')),
-    created_at TEXT NOT NULL,
-    updated_at TEXT NOT NULL
-);
-CREATE INDEX IF NOT EXISTS appointments_by_patient ON appointments (patient_id);
--- The invariant that matters most: a slot has at most one booked appointment.
-CREATE UNIQUE INDEX IF NOT EXISTS one_booking_per_slot
-    ON appointments (slot_id) WHERE status = 'booked';
-CREATE TABLE IF NOT EXISTS appointment_events (
-    id               INTEGER PRIMARY KEY,
-    appointment_id   TEXT NOT NULL REFERENCES appointments (id),
-    at               TEXT NOT NULL,
-    action           TEXT NOT NULL CHECK (action IN ('booked', 'cancelled', 'rescheduled')),
-    slot_id          TEXT NOT NULL,
-    previous_slot_id TEXT
-);
-"""
 
 _ID_EXISTS: Final[dict[IdKind, str]] = {
     "patient": "SELECT 1 FROM patients WHERE id = ?",
     "slot": "SELECT 1 FROM slots WHERE id = ?",
     "appointment": "SELECT 1 FROM appointments WHERE id = ?",
 }
-
+_PATIENT_SELECT: Final = "SELECT id, full_name, date_of_birth, phone FROM patients"
 _APPOINTMENT_SELECT: Final = """
 SELECT a.id, a.patient_id, a.slot_id, p.name, s.starts_at, a.status
 FROM appointments AS a
@@ -143,47 +90,12 @@ _SLOT_IS_BOOKED: Final = (
 )
 
 
-def clinic_clock(timezone: str | None = None) -> Callable[[], datetime]:
-    """A clock giving naive clinic-local time; `timezone` defaults to env `CLINIC_TIMEZONE`."""
-    name = (timezone if timezone is not None else os.environ.get("CLINIC_TIMEZONE", "")).strip()
-    if not name:
-        return lambda: datetime.now().replace(microsecond=0)
-    try:
-        zone = ZoneInfo(name)
-    except (ZoneInfoNotFoundError, ValueError) as exc:
-        raise ValueError(
-            f"CLINIC_TIMEZONE {name!r} is not a known time zone (e.g. America/New_York)"
-        ) from exc
-    return lambda: datetime.now(zone).replace(tzinfo=None, microsecond=0)
-
-
-def _fmt_time(value: datetime) -> str:
-    return value.replace(microsecond=0).isoformat(timespec="seconds")
-
-
-def _provider_words(name: str) -> list[str]:
-    return [w for w in name_parts(name) if w not in _PROVIDER_TITLES]
-
-
-def _provider_matches(query_words: list[str], provider: str) -> bool:
-    """Every word the caller said matches a word of the provider's name ("patel", "Pat")."""
-    words = _provider_words(provider)
-    return all(
-        any((len(q) >= 3 and w.startswith(q)) or parts_match(q, w) for w in words)
-        for q in query_words
-    )
-
-
-def _as_date(value: date | datetime) -> date:
-    return value.date() if isinstance(value, datetime) else value
-
-
 class ClinicDB:
-    """The clinic's records in one SQLite file; implements `verification.PhoneDirectory`.
+    """The clinic's records in one SQLite file; a `ClinicRecords` and a `PhoneDirectory`.
 
     Create it anywhere (the constructor touches no files); the connection opens and the schema
-    is created on first use, on the worker thread. Safe to share between tasks of one process;
-    each call process should have its own instance (a forked copy re-opens its own).
+    is brought up to date on first use, on the worker thread. Safe to share between tasks of
+    one process; a forked copy opens its own connection.
     """
 
     def __init__(
@@ -191,19 +103,14 @@ class ClinicDB:
         path: str | os.PathLike[str],
         *,
         busy_timeout: float = DEFAULT_BUSY_TIMEOUT_SECONDS,
-        clock: Callable[[], datetime] | None = None,
+        clock: Clock | None = None,
     ) -> None:
-        if busy_timeout < 0:
-            raise ValueError("busy_timeout must be >= 0 seconds")
-        self.path = os.fspath(path)
+        self._thread = SqliteThread(
+            path, setup=create_sqlite_schema, busy_timeout=busy_timeout, thread_name="clinic-db"
+        )
+        self.path = self._thread.path
         self.busy_timeout = busy_timeout
         self._clock = clock if clock is not None else clinic_clock()
-        self._lock = threading.Lock()
-        self._pid = os.getpid()
-        self._executor: ThreadPoolExecutor | None = None
-        self._conn: sqlite3.Connection | None = None  # used only on the executor thread
-        self._inherited: list[sqlite3.Connection] = []  # fork leftovers, never closed here
-        self._closed = False
 
     # ------------------------------------------------------------------ factories, lifecycle
 
@@ -213,7 +120,7 @@ class ClinicDB:
         path: str | os.PathLike[str],
         *,
         busy_timeout: float = DEFAULT_BUSY_TIMEOUT_SECONDS,
-        clock: Callable[[], datetime] | None = None,
+        clock: Clock | None = None,
     ) -> Self:
         """Open `path` and load the demo data if the database is empty; return it ready.
 
@@ -243,18 +150,11 @@ class ClinicDB:
 
     async def aclose(self) -> None:
         """Close the connection and stop the worker thread."""
-        executor = self._take_executor()
-        if executor is not None:
-            loop = asyncio.get_running_loop()
-            await loop.run_in_executor(executor, self._close_connection)
-            executor.shutdown(wait=False)
+        await self._thread.aclose()
 
     def close(self) -> None:
         """Synchronous `aclose`, for start-up/shut-down code outside the event loop."""
-        executor = self._take_executor()
-        if executor is not None:
-            executor.submit(self._close_connection).result()
-            executor.shutdown(wait=True)
+        self._thread.close()
 
     async def __aenter__(self) -> Self:
         await self.open()
@@ -268,14 +168,12 @@ class ClinicDB:
     ) -> None:
         await self.aclose()
 
-    # ------------------------------------------------------------------ contract: writes
+    # ------------------------------------------------------------------ writes
 
     async def add_patient(self, full_name: str, date_of_birth: date, phone: str) -> str:
         """Add a patient; `phone` is stored as E.164. Returns the new patient id."""
-        name = " ".join(str(full_name).split())
-        if not name_parts(name):
-            raise ValueError("a patient needs a name with letters in it")
-        dob = _as_date(date_of_birth)
+        name = rules.clean_patient_name(full_name)
+        dob = rules.as_date(date_of_birth)
         phone_e164 = normalize_phone(phone)
         patient_id = await self._transaction(
             lambda conn: self._add_patient_tx(conn, name, dob, phone_e164)
@@ -290,14 +188,8 @@ class ClinicDB:
 
         Idempotent: if that provider already has a slot at that time, its id is returned.
         """
-        name = " ".join(str(provider).split())
-        if not name:
-            raise ValueError("a slot needs a provider name")
-        if not isinstance(starts_at, datetime):
-            raise ValueError("starts_at must be a datetime")
-        if starts_at.tzinfo is not None:
-            raise ValueError("starts_at must be naive clinic-local time, not timezone-aware")
-        when = _fmt_time(starts_at)
+        name = rules.clean_provider(provider)
+        when = rules.fmt_time(rules.check_slot_time(starts_at))
         return await self._transaction(lambda conn: self._add_slot_tx(conn, name, when))
 
     async def book(self, patient_id: str, slot_id: str) -> str:
@@ -337,7 +229,7 @@ class ClinicDB:
         )
         return appointment
 
-    # ------------------------------------------------------------------ contract: reads
+    # ------------------------------------------------------------------ reads
 
     async def get_appointment(self, appointment_id: str) -> Appointment:
         aid = normalize_id(appointment_id)
@@ -347,9 +239,7 @@ class ClinicDB:
         pid = normalize_id(patient_id)
 
         def read(conn: sqlite3.Connection) -> Patient:
-            row = conn.execute(
-                "SELECT id, full_name, date_of_birth, phone FROM patients WHERE id = ?", (pid,)
-            ).fetchone()
+            row = conn.execute(_PATIENT_SELECT + " WHERE id = ?", (pid,)).fetchone()
             if row is None:
                 raise NotFound("patient")
             return _patient(row)
@@ -394,9 +284,7 @@ class ClinicDB:
             return []
         rows = await self._run(
             lambda conn: conn.execute(
-                "SELECT id, full_name, date_of_birth, phone FROM patients WHERE phone = ? "
-                "ORDER BY full_name, id",
-                (phone,),
+                _PATIENT_SELECT + " WHERE phone = ? ORDER BY full_name, id", (phone,)
             ).fetchall()
         )
         return [_patient(row) for row in rows]
@@ -410,26 +298,39 @@ class ClinicDB:
         otherwise, if several records match loosely, this returns None rather than guess.
         """
         dob = parse_date(date_of_birth) if isinstance(date_of_birth, str) else date_of_birth
-        dob = _as_date(dob)
-        rows = await self._run(
-            lambda conn: conn.execute(
-                "SELECT id, full_name, date_of_birth, phone FROM patients "
-                "WHERE date_of_birth = ? ORDER BY id",
-                (dob.isoformat(),),
+        dob = rules.as_date(dob)
+
+        def read(conn: sqlite3.Connection) -> tuple[Patient | None, int]:
+            rows = conn.execute(
+                _PATIENT_SELECT + " WHERE date_of_birth = ? ORDER BY id", (dob.isoformat(),)
             ).fetchall()
-        )
-        candidates = [_patient(row) for row in rows]
-        exact = [p for p in candidates if is_exact(full_name, p.full_name)]
-        if len(exact) == 1:
-            return exact[0]
-        loose = [p for p in candidates if names_match(full_name, p.full_name)]
-        if len(exact) > 1 or len(loose) > 1:
+            return rules.pick_patient(full_name, [_patient(row) for row in rows])
+
+        patient, matched = await self._run(read)
+        if matched > 1:
             logger.warning(
-                "ambiguous patient match; refusing to guess",
-                extra={"candidates": len(exact) or len(loose)},
+                "ambiguous patient match; refusing to guess", extra={"candidates": matched}
             )
-            return None
-        return loose[0] if loose else None
+        return patient
+
+    async def patients_named(self, full_name: str) -> list[Patient]:
+        """Every record whose name matches the spoken name, whatever its date of birth.
+
+        Used to count a wrong date of birth against the record it was aimed at. At most
+        `MAX_NAMED_PATIENTS` records, in id order; the matching runs on the records' thread.
+        """
+
+        def read(conn: sqlite3.Connection) -> list[Patient]:
+            matched: list[Patient] = []
+            for row in conn.execute(_PATIENT_SELECT + " ORDER BY id"):
+                patient = _patient(row)
+                if names_match(full_name, patient.full_name):
+                    matched.append(patient)
+                    if len(matched) >= MAX_NAMED_PATIENTS:
+                        break
+            return matched
+
+        return await self._run(read)
 
     async def appointments_for(
         self, patient_id: str, *, include_past: bool = False, include_cancelled: bool = False
@@ -439,13 +340,12 @@ class ClinicDB:
         An unknown patient id simply has no appointments.
         """
         pid = normalize_id(patient_id)
-        after = "" if include_past else _fmt_time(self.now())
+        after = "" if include_past else rules.fmt_time(self.now())
         statuses = ["booked", "cancelled"] if include_cancelled else ["booked"]
 
         def read(conn: sqlite3.Connection) -> list[Appointment]:
             rows = conn.execute(
-                _APPOINTMENTS_FOR_PATIENT,
-                (pid, after, json.dumps(statuses)),
+                _APPOINTMENTS_FOR_PATIENT, (pid, after, json.dumps(statuses))
             ).fetchall()
             return [_appointment(row) for row in rows]
 
@@ -465,30 +365,27 @@ class ClinicDB:
         ignoring titles ("Dr. Patel", "patel", "doctor pat"). An unknown provider raises
         `NotFound("provider")`, so the agent can say so rather than "no times free".
         """
-        if limit < 1:
-            raise ValueError("limit must be at least 1")
-        limit = min(limit, MAX_OPEN_SLOTS)
-        now = _fmt_time(self.now())
-        lower = _fmt_time(datetime.combine(_as_date(start), time())) if start else ""
-        # the day after `end` bounds the range; the last representable day has none
-        upper = (
-            _fmt_time(datetime.combine(_as_date(end) + timedelta(days=1), time()))
-            if end and _as_date(end) < date.max
-            else "9999"
-        )
-        query_words = _provider_words(provider) if provider else []
+        window = rules.slot_window(now=self.now(), start=start, end=end, limit=limit)
+        query_words = rules.provider_words(provider) if provider else []
 
         def read(conn: sqlite3.Connection) -> list[Slot]:
             provider_filter: str | None = None
             if query_words:
                 names = conn.execute("SELECT id, name FROM providers").fetchall()
-                ids = [pid for pid, name in names if _provider_matches(query_words, name)]
+                ids = [pid for pid, name in names if rules.provider_matches(query_words, name)]
                 if not ids:
                     raise NotFound("provider")
                 provider_filter = json.dumps(ids)
             rows = conn.execute(
                 _OPEN_SLOTS,
-                (now, lower, upper, provider_filter, provider_filter, limit),
+                (
+                    rules.fmt_time(window.now),
+                    rules.fmt_time(window.lower),
+                    rules.fmt_time(window.upper),
+                    provider_filter,
+                    provider_filter,
+                    window.limit,
+                ),
             ).fetchall()
             return [_slot(row) for row in rows]
 
@@ -510,7 +407,7 @@ class ClinicDB:
         conn.execute(
             "INSERT INTO patients (id, full_name, date_of_birth, phone, created_at)"
             " VALUES (?, ?, ?, ?, ?)",
-            (patient_id, name, dob.isoformat(), phone_e164, _fmt_time(self.now())),
+            (patient_id, name, dob.isoformat(), phone_e164, rules.fmt_time(self.now())),
         )
         return patient_id
 
@@ -534,13 +431,11 @@ class ClinicDB:
     def _book_tx(self, conn: sqlite3.Connection, patient_id: str, slot_id: str) -> str:
         if conn.execute("SELECT 1 FROM patients WHERE id = ?", (patient_id,)).fetchone() is None:
             raise NotFound("patient")
-        slot = self._get_slot(conn, slot_id)
-        if slot.starts_at <= self.now():
-            raise InPast()
+        rules.check_bookable(self._get_slot(conn, slot_id), now=self.now())
         if conn.execute(_SLOT_IS_BOOKED, (slot_id,)).fetchone() is not None:
             raise SlotTaken()
         appointment_id = self._fresh_id(conn, "appointment")
-        stamp = _fmt_time(self.now())
+        stamp = rules.fmt_time(self.now())
         try:
             conn.execute(
                 "INSERT INTO appointments (id, patient_id, slot_id, status, created_at,"
@@ -554,14 +449,11 @@ class ClinicDB:
 
     def _cancel_tx(self, conn: sqlite3.Connection, appointment_id: str) -> Appointment:
         current = self._get_appointment(conn, appointment_id)
-        if current.status == "cancelled":
-            raise AlreadyCancelled()
-        if current.starts_at <= self.now():
-            raise InPast("That appointment time has already passed, so it can't be cancelled.")
+        rules.check_cancellable(current, now=self.now())
         cursor = conn.execute(
             "UPDATE appointments SET status = 'cancelled', updated_at = ?"
             " WHERE id = ? AND status = 'booked'",
-            (_fmt_time(self.now()), appointment_id),
+            (rules.fmt_time(self.now()), appointment_id),
         )
         if cursor.rowcount != 1:
             raise AlreadyCancelled()
@@ -572,25 +464,17 @@ class ClinicDB:
         self, conn: sqlite3.Connection, appointment_id: str, new_slot_id: str
     ) -> tuple[Appointment, str]:
         current = self._get_appointment(conn, appointment_id)
-        if current.status == "cancelled":
-            raise AlreadyCancelled(
-                "That appointment is cancelled, so it can't be moved. I can book a new one."
-            )
         now = self.now()
-        if current.starts_at <= now:
-            raise InPast("That appointment time has already passed, so it can't be moved.")
+        rules.check_movable(current, now=now)
         new_slot = self._get_slot(conn, new_slot_id)
-        if new_slot.id == current.slot_id:
-            raise NoChange()
-        if new_slot.starts_at <= now:
-            raise InPast()
+        rules.check_new_slot(current, new_slot, now=now)
         if conn.execute(_SLOT_IS_BOOKED, (new_slot.id,)).fetchone() is not None:
             raise SlotTaken()
         try:
             cursor = conn.execute(
                 "UPDATE appointments SET slot_id = ?, updated_at = ?"
                 " WHERE id = ? AND status = 'booked' AND slot_id = ?",
-                (new_slot.id, _fmt_time(now), appointment_id, current.slot_id),
+                (new_slot.id, rules.fmt_time(now), appointment_id, current.slot_id),
             )
         except sqlite3.IntegrityError as exc:  # the UNIQUE index: belt and braces
             raise SlotTaken() from exc
@@ -611,7 +495,7 @@ class ClinicDB:
                 for p in demo_data.DEMO_PATIENTS
             }
             slot_ids = {
-                (provider, when): self._add_slot_tx(conn, provider, _fmt_time(when))
+                (provider, when): self._add_slot_tx(conn, provider, rules.fmt_time(when))
                 for provider, when in demo_data.demo_slot_times(today)
             }
             for booking in demo_data.DEMO_BOOKINGS:
@@ -622,7 +506,8 @@ class ClinicDB:
             )
             return True
 
-        loaded = self._write(conn, lambda _: load())
+        with immediate(conn):
+            loaded = load()
         if loaded:
             logger.info("demo data loaded", extra={"db_path": self.path})
         return loaded
@@ -659,111 +544,42 @@ class ClinicDB:
         conn.execute(
             "INSERT INTO appointment_events (appointment_id, at, action, slot_id,"
             " previous_slot_id) VALUES (?, ?, ?, ?, ?)",
-            (appointment_id, _fmt_time(self.now()), action, slot_id, previous_slot_id),
+            (appointment_id, rules.fmt_time(self.now()), action, slot_id, previous_slot_id),
         )
-
-    @staticmethod
-    def _write(conn: sqlite3.Connection, body: Callable[[sqlite3.Connection], T]) -> T:
-        """Run `body` in a `BEGIN IMMEDIATE` transaction: all of it commits, or none of it."""
-        with _immediate(conn):
-            return body(conn)
-
-    async def _transaction(self, body: Callable[[sqlite3.Connection], T]) -> T:
-        """`_write` on the worker thread: the shape of every write the API makes."""
-        return await self._run(lambda conn: self._write(conn, body))
 
     # ------------------------------------------------------------------ thread plumbing
 
+    async def _transaction(self, body: Callable[[sqlite3.Connection], T]) -> T:
+        """`body` in one `BEGIN IMMEDIATE` transaction: the shape of every write."""
+        return await self._run(lambda conn: _in_transaction(conn, body))
+
     async def _run(self, fn: Callable[[sqlite3.Connection], T]) -> T:
-        executor = self._get_executor()
-        loop = asyncio.get_running_loop()
-        return await loop.run_in_executor(executor, self._call, fn)
+        try:
+            return await self._thread.run(fn)
+        except sqlite3.Error as exc:
+            raise self._unavailable(exc) from exc
 
     def _run_sync(self, fn: Callable[[sqlite3.Connection], T]) -> T:
-        return self._get_executor().submit(self._call, fn).result()
-
-    def _call(self, fn: Callable[[sqlite3.Connection], T]) -> T:
         try:
-            return fn(self._connection())
+            return self._thread.run_sync(fn)
         except sqlite3.Error as exc:
-            logger.error(
-                "clinic database error",
-                extra={"error": type(exc).__name__, "db_path": self.path},
-                exc_info=True,
-            )
-            raise Unavailable() from exc
+            raise self._unavailable(exc) from exc
 
-    def _get_executor(self) -> ThreadPoolExecutor:
-        with self._lock:
-            if self._closed:
-                raise RuntimeError("ClinicDB is closed")
-            if self._pid != os.getpid():
-                # A forked child: the parent's thread is gone and its connection must not be
-                # used or closed here (SQLite forbids carrying a connection across fork).
-                if self._conn is not None:
-                    self._inherited.append(self._conn)
-                self._conn = None
-                self._executor = None
-                self._pid = os.getpid()
-            if self._executor is None:
-                self._executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="clinic-db")
-            return self._executor
-
-    def _take_executor(self) -> ThreadPoolExecutor | None:
-        with self._lock:
-            self._closed = True
-            executor, self._executor = self._executor, None
-            if self._pid != os.getpid():
-                return None
-            return executor
-
-    def _connection(self) -> sqlite3.Connection:
-        if self._conn is None:
-            if self.path != ":memory:" and not self.path.startswith("file:"):
-                Path(self.path).parent.mkdir(parents=True, exist_ok=True)
-            conn = sqlite3.connect(
-                self.path,
-                timeout=self.busy_timeout,
-                isolation_level=None,  # we issue BEGIN/COMMIT ourselves
-                uri=self.path.startswith("file:"),
-            )
-            try:
-                conn.execute("PRAGMA journal_mode = WAL")
-                conn.execute("PRAGMA synchronous = NORMAL")
-                conn.execute("PRAGMA foreign_keys = ON")
-                with _immediate(conn):
-                    for statement in _SCHEMA.split(";"):
-                        if statement.strip():
-                            conn.execute(statement)
-                    conn.execute(
-                        "INSERT OR IGNORE INTO meta (key, value) VALUES ('schema_version', ?)",
-                        (SCHEMA_VERSION,),
-                    )
-            except BaseException:
-                conn.close()
-                raise
-            self._conn = conn
-        return self._conn
-
-    def _close_connection(self) -> None:
-        if self._conn is not None:
-            self._conn.close()
-            self._conn = None
+    def _unavailable(self, exc: sqlite3.Error) -> Unavailable:
+        logger.error(
+            "clinic database error",
+            extra={"error": type(exc).__name__, "db_path": self.path},
+            exc_info=exc,
+        )
+        return Unavailable()
 
 
-@contextmanager
-def _immediate(conn: sqlite3.Connection) -> Iterator[None]:
-    conn.execute("BEGIN IMMEDIATE")
-    try:
-        yield
-        conn.execute("COMMIT")
-    except BaseException:
-        if conn.in_transaction:  # SQLite may already have rolled back (e.g. disk full)
-            conn.execute("ROLLBACK")
-        raise
+def _in_transaction(conn: sqlite3.Connection, body: Callable[[sqlite3.Connection], T]) -> T:
+    with immediate(conn):
+        return body(conn)
 
 
-def _patient(row: tuple[Any, ...]) -> Patient:
+def _patient(row: tuple[Any, ...] | sqlite3.Row) -> Patient:
     return Patient(
         id=row[0], full_name=row[1], date_of_birth=date.fromisoformat(row[2]), phone=row[3]
     )

@@ -22,6 +22,8 @@ import unicodedata
 from typing import Final
 
 MAX_NAME_INPUT_CHARS: Final = 120
+# `patients_named` returns at most this many records (a name shared by more is not an identity)
+MAX_NAMED_PATIENTS: Final = 50
 
 _VOWELS: Final = frozenset("aeiouy")
 _SOUND_REWRITES: Final = (
@@ -128,6 +130,7 @@ def is_exact(said: str, on_file: str) -> bool:
 
 
 __all__ = [
+    "MAX_NAMED_PATIENTS",
     "edit_distance",
     "is_exact",
     "name_parts",

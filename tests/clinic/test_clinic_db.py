@@ -17,6 +17,7 @@ from clinic import (
     Appointment,
     ClinicDB,
     ClinicError,
+    ClinicRecords,
     InPast,
     NoChange,
     NotFound,
@@ -95,6 +96,21 @@ async def test_implements_phone_directory(demo_db: ClinicDB) -> None:
     assert not await demo_db.is_on_file(demo.NOT_ON_FILE_PHONE)
     assert not await demo_db.is_on_file("not a number")
     assert not await demo_db.is_on_file("")
+
+
+async def test_implements_clinic_records(db: ClinicDB) -> None:
+    assert isinstance(db, ClinicRecords)
+
+
+async def test_patients_named_ignores_the_date_of_birth(demo_db: ClinicDB) -> None:
+    twin = await demo_db.add_patient("Jane Doe", date(1990, 1, 1), "+14155550100")
+    named = await demo_db.patients_named("jayne doe")
+    assert sorted(p.date_of_birth for p in named) == [demo.JANE.date_of_birth, date(1990, 1, 1)]
+    assert twin in {p.id for p in named}
+    assert [p.full_name for p in await demo_db.patients_named("Lukas Garsia")] == ["Lucas Garcia"]
+    assert await demo_db.patients_named("Jane") == []
+    assert await demo_db.patients_named("") == []
+    assert await demo_db.patients_named("Nobody Here") == []
 
 
 async def test_add_patient_validates(db: ClinicDB) -> None:
