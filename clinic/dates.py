@@ -19,6 +19,7 @@ from datetime import date
 from typing import Final
 
 MAX_DATE_INPUT_CHARS: Final = 80
+_MAX_RAW_DATE_CHARS: Final = 4 * MAX_DATE_INPUT_CHARS  # before spaces are collapsed
 
 _MONTHS: Final[dict[str, int]] = {
     name: number
@@ -69,6 +70,8 @@ def parse_date(text: str) -> date:
     """Parse a spoken or typed date; raise `ValueError` (caller-safe message) if it is not one."""
     if not isinstance(text, str):
         raise ValueError("I need the date as words or numbers. " + _HELP)
+    if len(text) > _MAX_RAW_DATE_CHARS:  # refuse before any work proportional to the input
+        raise ValueError("That is too long to be a date. " + _HELP)
     cleaned = " ".join(text.strip().casefold().split())
     if not cleaned:
         raise ValueError("I didn't catch a date. " + _HELP)

@@ -41,14 +41,16 @@ from .dates import parse_date
 from .errors import AlreadyCancelled, NotFound, SlotTaken, Unavailable
 from .ids import IdKind, new_id, normalize_id
 from .models import Appointment, AppointmentStatus, Patient, Slot
-from .names import MAX_NAMED_PATIENTS, names_match
-from .schema import create_sqlite_schema
+from .names import MAX_NAMED_PATIENTS, name_keys, names_match
+from .schema import APPLIED_MIGRATIONS, is_current, migrate, name_key_rows
 
 logger = logging.getLogger(__name__)
 
 T = TypeVar("T")
 
 DEFAULT_BUSY_TIMEOUT_SECONDS: Final = 5.0
+# The most records one lookup by name compares (a name shared by more is no identity anyway)
+MAX_NAME_CANDIDATES: Final = 200
 
 _ID_EXISTS: Final[dict[IdKind, str]] = {
     "patient": "SELECT 1 FROM patients WHERE id = ?",
@@ -85,6 +87,18 @@ WHERE s.starts_at > ? AND s.starts_at >= ? AND s.starts_at < ?
 ORDER BY s.starts_at, p.name
 LIMIT ?
 """
+# Records whose first and last name parts each share a key with the spoken name's: the only
+# ones `names_match` can accept (clinic.names.name_keys).
+_BY_NAME_KEYS: Final = """
+SELECT id, full_name, date_of_birth, phone FROM patients
+WHERE (? IS NULL OR date_of_birth = ?)
+  AND id IN (SELECT patient_id FROM patient_name_keys
+             WHERE part = 'L' AND key IN (SELECT value FROM json_each(?)))
+  AND id IN (SELECT patient_id FROM patient_name_keys
+             WHERE part = 'F' AND key IN (SELECT value FROM json_each(?)))
+ORDER BY id
+LIMIT ?
+"""
 _SLOT_IS_BOOKED: Final = (
     "SELECT 1 FROM appointments WHERE slot_id = ? AND status = 'booked' LIMIT 1"
 )
@@ -105,8 +119,10 @@ class ClinicDB:
         busy_timeout: float = DEFAULT_BUSY_TIMEOUT_SECONDS,
         clock: Clock | None = None,
     ) -> None:
+        if os.fspath(path) == ":memory:" or os.fspath(path).startswith("file:"):
+            raise ValueError("ClinicDB needs a file path (the schema is migrated through it)")
         self._thread = SqliteThread(
-            path, setup=create_sqlite_schema, busy_timeout=busy_timeout, thread_name="clinic-db"
+            path, setup=self._migrate, busy_timeout=busy_timeout, thread_name="clinic-db"
         )
         self.path = self._thread.path
         self.busy_timeout = busy_timeout
@@ -301,10 +317,10 @@ class ClinicDB:
         dob = rules.as_date(dob)
 
         def read(conn: sqlite3.Connection) -> tuple[Patient | None, int]:
-            rows = conn.execute(
-                _PATIENT_SELECT + " WHERE date_of_birth = ? ORDER BY id", (dob.isoformat(),)
-            ).fetchall()
-            return rules.pick_patient(full_name, [_patient(row) for row in rows])
+            candidates = self._named(conn, full_name, dob)
+            if len(candidates) >= MAX_NAME_CANDIDATES:
+                return None, len(candidates)
+            return rules.pick_patient(full_name, candidates)
 
         patient, matched = await self._run(read)
         if matched > 1:
@@ -317,18 +333,15 @@ class ClinicDB:
         """Every record whose name matches the spoken name, whatever its date of birth.
 
         Used to count a wrong date of birth against the record it was aimed at. At most
-        `MAX_NAMED_PATIENTS` records, in id order; the matching runs on the records' thread.
+        `MAX_NAMED_PATIENTS` records, in id order. The lookup reads only records indexed under
+        the name's keys, and the matching runs on the records' thread.
         """
 
         def read(conn: sqlite3.Connection) -> list[Patient]:
-            matched: list[Patient] = []
-            for row in conn.execute(_PATIENT_SELECT + " ORDER BY id"):
-                patient = _patient(row)
-                if names_match(full_name, patient.full_name):
-                    matched.append(patient)
-                    if len(matched) >= MAX_NAMED_PATIENTS:
-                        break
-            return matched
+            matched = [
+                p for p in self._named(conn, full_name) if names_match(full_name, p.full_name)
+            ]
+            return matched[:MAX_NAMED_PATIENTS]
 
         return await self._run(read)
 
@@ -409,7 +422,31 @@ class ClinicDB:
             " VALUES (?, ?, ?, ?, ?)",
             (patient_id, name, dob.isoformat(), phone_e164, rules.fmt_time(self.now())),
         )
+        conn.executemany(
+            "INSERT INTO patient_name_keys (patient_id, part, key) VALUES (?, ?, ?)",
+            name_key_rows(patient_id, name),
+        )
         return patient_id
+
+    def _named(
+        self, conn: sqlite3.Connection, full_name: str, dob: date | None = None
+    ) -> list[Patient]:
+        """Candidates for a spoken name (and date of birth): bounded, found through the index."""
+        keys = name_keys(full_name)
+        if not keys:
+            return []
+        when = dob.isoformat() if dob is not None else None
+        rows = conn.execute(
+            _BY_NAME_KEYS,
+            (
+                when,
+                when,
+                json.dumps(sorted(keys.last)),
+                json.dumps(sorted(keys.first)),
+                MAX_NAME_CANDIDATES,
+            ),
+        ).fetchall()
+        return [_patient(row) for row in rows]
 
     def _add_slot_tx(self, conn: sqlite3.Connection, provider: str, when: str) -> str:
         conn.execute("INSERT OR IGNORE INTO providers (name) VALUES (?)", (provider,))
@@ -549,6 +586,15 @@ class ClinicDB:
 
     # ------------------------------------------------------------------ thread plumbing
 
+    def _migrate(self, conn: sqlite3.Connection) -> None:
+        """The thread's setup: bring the file to the current schema (clinic.schema)."""
+        try:
+            applied = conn.execute(APPLIED_MIGRATIONS).fetchall()
+        except sqlite3.OperationalError:  # no migration table yet: a new or pre-migration file
+            applied = []
+        if not is_current((row[0] for row in applied), "sqlite"):
+            migrate(sqlite_uri(self.path), "sqlite", where=self.path)
+
     async def _transaction(self, body: Callable[[sqlite3.Connection], T]) -> T:
         """`body` in one `BEGIN IMMEDIATE` transaction: the shape of every write."""
         return await self._run(lambda conn: _in_transaction(conn, body))
@@ -572,6 +618,11 @@ class ClinicDB:
             exc_info=exc,
         )
         return Unavailable()
+
+
+def sqlite_uri(path: str) -> str:
+    """The yoyo URI of a SQLite file ("sqlite:///relative" or "sqlite:////absolute")."""
+    return "sqlite:///" + path
 
 
 def _in_transaction(conn: sqlite3.Connection, body: Callable[[sqlite3.Connection], T]) -> T:

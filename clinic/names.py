@@ -1,15 +1,28 @@
-"""Comparing a name the caller said with the name on a record.
+"""Comparing a name the caller said with the name on a record, failing closed.
 
 Speech-to-text writes "Jayne Doe" for Jane Doe and "Smyth" for Smith, and callers add
-punctuation, accents and odd spacing. Matching is deliberately conservative because it feeds
-identity checks:
+punctuation, accents and odd spacing. Matching feeds identity checks, so it is conservative,
+and it never succeeds on less than the whole name:
 
-* names are normalised (accents folded, case folded, punctuation dropped, spaces collapsed);
+* a name is compared as the Unicode text it is: NFKC, case folded, punctuation and spaces
+  between words dropped, apostrophes inside a word dropped ("O'Brien" -> "obrien"), accents
+  on Latin letters folded ("José" -> "jose"); letters and marks of every other script are kept
+  as they are ("Иван", "王小明", "محمد", "søren"), and so are digits ("Caller 12");
+* a name holding anything else (symbols, emoji, control characters, text longer than
+  `MAX_NAME_INPUT_CHARS`) cannot be compared and normalises to "": it matches nothing, on
+  either side, so a record whose name cannot be compared is never matched by a blank,
+  partial or garbled name;
 * first and last name parts must each match, in order; middle names may be left out by
   either side, but when both give them they must match too;
-* a part matches if equal after normalisation, or if both parts sound alike (same
-  `sound_key`) and are at most three edits apart ("Doe"/"Dough", "Lee"/"Leigh"), or if
-  they are one edit apart and both have five or more letters (a typo).
+* a part matches if equal after normalisation; parts in plain a-z letters may also match if
+  they sound alike (same `sound_key`) and are at most three edits apart ("Doe"/"Dough"), or
+  are one edit apart and both have five or more letters (a typo). Parts in any other script
+  match only exactly: the sound rules are English spelling rules.
+
+The work is bounded whatever the input: input is refused past `MAX_NAME_INPUT_CHARS`, edit
+distances are computed only for parts of at most `MAX_FUZZY_PART_CHARS` letters whose lengths
+differ by at most three. `name_keys` gives the index keys the record backends store, so a
+lookup by name reads only records that could match (their first and last parts share a key).
 
 The date of birth is always compared exactly by the caller of `names_match`; a fuzzy name
 never stands in for a date.
@@ -19,13 +32,19 @@ from __future__ import annotations
 
 import re
 import unicodedata
+from dataclasses import dataclass
 from typing import Final
 
 MAX_NAME_INPUT_CHARS: Final = 120
+MAX_FUZZY_PART_CHARS: Final = 30
 # `patients_named` returns at most this many records (a name shared by more is not an identity)
 MAX_NAMED_PATIENTS: Final = 50
+_MAX_SOUND_EDITS: Final = 3
+_TYPO_MIN_CHARS: Final = 5
 
+_APOSTROPHES: Final = frozenset("'\u2019`\u02bc\u00b4")
 _VOWELS: Final = frozenset("aeiouy")
+_ASCII_WORD = re.compile(r"[a-z]+", re.ASCII)
 _SOUND_REWRITES: Final = (
     (re.compile(r"ph"), "f"),
     (re.compile(r"ck"), "k"),
@@ -42,19 +61,47 @@ _SOUND_REWRITES: Final = (
 
 
 def normalize_name(raw: str) -> str:
-    """Lower-case ASCII words separated by single spaces: " José  O'Brien-Smith. " ->
-    "jose obrien smith"."""
-    if not isinstance(raw, str):
+    """The comparable form: words separated by single spaces, or "" if it cannot be compared.
+
+    " José  O'Brien-Smith. " -> "jose obrien smith"; "Иван Петров" -> "иван петров";
+    "Jane Doe ☺" -> "" (a symbol is not part of a name we can compare).
+    """
+    if not isinstance(raw, str) or len(raw) > MAX_NAME_INPUT_CHARS:
         return ""
-    text = unicodedata.normalize("NFKD", raw[:MAX_NAME_INPUT_CHARS])
-    text = "".join(c for c in text if not unicodedata.combining(c)).casefold()
-    text = re.sub(r"['\u2019`]", "", text)  # O'Brien -> obrien
-    text = re.sub(r"[^a-z]+", " ", text)  # punctuation, digits, other scripts -> spaces
-    return " ".join(text.split())
+    words: list[str] = []
+    current: list[str] = []
+    latin_base = False  # the last letter was a-z: a mark after it is an accent to fold
+    for ch in unicodedata.normalize("NFKD", unicodedata.normalize("NFKC", raw).casefold()):
+        kind = unicodedata.category(ch)
+        if (kind[0] == "L" or kind == "Nd") and ch not in _APOSTROPHES:
+            current.append(ch)
+            latin_base = "a" <= ch <= "z"
+        elif kind[0] == "M":
+            if not current:
+                return ""  # a mark with no letter to sit on
+            if not latin_base:
+                current.append(ch)
+        elif ch in _APOSTROPHES or kind == "Cf":
+            continue  # O'Brien -> obrien; invisible joiners carry no letter
+        elif ch.isspace() or kind[0] in "PZ":
+            if current:
+                words.append(unicodedata.normalize("NFC", "".join(current)))
+                current = []
+            latin_base = False
+        else:
+            return ""  # symbols, emoji, control characters: refuse, don't drop
+    if current:
+        words.append(unicodedata.normalize("NFC", "".join(current)))
+    return " ".join(words)
 
 
 def name_parts(raw: str) -> list[str]:
     return normalize_name(raw).split()
+
+
+def is_plain(part: str) -> bool:
+    """Only a-z letters: the parts the English sound rules and typo rule apply to."""
+    return _ASCII_WORD.fullmatch(part) is not None
 
 
 def sound_key(part: str) -> str:
@@ -98,12 +145,20 @@ def edit_distance(a: str, b: str) -> int:
 
 def parts_match(said: str, on_file: str) -> bool:
     """Whether two normalised name parts are the same name, allowing for how it was heard."""
+    if not said or not on_file:
+        return False
     if said == on_file:
         return True
+    if not (is_plain(said) and is_plain(on_file)):
+        return False  # other scripts (and Latin letters without a-z form) match only exactly
+    if max(len(said), len(on_file)) > MAX_FUZZY_PART_CHARS:
+        return False
+    if abs(len(said) - len(on_file)) > _MAX_SOUND_EDITS:
+        return False
     distance = edit_distance(said, on_file)
-    if distance <= 3 and sound_key(said) == sound_key(on_file):
+    if distance <= _MAX_SOUND_EDITS and sound_key(said) == sound_key(on_file):
         return True
-    return distance == 1 and min(len(said), len(on_file)) >= 5
+    return distance == 1 and min(len(said), len(on_file)) >= _TYPO_MIN_CHARS
 
 
 def names_match(said: str, on_file: str) -> bool:
@@ -125,17 +180,66 @@ def names_match(said: str, on_file: str) -> bool:
 
 
 def is_exact(said: str, on_file: str) -> bool:
-    """Same name after normalisation (used to prefer an exact record over fuzzy ones)."""
-    return normalize_name(said) == normalize_name(on_file)
+    """Same name after normalisation (used to prefer an exact record over fuzzy ones).
+
+    A name that cannot be compared is exactly nothing, not even itself.
+    """
+    normalised = normalize_name(said)
+    return bool(normalised) and normalised == normalize_name(on_file)
+
+
+@dataclass(frozen=True, slots=True)
+class NameKeys:
+    """Index keys of a name's first and last parts (see `name_keys`)."""
+
+    first: frozenset[str]
+    last: frozenset[str]
+
+    def __bool__(self) -> bool:
+        return bool(self.first and self.last)
+
+
+def part_keys(part: str) -> frozenset[str]:
+    """Keys such that any two parts that `parts_match` share at least one.
+
+    The part itself ("=doe"); for plain parts its sound key ("~do"); and for plain parts of
+    five or more letters the part and each of its one-letter deletions ("-smith", "-mith",
+    ...), which two parts one edit apart (a typo) always share.
+    """
+    keys = {"=" + part}
+    if is_plain(part) and len(part) <= MAX_FUZZY_PART_CHARS:
+        keys.add("~" + sound_key(part))
+        if len(part) >= _TYPO_MIN_CHARS:
+            keys.add("-" + part)
+            keys.update("-" + part[:i] + part[i + 1 :] for i in range(len(part)))
+    return frozenset(keys)
+
+
+def name_keys(full_name: str) -> NameKeys:
+    """Index keys such that two names that `names_match` share a first key and a last key.
+
+    Names match only if their first parts match and their last parts match, so a record can
+    match only if it shares one of each. A name that cannot be compared has no keys (falsy).
+    """
+    parts = name_parts(full_name)
+    if not parts:
+        return NameKeys(frozenset(), frozenset())
+    return NameKeys(first=part_keys(parts[0]), last=part_keys(parts[-1]))
 
 
 __all__ = [
+    "MAX_FUZZY_PART_CHARS",
     "MAX_NAMED_PATIENTS",
+    "MAX_NAME_INPUT_CHARS",
+    "NameKeys",
     "edit_distance",
     "is_exact",
+    "is_plain",
+    "name_keys",
     "name_parts",
     "names_match",
     "normalize_name",
+    "part_keys",
     "parts_match",
     "sound_key",
 ]

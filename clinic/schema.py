@@ -1,81 +1,146 @@
-"""The records' tables, and how a database is brought to the current version.
+"""The records' schema, versioned: every database is brought to the current version on open.
 
-The invariant that matters most lives in the schema itself: a partial unique index allows at
-most one booked appointment per slot, so a double booking is impossible even if the code above
-it were wrong.
+The schema is a list of migrations per backend, applied by `yoyo-migrations`
+(`clinic/migrations/sqlite/`, `clinic/migrations/postgresql/`, the same ids in both):
+
+* a fresh database gets every migration: it is created at the current version;
+* an older one gets the migrations it lacks (a SQLite file made before migrations existed
+  already has the tables of `m0001`, whose statements are all "IF NOT EXISTS");
+* a newer one - it has applied a migration this code does not know, because a newer release
+  ran against it - is refused with `SchemaTooNew`, one line that says what to do, rather than
+  being read or written with the wrong idea of its tables.
+
+Migrations run under yoyo's lock, so many workers starting at once migrate once. The
+invariant that matters most lives in the schema itself: a partial unique index allows at
+most one booked appointment per slot, so a double booking is impossible even if the code
+above it were wrong.
 """
 
 from __future__ import annotations
 
+import functools
+import logging
 import sqlite3
-from typing import Final
+import threading
+from collections.abc import Iterable
+from pathlib import Path
+from typing import Any, Final, Literal
 
-SCHEMA_VERSION: Final = "1"
+from yoyo import get_backend, read_migrations
+from yoyo.backends.core.sqlite3 import SQLiteBackend
+from yoyo.connections import parse_uri
 
-SQLITE_SCHEMA: Final = """
-CREATE TABLE IF NOT EXISTS meta (
-    key   TEXT PRIMARY KEY,
-    value TEXT NOT NULL
-);
-CREATE TABLE IF NOT EXISTS providers (
-    id   INTEGER PRIMARY KEY,
-    name TEXT NOT NULL UNIQUE COLLATE NOCASE
-);
-CREATE TABLE IF NOT EXISTS patients (
-    id            TEXT PRIMARY KEY,
-    full_name     TEXT NOT NULL,
-    date_of_birth TEXT NOT NULL,
-    phone         TEXT NOT NULL,
-    created_at    TEXT NOT NULL
-);
-CREATE INDEX IF NOT EXISTS patients_by_dob ON patients (date_of_birth);
-CREATE INDEX IF NOT EXISTS patients_by_phone ON patients (phone);
-CREATE TABLE IF NOT EXISTS slots (
-    id          TEXT PRIMARY KEY,
-    provider_id INTEGER NOT NULL REFERENCES providers (id),
-    starts_at   TEXT NOT NULL,
-    UNIQUE (provider_id, starts_at)
-);
-CREATE INDEX IF NOT EXISTS slots_by_time ON slots (starts_at);
-CREATE TABLE IF NOT EXISTS appointments (
-    id         TEXT PRIMARY KEY,
-    patient_id TEXT NOT NULL REFERENCES patients (id),
-    slot_id    TEXT NOT NULL REFERENCES slots (id),
-    status     TEXT NOT NULL CHECK (status IN ('booked', 'cancelled')),
-    created_at TEXT NOT NULL,
-    updated_at TEXT NOT NULL
-);
-CREATE INDEX IF NOT EXISTS appointments_by_patient ON appointments (patient_id);
--- The invariant that matters most: a slot has at most one booked appointment.
-CREATE UNIQUE INDEX IF NOT EXISTS one_booking_per_slot
-    ON appointments (slot_id) WHERE status = 'booked';
-CREATE TABLE IF NOT EXISTS appointment_events (
-    id               INTEGER PRIMARY KEY,
-    appointment_id   TEXT NOT NULL REFERENCES appointments (id),
-    at               TEXT NOT NULL,
-    action           TEXT NOT NULL CHECK (action IN ('booked', 'cancelled', 'rescheduled')),
-    slot_id          TEXT NOT NULL,
-    previous_slot_id TEXT
-);
-"""
+from verification.env import ConfigurationError
+
+from .names import name_keys
+
+logger = logging.getLogger(__name__)
+
+Dialect = Literal["sqlite", "postgresql"]
+
+MIGRATIONS_DIR: Final = Path(__file__).resolve().parent / "migrations"
+MIGRATION_TABLE: Final = "clinic_schema_migrations"
+APPLIED_MIGRATIONS: Final = "SELECT migration_hash FROM clinic_schema_migrations"
+LOCK_TIMEOUT_SECONDS: Final = 60
+SQLITE_BUSY_TIMEOUT_SECONDS: Final = 30.0
+# One migration per process at a time; other processes wait on yoyo's lock in the database.
+_IN_PROCESS = threading.Lock()
 
 
-def create_sqlite_schema(conn: sqlite3.Connection) -> None:
-    """Create the tables if missing (runs on the records' thread, inside BEGIN IMMEDIATE)."""
-    conn.execute("BEGIN IMMEDIATE")
-    try:
-        for statement in SQLITE_SCHEMA.split(";"):
-            if statement.strip():
-                conn.execute(statement)
-        conn.execute(
-            "INSERT OR IGNORE INTO meta (key, value) VALUES ('schema_version', ?)",
-            (SCHEMA_VERSION,),
-        )
-        conn.execute("COMMIT")
-    except BaseException:
-        if conn.in_transaction:
-            conn.execute("ROLLBACK")
-        raise
+class _SqliteBackend(SQLiteBackend):  # type: ignore[misc]  # yoyo is untyped
+    """yoyo's SQLite backend without shared-cache mode (whose locks fail at once instead of
+    waiting) and with the records' own pragmas, so a migration waits for a busy file and its
+    commits cost what ours cost (WAL, synchronous=NORMAL)."""
+
+    def connect(self, dburi: Any) -> sqlite3.Connection:
+        conn = sqlite3.connect(dburi.database, timeout=SQLITE_BUSY_TIMEOUT_SECONDS)
+        conn.isolation_level = None
+        conn.execute("PRAGMA journal_mode = WAL")
+        conn.execute("PRAGMA synchronous = NORMAL")
+        return conn
 
 
-__all__ = ["SCHEMA_VERSION", "SQLITE_SCHEMA", "create_sqlite_schema"]
+def _backend(yoyo_uri: str) -> Any:
+    if yoyo_uri.startswith("sqlite:"):
+        backend = _SqliteBackend(parse_uri(yoyo_uri), MIGRATION_TABLE)
+        backend.init_database()
+        return backend
+    return get_backend(yoyo_uri, migration_table=MIGRATION_TABLE)
+
+
+def is_current(applied_hashes: Iterable[str], dialect: Dialect) -> bool:
+    """True if exactly this release's migrations are applied (the cheap check on every open)."""
+    return set(applied_hashes) == {m.hash for m in _migrations(dialect)}
+
+
+class SchemaTooNew(ConfigurationError):
+    """The database was migrated by a newer release than this one; refuse to touch it."""
+
+
+@functools.cache
+def _migrations(dialect: Dialect) -> Any:
+    return read_migrations(str(MIGRATIONS_DIR / dialect))
+
+
+def migration_ids(dialect: Dialect) -> list[str]:
+    """The ids of this release's migrations, oldest first (the last one is the version)."""
+    return [m.id for m in _migrations(dialect)]
+
+
+def current_version(dialect: Dialect) -> str:
+    return migration_ids(dialect)[-1]
+
+
+def migrate(yoyo_uri: str, dialect: Dialect, *, where: str) -> list[str]:
+    """Bring the database at `yoyo_uri` to the current version; return the ids applied.
+
+    Blocking: run it on the records' thread (SQLite) or in a worker thread (PostgreSQL).
+    `where` names the database in messages (never with a password).
+    """
+    with _IN_PROCESS:
+        return _migrate(yoyo_uri, dialect, where=where)
+
+
+def _migrate(yoyo_uri: str, dialect: Dialect, *, where: str) -> list[str]:
+    migrations = _migrations(dialect)
+    known = {m.hash for m in migrations}
+    with _backend(yoyo_uri) as backend:
+        applied = backend.get_applied_migration_hashes()
+        if any(h not in known for h in applied):
+            raise SchemaTooNew(
+                f"the clinic records at {where} were migrated by a newer release than this one"
+                f" (this one knows up to {current_version(dialect)}); upgrade the agent, or point"
+                " CLINIC_DATABASE_URL at a database of this release"
+            )
+        if not backend.to_apply(migrations):
+            return []
+        with backend.lock(timeout=LOCK_TIMEOUT_SECONDS):
+            pending = backend.to_apply(migrations)  # another worker may have just done it
+            backend.apply_migrations(pending)
+    applied_ids = [m.id for m in pending]
+    if applied_ids:
+        logger.info("clinic schema migrated", extra={"migrations": applied_ids, "db": where})
+    return applied_ids
+
+
+def name_key_rows(patient_id: str, full_name: str) -> list[tuple[str, str, str]]:
+    """(patient_id, part, key) rows for `patient_name_keys`: part "F" first name, "L" last."""
+    keys = name_keys(full_name)
+    return [(patient_id, "F", k) for k in sorted(keys.first)] + [
+        (patient_id, "L", k) for k in sorted(keys.last)
+    ]
+
+
+__all__ = [
+    "APPLIED_MIGRATIONS",
+    "LOCK_TIMEOUT_SECONDS",
+    "MIGRATIONS_DIR",
+    "MIGRATION_TABLE",
+    "Dialect",
+    "SchemaTooNew",
+    "current_version",
+    "is_current",
+    "migrate",
+    "migration_ids",
+    "name_key_rows",
+]

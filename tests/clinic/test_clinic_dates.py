@@ -135,3 +135,21 @@ def test_only_ever_raises_value_error(text: str) -> None:
 @given(text=st.one_of(st.text(max_size=120), _DATEISH))
 def test_only_ever_raises_value_error_long_run(text: str) -> None:
     test_only_ever_raises_value_error.hypothesis.inner_test(text)  # type: ignore[attr-defined]
+
+
+class _Recording(str):
+    """A string that notes whether parse_date did any work on it."""
+
+    touched = False
+
+    def strip(self, chars: str | None = None) -> str:
+        type(self).touched = True
+        return super().strip(chars)
+
+
+def test_oversize_input_is_refused_before_any_work() -> None:
+    """However long the text, parsing costs nothing before it is refused (no loop stall)."""
+    huge = _Recording("April " + " " * 5_000_000 + "12 1985")
+    with pytest.raises(ValueError, match="too long"):
+        parse_date(huge)
+    assert not _Recording.touched

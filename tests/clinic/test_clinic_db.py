@@ -6,6 +6,7 @@ import asyncio
 import logging
 import re
 import sqlite3
+import threading
 from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
@@ -26,11 +27,22 @@ from clinic import (
     Unavailable,
     demo,
 )
+from clinic import names as names_module
 from clinic.ids import ID_ALPHABET
 from tests.clinic.support import START, FakeClock
 from verification.directory import PhoneDirectory
 
 TOMORROW_9 = START.replace(hour=9) + timedelta(days=1)
+
+
+def _letters(n: int) -> str:
+    """A distinct all-letter word per number: names here are letters, like real ones."""
+    word = ""
+    while True:
+        n, digit = divmod(n, 26)
+        word += "abcdefghijklmnopqrstuvwxyz"[digit]
+        if n == 0:
+            return word.capitalize()
 
 
 def table(path: Path, sql: str) -> list[tuple[object, ...]]:
@@ -297,6 +309,73 @@ async def test_find_patient_refuses_to_guess_between_look_alikes(db: ClinicDB) -
 async def test_find_patient_rejects_an_unreadable_date(demo_db: ClinicDB) -> None:
     with pytest.raises(ValueError, match="date"):
         await demo_db.find_patient("Jane Doe", "sometime in spring")
+
+
+@pytest.mark.parametrize(
+    ("on_file", "said"),
+    [
+        ("Иван Петров", "иван петров"),
+        ("王小明", "王小明"),
+        ("محمد علي", "محمد علي"),
+        ("Søren Kierkegaard", "SØREN KIERKEGAARD"),
+        ("Nguyễn Văn An", "Nguyen Van An"),
+    ],
+)
+async def test_non_latin_patients_are_found_by_their_own_name(
+    db: ClinicDB, on_file: str, said: str
+) -> None:
+    dob = date(1979, 3, 8)
+    patient_id = await db.add_patient(on_file, dob, "+14155550131")
+    found = await db.find_patient(said, dob)
+    assert found is not None and found.id == patient_id and found.full_name == on_file
+    assert [p.id for p in await db.patients_named(said)] == [patient_id]
+
+
+@pytest.mark.parametrize("stored", ["☺☺", "Jane ☺ Doe", "Jane Doe ☺", "", "..."])
+@pytest.mark.parametrize("said", ["", " ", "...", "Jane", "Jane Doe", "☺☺"])
+async def test_a_record_that_cannot_be_compared_is_never_matched(
+    db: ClinicDB, stored: str, said: str
+) -> None:
+    """A record whose name cannot be compared (written by another system, or before this
+    release) is matched by no name at all: not blank, not partial, not its own garble."""
+    dob = date(1979, 3, 8)
+    await db.open()
+    conn = sqlite3.connect(db.path)
+    with conn:
+        conn.execute(
+            "INSERT INTO patients (id, full_name, date_of_birth, phone, created_at)"
+            " VALUES ('PXXXXX', ?, ?, '+14155550132', '')",
+            (stored, dob.isoformat()),
+        )
+    conn.close()
+    assert await db.find_patient(said, dob) is None
+    assert await db.patients_named(said) == []
+
+
+async def test_name_lookups_are_bounded_whatever_shares_the_birth_date(
+    db: ClinicDB, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Hundreds of records on one birth date: a lookup compares only the few indexed under the
+    spoken name, and never on the event loop."""
+    dob = date(1960, 2, 2)
+    for n in range(300):
+        await db.add_patient(f"Patient {_letters(n)} Sharedday", dob, f"+1415555{n:04d}")
+    jane = await db.add_patient("Jane Doe", dob, "+14155559999")
+    loop_thread = threading.get_ident()
+    compared_on: list[int] = []
+    real = names_module.normalize_name
+
+    def spy(raw: str) -> str:
+        compared_on.append(threading.get_ident())
+        return real(raw)
+
+    monkeypatch.setattr(names_module, "normalize_name", spy)
+    found = await db.find_patient("Jayne Doe", dob)
+    assert found is not None and found.id == jane
+    assert [p.id for p in await db.patients_named("Jane Doe")] == [jane]
+    assert await db.find_patient("Patient Sharedday", dob) is None
+    assert len(compared_on) <= 20
+    assert loop_thread not in compared_on
 
 
 # ------------------------------------------------------------------ open_slots
