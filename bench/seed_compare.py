@@ -41,6 +41,7 @@ import redis.asyncio as aioredis
 
 from tests.support.redis_server import RedisServer
 from verification import OtpPolicy, RedisOtpStore, code_digest
+from verification.codes import ANONYMOUS_CALLER
 
 PHONE = "+14155550123"
 PEPPER = b"bench-seed-pepper-0123456789abcdef"
@@ -148,18 +149,21 @@ class OurStore:
 
     async def generate(self, phone: str, code: str) -> None:
         result = await self.store.issue(
-            phone, SESSION, self.digest(code), secrets.token_hex(8), self.policy
+            phone, SESSION, self.digest(code), self.policy, caller=ANONYMOUS_CALLER
         )
         assert result.status == "issued", result
 
     async def verify(self, phone: str, code: str) -> str:
-        return (await self.store.check(phone, SESSION, self.digest(code), self.policy)).status
+        result = await self.store.check(
+            phone, SESSION, self.digest(code), self.policy, caller=ANONYMOUS_CALLER
+        )
+        return result.status
 
     async def counters(self, phone: str) -> tuple[int, int]:
-        challenge, _, failures = self.store.keys_for(phone)
+        keys = self.store.keys_for(phone, SESSION, ANONYMOUS_CALLER)
         redis = self.store.client
-        att = await redis.hget(challenge, "att")
-        return (int(att) if att is not None else -1), int(await redis.get(failures) or 0)
+        att = await redis.hget(keys.code, "att")
+        return (int(att) if att is not None else -1), int(await redis.get(keys.phone_failures) or 0)
 
 
 async def throughput(verify: Verify, concurrency: int, seconds: float) -> float:

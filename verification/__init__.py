@@ -7,7 +7,7 @@ from .levels import VerificationLevel
 from .outcomes import RequestOutcome, VerifyOutcome
 from .pepper import load_pepper
 from .phone import mask_phone, normalize_phone
-from .policy import OtpPolicy
+from .policy import KnowledgePolicy, OtpPolicy
 from .service import OtpService
 from .sms.base import SmsDeliveryError, SmsReceipt, SmsSender
 from .sms.console import ConsoleSmsSender
@@ -19,11 +19,14 @@ from .spoken import parse_spoken_code
 from .stores.base import OtpStore, StoreUnavailable
 from .stores.redis import RedisOtpStore
 from .stores.sqlite import SqliteOtpStore
+from .throttle import IdentityThrottle, ThrottleDecision
 
 __all__ = [
     "ConfigurationError",
     "ConsoleSmsSender",
     "FailoverSmsSender",
+    "IdentityThrottle",
+    "KnowledgePolicy",
     "OtpPolicy",
     "OtpService",
     "OtpStore",
@@ -36,6 +39,7 @@ __all__ = [
     "SnsSmsSender",
     "SqliteOtpStore",
     "StoreUnavailable",
+    "ThrottleDecision",
     "TwilioSmsSender",
     "VerificationLevel",
     "VerifyOutcome",

@@ -12,10 +12,8 @@ from typing import Any
 
 from .env import ConfigurationError, env_flag, env_int, env_number, env_text, is_production
 from .pepper import load_pepper
-from .policy import OtpPolicy
-from .sms.base import SmsSender
+from .policy import KnowledgePolicy, OtpPolicy
 from .sms.config import sms_sender_from_env
-from .sms.console import ConsoleSmsSender
 from .stores.base import OtpStore
 from .stores.redis import DEFAULT_KEY_PREFIX, DEFAULT_MAX_CONNECTIONS, RedisOtpStore
 from .stores.sqlite import DEFAULT_BUSY_TIMEOUT_SECONDS, SqliteOtpStore
@@ -23,9 +21,6 @@ from .stores.sqlite import DEFAULT_BUSY_TIMEOUT_SECONDS, SqliteOtpStore
 log = logging.getLogger(__name__)
 
 DEFAULT_SQLITE_PATH = "var/otp.sqlite3"
-# A real provider takes 0.1-1 s to accept a message and a decoy takes no time at all, so
-# without a floor the answer's timing would tell whether a number is on file (rule 6).
-REAL_PROVIDER_RESPONSE_FLOOR_SECONDS = 1.0
 
 _POLICY_VARIABLES = {
     "OTP_TTL_SECONDS": "ttl_seconds",
@@ -35,6 +30,13 @@ _POLICY_VARIABLES = {
     "OTP_RESEND_COOLDOWN_SECONDS": "resend_cooldown_seconds",
     "OTP_MAX_FAILURES": "max_failures",
     "OTP_FAILURE_WINDOW_SECONDS": "failure_window_seconds",
+    "OTP_MAX_PHONE_FAILURES": "max_phone_failures",
+    "OTP_MAX_PHONE_SENDS": "max_phone_sends",
+}
+_KNOWLEDGE_VARIABLES = {
+    "KBA_MAX_FAILURES_PER_RECORD": "max_failures_per_record",
+    "KBA_MAX_FAILURES_PER_CALLER": "max_failures_per_caller",
+    "KBA_FAILURE_WINDOW_SECONDS": "window_seconds",
 }
 
 
@@ -56,6 +58,19 @@ def policy_from_env(env: Mapping[str, str]) -> OtpPolicy:
         return OtpPolicy(**values)
     except ValueError as exc:
         raise ConfigurationError(f"invalid OTP policy: {exc}") from None
+
+
+def knowledge_policy_from_env(env: Mapping[str, str]) -> KnowledgePolicy:
+    """The knowledge-based throttle's limits (`KBA_*`), for `IdentityThrottle`."""
+    defaults = KnowledgePolicy()
+    values = {
+        field: env_int(env, name, getattr(defaults, field))
+        for name, field in _KNOWLEDGE_VARIABLES.items()
+    }
+    try:
+        return KnowledgePolicy(**values)
+    except ValueError as exc:
+        raise ConfigurationError(f"invalid knowledge-based verification policy: {exc}") from None
 
 
 def store_from_env(env: Mapping[str, str]) -> OtpStore:
@@ -86,6 +101,7 @@ def store_from_env(env: Mapping[str, str]) -> OtpStore:
 def validate_env(env: Mapping[str, str]) -> None:
     """Raise `ConfigurationError` now for settings that would fail on the first call."""
     policy = policy_from_env(env)
+    knowledge_policy_from_env(env)
     load_pepper(env)
     redis_cluster_from_env(env)
     try:
@@ -94,28 +110,22 @@ def validate_env(env: Mapping[str, str]) -> None:
         raise ConfigurationError(str(exc)) from None
 
 
-def default_response_floor(sender: SmsSender) -> float:
-    """How long a "sent" answer takes at least: 0 for the console stand-in (it sends nothing
-    anywhere), `REAL_PROVIDER_RESPONSE_FLOOR_SECONDS` for a real provider."""
-    return 0.0 if isinstance(sender, ConsoleSmsSender) else REAL_PROVIDER_RESPONSE_FLOOR_SECONDS
-
-
 def service_kwargs_from_env(env: Mapping[str, str]) -> dict[str, Any]:
     """Everything `OtpService.__init__` needs except the directory."""
     policy = policy_from_env(env)
     pepper = load_pepper(env)
+    store = store_from_env(env)
     try:
-        sender = sms_sender_from_env(env, validity_seconds=policy.ttl_seconds)
+        # the providers' circuit breakers live in the store: every call process of the
+        # machine (SQLite) or of every worker (Redis) sees one breaker per provider
+        sender = sms_sender_from_env(env, validity_seconds=policy.ttl_seconds, breaker_store=store)
     except ValueError as exc:
         raise ConfigurationError(str(exc)) from None
     return {
-        "store": store_from_env(env),
+        "store": store,
         "sender": sender,
         "policy": policy,
         "pepper": pepper,
         "clinic_name": env_text(env, "CLINIC_NAME", "the clinic"),
-        "default_region": env.get("DEFAULT_PHONE_REGION", "").strip().upper() or "US",
-        "response_floor_seconds": env_number(
-            env, "OTP_RESPONSE_FLOOR_SECONDS", default_response_floor(sender)
-        ),
+        "default_region": env_text(env, "DEFAULT_PHONE_REGION", "US").upper(),
     }

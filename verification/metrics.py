@@ -18,13 +18,19 @@ SMS_BUCKETS = (0.05, 0.1, 0.25, 0.5, 1.0, 2.0, 4.0, 8.0, 16.0)
 OTP_REQUESTS = Counter(
     "clinic_otp_requests",
     "Code requests by outcome (sent, invalid_phone, locked, cooldown, rate_limited, "
-    "delivery_failed, unavailable).",
+    "unavailable). A number not on file counts as sent: the caller heard that.",
     ["outcome"],
 )
 OTP_VERIFICATIONS = Counter(
     "clinic_otp_verifications",
     "Code checks by outcome (verified, wrong_code, expired, no_code, locked, malformed, "
     "unavailable).",
+    ["outcome"],
+)
+OTP_DELIVERIES = Counter(
+    "clinic_otp_deliveries",
+    "Codes texted in the background by outcome (sent, failed). Decoys send nothing, so this "
+    "tells real sends from decoys: keep /metrics on localhost (METRICS_HOST).",
     ["outcome"],
 )
 SMS_SEND_SECONDS = Histogram(
@@ -55,3 +61,26 @@ def record_sms_attempt(provider: str, seconds: float, error_code: object | None 
     SMS_SEND_SECONDS.labels(provider=safe_label(provider)).observe(seconds)
     if error_code is not None:
         SMS_FAILURES.labels(provider=safe_label(provider), error_code=safe_label(error_code)).inc()
+
+
+# `.labels()` looks the child up under a lock on every call; a guess should not pay that.
+_REQUEST_CHILDREN: dict[str, Counter] = {}
+_VERIFY_CHILDREN: dict[str, Counter] = {}
+
+
+def count_request(outcome: str) -> None:
+    child = _REQUEST_CHILDREN.get(outcome)
+    if child is None:
+        child = _REQUEST_CHILDREN[outcome] = OTP_REQUESTS.labels(outcome=outcome)
+    child.inc()
+
+
+def count_verification(outcome: str) -> None:
+    child = _VERIFY_CHILDREN.get(outcome)
+    if child is None:
+        child = _VERIFY_CHILDREN[outcome] = OTP_VERIFICATIONS.labels(outcome=outcome)
+    child.inc()
+
+
+def count_delivery(outcome: str) -> None:
+    OTP_DELIVERIES.labels(outcome=outcome).inc()

@@ -1,7 +1,13 @@
 """What a request or a guess came to, with a sentence the agent can say as it is.
 
 The sentences never depend on whether a number is on file (rule 6) and never contain a code
-(rule 7). They are the only place the caller-facing wording of verification lives.
+(rule 7). They are the only place the caller-facing wording of verification lives. Each
+outcome also says what a front end needs to know next (`code_pending`, `phone_e164`,
+`code_spent`), so no front end keeps its own list of statuses or re-normalises numbers.
+
+"delivery_failed" stays in `RequestStatus` for the public contract, but `request_code` never
+returns it: the text goes out in the background once the challenge is stored (rule 13), and a
+failed send reaches the audit log and metrics, never the caller.
 """
 
 from __future__ import annotations
@@ -34,6 +40,11 @@ class RequestOutcome:
     message: str
     masked_phone: str | None = None
     retry_after_seconds: int | None = None
+    #: a live code of this session now exists for `phone_e164` ("sent", or "cooldown" while
+    #: this call's own code is still live)
+    code_pending: bool = False
+    #: the number the request was about, normalised (None for "invalid_phone")
+    phone_e164: str | None = None
 
     @property
     def sent(self) -> bool:
@@ -53,6 +64,15 @@ class VerifyOutcome:
     def verified(self) -> bool:
         return self.status == "verified"
 
+    @property
+    def code_spent(self) -> bool:
+        """No live code is left to guess for this session: verified, burned by the last
+        attempt, expired, none to begin with, or locked. ("malformed" and "unavailable"
+        decide nothing, so a code that was live stays live.)"""
+        if self.status == "wrong_code":
+            return not self.attempts_left
+        return self.status in ("verified", "expired", "no_code", "locked")
+
 
 def minutes(seconds: int) -> str:
     """A duration as it is said: "1 minute", "5 minutes" (rounded up)."""
@@ -64,12 +84,14 @@ def _seconds(seconds: int) -> str:
     return "1 second" if seconds == 1 else f"{seconds} seconds"
 
 
-def sent(masked_phone: str, code_length: int, ttl_seconds: int) -> RequestOutcome:
+def sent(masked_phone: str, phone_e164: str, code_length: int, ttl_seconds: int) -> RequestOutcome:
     return RequestOutcome(
         "sent",
         f"I've texted a {code_length}-digit code to the number {masked_phone}. "
         f"It expires in {minutes(ttl_seconds)}.",
         masked_phone,
+        code_pending=True,
+        phone_e164=phone_e164,
     )
 
 
@@ -82,7 +104,12 @@ def invalid_phone() -> RequestOutcome:
 
 
 def request_refused(
-    status: Literal["locked", "cooldown", "rate_limited"], masked_phone: str, retry_after: int
+    status: Literal["locked", "cooldown", "rate_limited"],
+    masked_phone: str,
+    phone_e164: str,
+    retry_after: int,
+    *,
+    code_pending: bool = False,
 ) -> RequestOutcome:
     if status == "locked":
         message = LOCKED_MESSAGE
@@ -96,27 +123,41 @@ def request_refused(
             f"We've sent as many codes as we can to that number for now. Please try again in "
             f"{minutes(retry_after)}, or I can transfer you to our staff."
         )
-    return RequestOutcome(status, message, masked_phone, retry_after)
-
-
-def delivery_failed(masked_phone: str, reason: str) -> RequestOutcome:
     return RequestOutcome(
-        "delivery_failed",
-        f"I couldn't send the text message. {reason} I can try again in a moment, verify you "
-        "another way, or transfer you to our staff.",
+        status,
+        message,
         masked_phone,
+        retry_after,
+        code_pending=code_pending and status != "locked",
+        phone_e164=phone_e164,
     )
 
 
-def request_unavailable(masked_phone: str | None = None) -> RequestOutcome:
-    return RequestOutcome("unavailable", UNAVAILABLE_MESSAGE, masked_phone)
+def request_unavailable(
+    masked_phone: str | None = None, phone_e164: str | None = None
+) -> RequestOutcome:
+    return RequestOutcome("unavailable", UNAVAILABLE_MESSAGE, masked_phone, phone_e164=phone_e164)
+
+
+VERIFIED = VerifyOutcome("verified", "Thank you, that code is correct. You're verified.")
+EXPIRED = VerifyOutcome("expired", "That code has expired. I can text you a new one.")
+NO_CODE = VerifyOutcome(
+    "no_code", "There's no active code for this call. I can text you a new one."
+)
 
 
 def verified() -> VerifyOutcome:
-    return VerifyOutcome("verified", "Thank you, that code is correct. You're verified.")
+    return VERIFIED
 
 
 def wrong_code(attempts_left: int) -> VerifyOutcome:
+    cached = _WRONG_CODE.get(attempts_left)
+    if cached is not None:
+        return cached
+    return _wrong_code(attempts_left)
+
+
+def _wrong_code(attempts_left: int) -> VerifyOutcome:
     if attempts_left <= 0:
         message = "That code isn't right, and it can't be used any more. I can text you a new code."
     elif attempts_left == 1:
@@ -127,13 +168,11 @@ def wrong_code(attempts_left: int) -> VerifyOutcome:
 
 
 def expired() -> VerifyOutcome:
-    return VerifyOutcome("expired", "That code has expired. I can text you a new one.")
+    return EXPIRED
 
 
 def no_code() -> VerifyOutcome:
-    return VerifyOutcome(
-        "no_code", "There's no active code for this call. I can text you a new one."
-    )
+    return NO_CODE
 
 
 def verify_locked(retry_after: int | None) -> VerifyOutcome:
@@ -149,3 +188,7 @@ def malformed(code_length: int) -> VerifyOutcome:
 
 def verify_unavailable() -> VerifyOutcome:
     return VerifyOutcome("unavailable", UNAVAILABLE_MESSAGE)
+
+
+# outcomes are frozen, so the common ones are built once (a guess costs no string formatting)
+_WRONG_CODE = {left: _wrong_code(left) for left in range(0, 11)}

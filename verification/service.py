@@ -5,6 +5,12 @@ whether a code may be issued and whether a guess is right; the sender only carri
 The service adds what neither can know: who is on file (codes go only there, everyone else
 gets a decoy that behaves identically), the digest (codes are never stored), and the audit
 trail.
+
+What the caller hears never depends on the text message (rule 13): `request_code` answers as
+soon as the challenge is stored, the same way for a number on file and one that is not, and
+the SMS goes out in a background task the service owns (`drain()` waits for them). A send
+that fails is audited and metered, and it keeps the cooldown and the send it used: giving
+them back would make the limits answer differently for patients than for decoys.
 """
 
 from __future__ import annotations
@@ -12,17 +18,16 @@ from __future__ import annotations
 import asyncio
 import logging
 import os
-import secrets
-import time
 from collections.abc import Mapping
+from functools import lru_cache
 
 from . import outcomes
 from .audit import audit
-from .codes import code_digest, generate_code, phone_reference
+from .codes import caller_reference, code_digest, generate_code, phone_reference
 from .directory import PhoneDirectory
-from .metrics import OTP_REQUESTS, OTP_VERIFICATIONS
+from .metrics import count_delivery, count_request, count_verification
 from .outcomes import RequestOutcome, VerifyOutcome
-from .phone import mask_phone, normalize_phone
+from .phone import MAX_PHONE_INPUT_CHARS, mask_phone, normalize_phone
 from .policy import OtpPolicy
 from .sms.base import SmsDeliveryError, SmsSender
 from .spoken import parse_spoken_code
@@ -31,6 +36,9 @@ from .stores.base import OtpStore, StoreUnavailable
 log = logging.getLogger(__name__)
 
 MAX_SESSION_ID_CHARS = 256
+# Numbers and callers seen recently, so a guess costs no phone parsing or hashing: a call makes
+# a handful of requests and guesses about one or two numbers.
+_CACHE_SIZE = 4096
 
 
 class OtpService:
@@ -46,7 +54,6 @@ class OtpService:
         pepper: bytes,
         clinic_name: str = "the clinic",
         default_region: str = "US",
-        response_floor_seconds: float = 0.0,
     ) -> None:
         if len(pepper) < 16:
             raise ValueError("pepper must be at least 16 bytes")
@@ -56,8 +63,11 @@ class OtpService:
         self.policy = policy
         self.clinic_name = clinic_name
         self.default_region = default_region
-        self.response_floor_seconds = response_floor_seconds
         self._pepper = pepper
+        self._sends: set[asyncio.Task[None]] = set()
+        # per-instance caches (the pepper is per instance): e164 -> (masked, phone_ref)
+        self._phone_tags = lru_cache(maxsize=_CACHE_SIZE)(self._tags)
+        self._caller_refs = lru_cache(maxsize=_CACHE_SIZE)(self._caller_ref)
 
     @classmethod
     def from_env(
@@ -83,27 +93,55 @@ class OtpService:
             f"{outcomes.minutes(self.policy.ttl_seconds)}. Don't share it with anyone."
         )
 
-    async def request_code(self, phone: str, *, session_id: str) -> RequestOutcome:
-        """Text a fresh code to `phone` if it is on file; say "sent" either way."""
-        outcome = await self._request_code(phone, session_id)
-        OTP_REQUESTS.labels(outcome=outcome.status).inc()
+    async def request_code(
+        self, phone: str, *, session_id: str, caller_phone: str | None = None
+    ) -> RequestOutcome:
+        """Store a fresh challenge for `phone` in this call and answer "sent" at once; text
+        the code in the background only if the number is on file.
+
+        `caller_phone` is the caller's own number (SIP caller id) when known: send limits and
+        lockouts are kept per caller under per-phone ceilings, so one caller cannot use up a
+        patient's allowance (see `OtpPolicy`).
+        """
+        outcome = await self._request_code(phone, session_id, caller_phone)
+        count_request(outcome.status)
         return outcome
 
-    async def verify_code(self, phone: str, code: str, *, session_id: str) -> VerifyOutcome:
-        """Check one guess (digits or spoken words) against this call's live code."""
-        outcome = await self._verify_code(phone, code, session_id)
-        OTP_VERIFICATIONS.labels(outcome=outcome.status).inc()
+    async def verify_code(
+        self, phone: str, code: str, *, session_id: str, caller_phone: str | None = None
+    ) -> VerifyOutcome:
+        """Check one guess (digits or spoken words) against this call's live code for `phone`.
+
+        Wrong guesses count against `caller_phone` (the caller's own number, when known) and
+        against the phone's daily ceiling, so a stranger's guesses lock the stranger first.
+        """
+        outcome = await self._verify_code(phone, code, session_id, caller_phone)
+        count_verification(outcome.status)
         return outcome
 
-    async def _request_code(self, phone: str, session_id: str) -> RequestOutcome:
-        started = time.monotonic()
+    async def drain(self) -> None:
+        """Wait for every background send started so far (tests, shutdown)."""
+        while self._sends:
+            await asyncio.gather(*list(self._sends), return_exceptions=True)
+
+    async def aclose(self) -> None:
+        """Finish the sends in flight, then close the store and the sender."""
+        await self.drain()
+        await self.store.aclose()
+        await self.sender.aclose()
+
+    # -- requests ---------------------------------------------------------------------------
+
+    async def _request_code(
+        self, phone: str, session_id: str, caller_phone: str | None
+    ) -> RequestOutcome:
         _check_session_id(session_id)
-        try:
-            e164 = normalize_phone(phone, self.default_region)
-        except ValueError:
+        e164 = self._normalize(phone)
+        if e164 is None:
             audit("otp.invalid_phone", phone=None, phone_ref=None, session_id=session_id)
             return outcomes.invalid_phone()
-        masked, ref = mask_phone(e164), phone_reference(self._pepper, e164)
+        masked, ref = self._phone_tags(e164)
+        caller = self._caller_refs(caller_phone)
         audit("otp.requested", phone=masked, phone_ref=ref, session_id=session_id)
 
         try:
@@ -113,33 +151,55 @@ class OtpService:
                 "phone directory failed", extra={"phone": masked, "session_id": session_id}
             )
             audit("otp.unavailable", phone=masked, phone_ref=ref, session_id=session_id)
-            return outcomes.request_unavailable(masked)
+            return outcomes.request_unavailable(masked, e164)
 
         code = generate_code(self.policy.code_length)
-        challenge_id = secrets.token_hex(8)
         digest = code_digest(self._pepper, e164, session_id, code)
         try:
-            issued = await self.store.issue(e164, session_id, digest, challenge_id, self.policy)
+            issued = await self.store.issue(e164, session_id, digest, self.policy, caller=caller)
         except StoreUnavailable:
             audit("otp.unavailable", phone=masked, phone_ref=ref, session_id=session_id)
-            return outcomes.request_unavailable(masked)
+            return outcomes.request_unavailable(masked, e164)
 
         if issued.status != "issued":
             event = "otp.locked" if issued.status == "locked" else "otp.rate_limited"
             audit(event, phone=masked, phone_ref=ref, session_id=session_id, reason=issued.status)
-            return outcomes.request_refused(issued.status, masked, issued.retry_after_seconds or 1)
+            return outcomes.request_refused(
+                issued.status,
+                masked,
+                e164,
+                issued.retry_after_seconds or 1,
+                code_pending=issued.own_code_live,
+            )
 
-        if not on_file:
+        if on_file:
+            self._send_in_background(e164, code, masked, ref, session_id)
+        else:
             # Rule 6: a decoy challenge now stands for this number; nothing is sent, and the
             # caller hears exactly what a patient hears.
             audit("otp.not_on_file", phone=masked, phone_ref=ref, session_id=session_id)
-            await self._pad(started)
-            return outcomes.sent(masked, self.policy.code_length, self.policy.ttl_seconds)
+        return outcomes.sent(masked, e164, self.policy.code_length, self.policy.ttl_seconds)
 
+    def _send_in_background(
+        self, e164: str, code: str, masked: str, ref: str, session_id: str
+    ) -> None:
+        """Start the SMS as a task the service keeps until it ends (never lost, never
+        awaited by the caller's turn)."""
+        task = asyncio.get_running_loop().create_task(
+            self._deliver(e164, self.sms_body(code), masked, ref, session_id),
+            name=f"otp-sms-{ref}",
+        )
+        self._sends.add(task)
+        task.add_done_callback(self._sends.discard)
+
+    async def _deliver(self, e164: str, body: str, masked: str, ref: str, session_id: str) -> None:
+        """Send one text; every outcome ends in the audit log and the metrics, none raises.
+
+        A failure keeps the cooldown and the send it used (see the module docstring)."""
         try:
-            receipt = await self.sender.send(e164, self.sms_body(code))
+            receipt = await self.sender.send(e164, body)
         except SmsDeliveryError as exc:
-            await self._withdraw(e164, challenge_id, masked, session_id)
+            count_delivery("failed")
             audit(
                 "otp.delivery_failed",
                 phone=masked,
@@ -149,7 +209,24 @@ class OtpService:
                 error_code=exc.code,
                 retryable=exc.retryable,
             )
-            return outcomes.delivery_failed(masked, exc.reason)
+            return
+        except Exception as exc:  # a sender that broke its protocol must not go unnoticed
+            count_delivery("failed")
+            log.exception(
+                "sms sender raised outside its protocol",
+                extra={"phone": masked, "session_id": session_id},
+            )
+            audit(
+                "otp.delivery_failed",
+                phone=masked,
+                phone_ref=ref,
+                session_id=session_id,
+                provider=str(getattr(self.sender, "provider", type(self.sender).__name__)),
+                error_code=type(exc).__name__,
+                retryable=True,
+            )
+            return
+        count_delivery("sent")
         audit(
             "otp.sent",
             phone=masked,
@@ -158,75 +235,79 @@ class OtpService:
             provider=receipt.provider,
             message_id=receipt.message_id,
         )
-        await self._pad(started)
-        return outcomes.sent(masked, self.policy.code_length, self.policy.ttl_seconds)
 
-    async def _verify_code(self, phone: str, code: str, session_id: str) -> VerifyOutcome:
+    # -- guesses ----------------------------------------------------------------------------
+
+    async def _verify_code(
+        self, phone: str, code: str, session_id: str, caller_phone: str | None
+    ) -> VerifyOutcome:
         _check_session_id(session_id)
         guess = parse_spoken_code(code, self.policy.code_length) if isinstance(code, str) else None
-        try:
-            e164 = normalize_phone(phone, self.default_region)
-        except ValueError:
-            e164 = None
+        e164 = self._normalize(phone)
         if guess is None or e164 is None:
             audit("otp.malformed", phone=None, phone_ref=None, session_id=session_id)
             return outcomes.malformed(self.policy.code_length)
-        masked, ref = mask_phone(e164), phone_reference(self._pepper, e164)
+        masked, ref = self._phone_tags(e164)
 
         digest = code_digest(self._pepper, e164, session_id, guess)
         try:
-            result = await self.store.check(e164, session_id, digest, self.policy)
+            result = await self.store.check(
+                e164, session_id, digest, self.policy, caller=self._caller_refs(caller_phone)
+            )
         except StoreUnavailable:
             audit("otp.unavailable", phone=masked, phone_ref=ref, session_id=session_id)
             return outcomes.verify_unavailable()
 
         audit(
-            f"otp.{result.status}",
+            "otp." + result.status,
             phone=masked,
             phone_ref=ref,
             session_id=session_id,
             attempts_left=result.attempts_left,
         )
-        if result.status == "verified":
-            return outcomes.verified()
-        if result.status == "wrong_code":
+        status = result.status
+        if status == "verified":
+            return outcomes.VERIFIED
+        if status == "wrong_code":
             return outcomes.wrong_code(result.attempts_left or 0)
-        if result.status == "expired":
-            return outcomes.expired()
-        if result.status == "locked":
+        if status == "expired":
+            return outcomes.EXPIRED
+        if status == "locked":
             return outcomes.verify_locked(result.retry_after_seconds)
-        return outcomes.no_code()
+        return outcomes.NO_CODE
 
-    async def aclose(self) -> None:
-        await self.store.aclose()
-        close = getattr(self.sender, "aclose", None)
-        if close is not None:
-            await close()
+    # -- per-number work, done once per number ------------------------------------------------
 
-    async def _withdraw(self, e164: str, challenge_id: str, masked: str, session_id: str) -> None:
-        """Give back the send of a message that never left (best effort: a store outage
-        here costs the caller one send of allowance, never a grant)."""
-        try:
-            await self.store.withdraw(e164, challenge_id)
-        except StoreUnavailable:
-            log.warning(
-                "could not withdraw undelivered challenge",
-                extra={"phone": masked, "session_id": session_id},
-            )
+    def _normalize(self, phone: str) -> str | None:
+        if not isinstance(phone, str) or len(phone) > MAX_PHONE_INPUT_CHARS:
+            return None  # refused before the cache, so no huge string is ever kept
+        return _normalized(phone, self.default_region)
 
-    async def _pad(self, started: float) -> None:
-        """Hold a "sent" answer until `response_floor_seconds` have passed, so the time it
-        takes does not tell a real send from a decoy."""
-        remaining = self.response_floor_seconds - (time.monotonic() - started)
-        if remaining > 0:
-            await asyncio.sleep(remaining)
+    def _tags(self, e164: str) -> tuple[str, str]:
+        return mask_phone(e164), phone_reference(self._pepper, e164)
+
+    def _caller_ref(self, caller_phone: str | None) -> str:
+        """The key a caller's limits are kept under: a keyed hash of their own number (never
+        the number itself), or "anonymous" for a withheld or unparseable caller id."""
+        e164 = self._normalize(caller_phone) if caller_phone else None
+        return caller_reference(self._pepper, e164)
+
+
+@lru_cache(maxsize=_CACHE_SIZE)
+def _normalized(phone: str, region: str) -> str | None:
+    """`normalize_phone`, cached: parsing a number costs more than the store round trip."""
+    try:
+        return normalize_phone(phone, region)
+    except ValueError:
+        return None
 
 
 def _check_session_id(session_id: str) -> None:
     """Refuse, up front, a session id no store could hold (empty, huge, not valid Unicode)."""
     if not isinstance(session_id, str) or not 0 < len(session_id) <= MAX_SESSION_ID_CHARS:
         raise ValueError("session_id must be a non-empty string of at most 256 characters")
-    try:
-        session_id.encode("utf-8")
-    except UnicodeEncodeError:
-        raise ValueError("session_id must be valid Unicode text") from None
+    if not session_id.isascii():
+        try:
+            session_id.encode("utf-8")
+        except UnicodeEncodeError:
+            raise ValueError("session_id must be valid Unicode text") from None

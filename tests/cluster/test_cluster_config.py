@@ -23,7 +23,7 @@ async def test_redis_cluster_true_selects_the_cluster_client(tmp_path: Path, fla
     service = OtpService.from_env(StaticDirectory(set()), env)  # nothing connects yet
     assert isinstance(service.store, RedisOtpStore)
     assert isinstance(service.store.client, RedisCluster)
-    assert service.store.keys_for(PHONE)[0] == "otp:{+14155550123}:challenge"
+    assert service.store.keys_for(PHONE, "s").code == "otp:{+14155550123}:code:s"
     await service.aclose()
 
 

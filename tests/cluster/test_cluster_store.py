@@ -18,6 +18,7 @@ from tests.cluster.redis_cluster import RedisClusterProcesses
 from tests.support.redis_server import free_port
 from tests.support.sms import RecordingSmsSender, StaticDirectory
 from verification import OtpPolicy, OtpService, RedisOtpStore
+from verification.codes import ANONYMOUS_CALLER
 
 PEPPER = b"test-pepper-0123456789abcdef"
 POLICY = OtpPolicy(max_attempts=3, max_failures=5, max_sends=10, resend_cooldown_seconds=0)
@@ -47,7 +48,7 @@ def phones_on_each_node(store: RedisOtpStore, owners: dict[int, int]) -> dict[in
     found: dict[int, str] = {}
     for last in range(100, 200):
         phone = f"+14155550{last}"
-        found.setdefault(owners[key_slot(store.keys_for(phone)[0].encode())], phone)
+        found.setdefault(owners[key_slot(store.keys_for(phone).code.encode())], phone)
     return found
 
 
@@ -88,6 +89,7 @@ async def test_request_and_verify_end_to_end(
 ) -> None:
     phone = next(iter(node_phones.values()))
     sent = await service.request_code(phone, session_id="c")
+    await service.drain()
     assert sent.status == "sent" and [to for to, _ in sender.sent] == [phone]
     code = sender.last_code()
 
@@ -103,6 +105,7 @@ async def test_wrong_guesses_count_down_burn_then_lock(
 ) -> None:
     phone = next(iter(node_phones.values()))
     await service.request_code(phone, session_id="c")
+    await service.drain()
     code = sender.last_code()
 
     results = [await service.verify_code(phone, wrong(code), session_id="c") for _ in range(3)]
@@ -115,6 +118,7 @@ async def test_wrong_guesses_count_down_burn_then_lock(
 
     # a resend issues a new code but keeps the failure count (3 of max_failures=5)
     assert (await service.request_code(phone, session_id="c")).status == "sent"
+    await service.drain()
     code = sender.last_code()
     assert (await service.verify_code(phone, wrong(code), session_id="c")).status == "wrong_code"
     locking = await service.verify_code(phone, wrong(code), session_id="c")
@@ -123,6 +127,7 @@ async def test_wrong_guesses_count_down_burn_then_lock(
 
     assert (await service.verify_code(phone, code, session_id="c")).status == "locked"
     assert (await service.request_code(phone, session_id="c")).status == "locked"
+    await service.drain()
     assert len(sender.sent) == 2
 
 
@@ -138,12 +143,15 @@ async def test_phones_on_every_node_work_and_keep_their_keys_in_one_slot(
 ) -> None:
     for port, phone in node_phones.items():
         assert (await service.request_code(phone, session_id=f"call-{port}")).status == "sent"
+        await service.drain()
         code = sender.last_code()
         bad = await service.verify_code(phone, wrong(code), session_id=f"call-{port}")
         assert (bad.status, bad.attempts_left) == ("wrong_code", 2)
 
         # every key of the phone hashes to one slot (the tag), held by the node we expected
-        keys = cluster_store.keys_for(phone)
+        # the keys this call created: its code, its caller's and the phone's sends and
+        # failure counters (no caller number given: the shared anonymous caller)
+        keys = cluster_store.keys_for(phone, f"call-{port}", ANONYMOUS_CALLER)
         slots = {key_slot(key.encode()) for key in keys}
         assert len(slots) == 1
         owner = aioredis.Redis(port=port)
@@ -171,6 +179,7 @@ async def test_scripts_reload_after_script_flush_on_every_node(
     """NOSCRIPT (a restarted or new node has no scripts) is answered by loading them again."""
     phone = next(iter(node_phones.values()))
     await service.request_code(phone, session_id="c")
+    await service.drain()
     for port in redis_cluster.ports:
         node = aioredis.Redis(port=port)
         await node.script_flush()
@@ -185,19 +194,19 @@ async def test_untagged_keys_would_fail_with_crossslot(
     redis_cluster: RedisClusterProcesses, cluster_url: str
 ) -> None:
     store = RedisOtpStore.from_url(cluster_url, cluster=True)  # default prefix "otp"
-    tagged = store.keys_for("+14155550123")  # otp:{+14155550123}:challenge, ...
+    tagged = store.keys_for("+14155550123", "c", ANONYMOUS_CALLER)  # otp:{+14155550123}:...
     untagged = [key.replace("{", "").replace("}", "") for key in tagged]
-    challenge, failures = untagged[0], untagged[2]  # otp:+14155550123:challenge, ...:failures
+    challenge, failures = untagged[0], untagged[4]  # otp:+14155550123:code:c, ...:failures
     assert key_slot(challenge.encode()) != key_slot(failures.encode())
     check_lua = store._check.script
-    args: list[str | bytes | int] = ["c", b"\x00" * 32, 3, 10, 86_400_000]
+    args: list[str | bytes | int] = [b"\x00" * 32, 3, 10, 100, 86_400_000]
 
     # the server refuses a script over keys in two slots (CROSSSLOT) ...
     owners = await slot_owners(redis_cluster.ports[0])
     node = aioredis.Redis(port=owners[key_slot(challenge.encode())])
     try:
         with pytest.raises(ClusterCrossSlotError, match="same slot"):
-            await node.eval(check_lua, 2, challenge, failures, *args)
+            await node.eval(check_lua, 3, challenge, untagged[3], failures, *args)
     finally:
         await node.aclose()
 
@@ -205,13 +214,13 @@ async def test_untagged_keys_would_fail_with_crossslot(
     # challenge yet: no_code) ...
     client = store.client
     try:
-        reply = await client.eval(check_lua, 2, tagged[0], tagged[2], *args)
+        reply = await client.eval(check_lua, 3, tagged[0], tagged[3], tagged[4], *args)
         assert reply[0] == b"no_code"
         # ... which, knowing the slot map, will not even send the untagged one. (A cold
         # client sends its first command to any primary and follows MOVED; that node would
         # answer CROSSSLOT as above.)
         with pytest.raises(RedisClusterException, match="same key slot"):
-            await client.eval(check_lua, 2, challenge, failures, *args)
+            await client.eval(check_lua, 3, challenge, untagged[3], failures, *args)
     finally:
         await client.aclose()
 
@@ -226,6 +235,7 @@ async def test_50_parallel_wrong_guesses_count_exactly_max_attempts(
     codes = {}
     for phone in phones:
         await service.request_code(phone, session_id="race")
+        await service.drain()
         codes[phone] = sender.last_code()
 
     # 50 wrong guesses per phone, all phones (all nodes) at once
@@ -256,6 +266,7 @@ async def test_a_small_pool_queues_a_burst_instead_of_failing(
     phone = next(iter(node_phones.values()))
     service = OtpService(store, sender, StaticDirectory({phone}), POLICY, pepper=PEPPER)
     await service.request_code(phone, session_id="race")
+    await service.drain()
     code = sender.last_code()
 
     outcomes = await asyncio.gather(
@@ -277,6 +288,7 @@ async def test_unreachable_cluster_is_unavailable_for_both_operations() -> None:
     service = OtpService(store, sender, StaticDirectory({"+14155550123"}), pepper=PEPPER)
 
     requested = await service.request_code("+14155550123", session_id="c")
+    await service.drain()
     checked = await service.verify_code("+14155550123", "123456", session_id="c")
 
     assert requested.status == "unavailable" and "staff" in requested.message
@@ -302,6 +314,7 @@ async def test_a_dead_primary_makes_only_its_phones_unavailable(
         codes = {}
         for phone in phones.values():
             assert (await service.request_code(phone, session_id="c")).status == "sent"
+            await service.drain()
             codes[phone] = sender.last_code()
 
         dead_port = cluster.ports[1]

@@ -36,7 +36,10 @@ async def test_extra_operations_wait_their_turn() -> None:
     client = _SlowClient(delay=0.01)
     store = RedisOtpStore(client, max_in_flight=3, queue_timeout=5)
     results = await asyncio.gather(
-        *(store.check("+14155550123", "c", b"d", OtpPolicy()) for _ in range(20))
+        *(
+            store.check("+14155550123", "c", b"d", OtpPolicy(), caller="anonymous")
+            for _ in range(20)
+        )
     )
     assert [r.status for r in results] == ["no_code"] * 20
     assert client.most == 3
@@ -44,8 +47,10 @@ async def test_extra_operations_wait_their_turn() -> None:
 
 async def test_a_wait_past_queue_timeout_is_unavailable() -> None:
     store = RedisOtpStore(_SlowClient(delay=0.5), max_in_flight=1, queue_timeout=0.05)
-    first = asyncio.create_task(store.check("+14155550123", "c", b"d", OtpPolicy()))
+    first = asyncio.create_task(
+        store.check("+14155550123", "c", b"d", OtpPolicy(), caller="anonymous")
+    )
     await asyncio.sleep(0)
     with pytest.raises(StoreUnavailable, match="busy"):
-        await store.check("+14155550123", "c", b"d", OtpPolicy())
+        await store.check("+14155550123", "c", b"d", OtpPolicy(), caller="anonymous")
     assert (await first).status == "no_code"

@@ -311,6 +311,9 @@ class _BrokenSender:
     async def send(self, to: str, body: str) -> SmsReceipt:
         raise KeyError(body)
 
+    async def aclose(self) -> None:
+        """Nothing to release."""
+
 
 async def test_a_sender_breaking_the_protocol_is_treated_as_retryable(
     sns: SnsSmsSender,

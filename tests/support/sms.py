@@ -25,6 +25,9 @@ class RecordingSmsSender:
         self.sent.append((to, body))
         return SmsReceipt(provider=self.provider, message_id=f"rec-{len(self.sent)}")
 
+    async def aclose(self) -> None:
+        """Nothing to release (the `SmsSender` protocol asks every sender for `aclose`)."""
+
     def last_code(self, length: int = 6) -> str:
         match = re.search(rf"\b(\d{{{length}}})\b", self.sent[-1][1])
         assert match, "no code in the last message"

@@ -25,16 +25,22 @@ async def test_audit_records_each_event_without_codes_or_numbers(
     )
 
     await service.request_code(ON_FILE, session_id="call-9")
+    await service.drain()
     code = sender.last_code()
     await service.verify_code(ON_FILE, f"{(int(code) + 1) % 10**6:06d}", session_id="call-9")
     await service.verify_code(ON_FILE, code, session_id="call-9")
     await service.request_code(NOT_ON_FILE, session_id="call-9")
+    await service.drain()
     sender.fail_with = SmsDeliveryError("down", provider="twilio", retryable=True)
     await service.request_code(ON_FILE, session_id="call-9")
+    await service.drain()
     sender.fail_with = None
     await service.request_code(ON_FILE, session_id="call-9")
+    await service.drain()
     await service.request_code(ON_FILE, session_id="call-9")
+    await service.drain()
     await service.request_code(ON_FILE, session_id="call-9")  # 4th: over max_sends
+    await service.drain()
     for _ in range(4):
         await service.verify_code(ON_FILE, "000000", session_id="call-9")
 

@@ -96,6 +96,7 @@ def _issue_code(backend: str, where: str) -> str:
     async def issue() -> None:
         service = _service(backend, where, sender)
         assert (await service.request_code(ON_FILE, session_id="race")).status == "sent"
+        await service.drain()
         await service.aclose()
 
     asyncio.run(issue())

@@ -13,11 +13,12 @@ from verification import (
     ConfigurationError,
     ConsoleSmsSender,
     FailoverSmsSender,
+    KnowledgePolicy,
     OtpService,
     RedisOtpStore,
     SqliteOtpStore,
 )
-from verification.config import validate_env
+from verification.config import knowledge_policy_from_env, policy_from_env, validate_env
 
 PEPPER = "p" * 32
 
@@ -44,7 +45,7 @@ async def test_redis_url_selects_redis_and_policy_comes_from_env(tmp_path: Path)
     )
     service = OtpService.from_env(StaticDirectory(set()), env)
     assert isinstance(service.store, RedisOtpStore)
-    assert service.store.keys_for("+14155550123")[0] == "clinicA:{+14155550123}:challenge"
+    assert service.store.keys_for("+14155550123", "s").code == "clinicA:{+14155550123}:code:s"
     assert (service.policy.ttl_seconds, service.policy.max_attempts) == (120, 5)
     assert "Bayview Clinic" in service.sms_body("123456")
     assert service.default_region == "GB"
@@ -95,21 +96,38 @@ def test_production_with_pepper_and_a_provider_starts(tmp_path: Path) -> None:
     )
 
 
-async def test_a_real_provider_gets_a_response_floor_by_default(tmp_path: Path) -> None:
+async def test_a_real_provider_shares_its_breakers_through_the_store(tmp_path: Path) -> None:
+    """Each call runs in a process of its own: a breaker kept in memory would start closed
+    on every call, so the environment's sender keeps its breakers in the OTP store."""
     twilio = {
         "TWILIO_ACCOUNT_SID": "AC" + "0" * 32,
         "TWILIO_AUTH_TOKEN": "token",
         "TWILIO_PHONE_NUMBER": "+14155550100",
     }
-    real = OtpService.from_env(StaticDirectory(set()), embedded_env(tmp_path, **twilio))
-    console = OtpService.from_env(StaticDirectory(set()), embedded_env(tmp_path))
-    tuned = OtpService.from_env(
-        StaticDirectory(set()), embedded_env(tmp_path, OTP_RESPONSE_FLOOR_SECONDS="0.4", **twilio)
+    service = OtpService.from_env(StaticDirectory(set()), embedded_env(tmp_path, **twilio))
+    assert isinstance(service.sender, FailoverSmsSender) and service.sender.shares_breakers
+    await service.aclose()
+
+
+def test_knowledge_policy_comes_from_env(tmp_path: Path) -> None:
+    env = embedded_env(
+        tmp_path,
+        KBA_MAX_FAILURES_PER_RECORD="2",
+        KBA_MAX_FAILURES_PER_CALLER="4",
+        KBA_FAILURE_WINDOW_SECONDS="600",
     )
-    assert (real.response_floor_seconds, console.response_floor_seconds) == (1.0, 0.0)
-    assert tuned.response_floor_seconds == 0.4
-    for service in (real, console, tuned):
-        await service.aclose()
+    assert knowledge_policy_from_env(env) == KnowledgePolicy(2, 4, 600)
+    assert knowledge_policy_from_env(embedded_env(tmp_path)) == KnowledgePolicy()
+    with pytest.raises(ConfigurationError, match="KBA_MAX_FAILURES_PER_RECORD"):
+        knowledge_policy_from_env(embedded_env(tmp_path, KBA_MAX_FAILURES_PER_RECORD="lots"))
+    with pytest.raises(ConfigurationError, match="max_failures_per_caller"):
+        knowledge_policy_from_env(embedded_env(tmp_path, KBA_MAX_FAILURES_PER_CALLER="0"))
+
+
+def test_phone_ceilings_come_from_env(tmp_path: Path) -> None:
+    env = embedded_env(tmp_path, OTP_MAX_PHONE_FAILURES="50", OTP_MAX_PHONE_SENDS="6")
+    policy = policy_from_env(env)
+    assert (policy.max_phone_failures, policy.max_phone_sends) == (50, 6)
 
 
 @pytest.mark.parametrize(

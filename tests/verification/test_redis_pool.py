@@ -12,7 +12,11 @@ from tests.verification.conftest import ON_FILE, PEPPER
 from verification import OtpPolicy, OtpService, RedisOtpStore
 
 POLICY = OtpPolicy(
-    max_attempts=10**6, max_failures=10**6, max_sends=10**6, resend_cooldown_seconds=0
+    max_attempts=10**6,
+    max_failures=10**6,
+    max_phone_failures=10**6,
+    max_sends=10**6,
+    resend_cooldown_seconds=0,
 )
 
 
@@ -27,6 +31,7 @@ async def test_two_hundred_concurrent_operations_all_succeed(
     service = OtpService(store, sms, StaticDirectory({ON_FILE}), POLICY, pepper=PEPPER)
     try:
         await service.request_code(ON_FILE, session_id="burst")
+        await service.drain()
         wrong = f"{(int(sms.last_code()) + 1) % 10**6:06d}"
         guesses = [service.verify_code(ON_FILE, wrong, session_id="burst") for _ in range(200)]
         outcomes = Counter(o.status for o in await asyncio.gather(*guesses))

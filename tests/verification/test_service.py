@@ -6,9 +6,10 @@ import asyncio
 
 import pytest
 
-from tests.support.sms import RecordingSmsSender
-from tests.verification.conftest import NOT_ON_FILE, ON_FILE, ServiceFactory
-from verification import OtpPolicy, SmsDeliveryError
+from tests.support.sms import RecordingSmsSender, StaticDirectory
+from tests.verification.conftest import NOT_ON_FILE, ON_FILE, PEPPER, ServiceFactory
+from tests.verification.senders import SlowSender
+from verification import OtpPolicy, OtpService, OtpStore, SmsDeliveryError
 
 FAST = OtpPolicy(resend_cooldown_seconds=0)
 
@@ -24,7 +25,9 @@ def wrong(code: str) -> str:
 async def test_sends_a_code_to_a_number_on_file(
     make_service: ServiceFactory, sender: RecordingSmsSender
 ) -> None:
-    outcome = await make_service().request_code("(415) 555-0123", session_id="call-1")
+    service = make_service()
+    outcome = await service.request_code("(415) 555-0123", session_id="call-1")
+    await service.drain()
 
     assert outcome.status == "sent"
     assert outcome.masked_phone == "ending in 0123"
@@ -50,7 +53,9 @@ async def test_not_on_file_sounds_the_same_and_sends_nothing(
 ) -> None:
     service = make_service()
     real = await service.request_code("415 555 0123", session_id="call-1")
+    await service.drain()
     decoy = await service.request_code("415 555 0199", session_id="call-2")
+    await service.drain()
 
     assert [to for to, _ in sender.sent] == [ON_FILE]
     assert decoy.status == real.status == "sent"
@@ -63,7 +68,9 @@ async def test_decoy_challenge_answers_guesses_like_a_real_one(
 ) -> None:
     service = make_service(OtpPolicy(max_attempts=3))
     await service.request_code(ON_FILE, session_id="real")
+    await service.drain()
     await service.request_code(NOT_ON_FILE, session_id="decoy")
+    await service.drain()
 
     for expected_left in (2, 1, 0):
         real = await service.verify_code(ON_FILE, "000000", session_id="real")
@@ -90,8 +97,10 @@ async def test_cooldown_between_sends(
 ) -> None:
     service = make_service(OtpPolicy(resend_cooldown_seconds=30))
     assert (await service.request_code(ON_FILE, session_id="c")).status == "sent"
+    await service.drain()
 
     again = await service.request_code(ON_FILE, session_id="c")
+    await service.drain()
 
     assert again.status == "cooldown"
     assert again.retry_after_seconds is not None and 25 <= again.retry_after_seconds <= 30
@@ -101,8 +110,10 @@ async def test_cooldown_between_sends(
 async def test_cooldown_ends(make_service: ServiceFactory, sender: RecordingSmsSender) -> None:
     service = make_service(OtpPolicy(resend_cooldown_seconds=1))
     await service.request_code(ON_FILE, session_id="c")
+    await service.drain()
     await asyncio.sleep(1.1)
     assert (await service.request_code(ON_FILE, session_id="c")).status == "sent"
+    await service.drain()
     assert len(sender.sent) == 2
 
 
@@ -111,17 +122,21 @@ async def test_send_window_caps_codes_per_phone(
 ) -> None:
     service = make_service(OtpPolicy(max_sends=3, send_window_seconds=2, resend_cooldown_seconds=0))
     statuses = [(await service.request_code(ON_FILE, session_id="c")).status for _ in range(4)]
+    await service.drain()
 
     assert statuses == ["sent", "sent", "sent", "rate_limited"]
     assert len(sender.sent) == 3
     await asyncio.sleep(2.1)
     assert (await service.request_code(ON_FILE, session_id="c")).status == "sent"
+    await service.drain()
 
 
 async def test_send_limits_apply_to_numbers_not_on_file_too(make_service: ServiceFactory) -> None:
     service = make_service(OtpPolicy(max_sends=2, resend_cooldown_seconds=0))
     real = [(await service.request_code(ON_FILE, session_id="c")).status for _ in range(3)]
+    await service.drain()
     decoy = [(await service.request_code(NOT_ON_FILE, session_id="c")).status for _ in range(3)]
+    await service.drain()
     assert real == decoy == ["sent", "sent", "rate_limited"]
 
 
@@ -130,8 +145,10 @@ async def test_resend_issues_a_new_code_and_burns_the_old(
 ) -> None:
     service = make_service(FAST)
     await service.request_code(ON_FILE, session_id="c")
+    await service.drain()
     first = sender.last_code()
     await service.request_code(ON_FILE, session_id="c")
+    await service.drain()
     second = sender.last_code()
 
     if first != second:
@@ -147,6 +164,7 @@ async def test_right_code_verifies_once(
 ) -> None:
     service = make_service()
     await service.request_code(ON_FILE, session_id="c")
+    await service.drain()
     code = sender.last_code()
 
     first = await service.verify_code("+1 (415) 555-0123", code, session_id="c")
@@ -161,6 +179,7 @@ async def test_spoken_code_verifies(
 ) -> None:
     service = make_service()
     await service.request_code(ON_FILE, session_id="c")
+    await service.drain()
     words = " ".join(
         ["zero", "one", "two", "three", "four", "five", "six", "seven", "eight", "nine"][int(d)]
         for d in sender.last_code()
@@ -173,6 +192,7 @@ async def test_wrong_guesses_count_down_then_burn_the_code(
 ) -> None:
     service = make_service(OtpPolicy(max_attempts=3))
     await service.request_code(ON_FILE, session_id="c")
+    await service.drain()
     code = sender.last_code()
 
     results = [await service.verify_code(ON_FILE, wrong(code), session_id="c") for _ in range(3)]
@@ -189,6 +209,7 @@ async def test_wrong_guesses_count_down_then_burn_the_code(
 async def test_code_expires(make_service: ServiceFactory, sender: RecordingSmsSender) -> None:
     service = make_service(OtpPolicy(ttl_seconds=1))
     await service.request_code(ON_FILE, session_id="c")
+    await service.drain()
     code = sender.last_code()
     await asyncio.sleep(1.2)
 
@@ -203,6 +224,7 @@ async def test_code_is_bound_to_the_call_that_asked(
 ) -> None:
     service = make_service(OtpPolicy(max_attempts=3))
     await service.request_code(ON_FILE, session_id="call-A")
+    await service.drain()
     code = sender.last_code()
 
     stolen = [await service.verify_code(ON_FILE, code, session_id="call-B") for _ in range(5)]
@@ -225,6 +247,7 @@ async def test_malformed_guess_is_not_counted(
 ) -> None:
     service = make_service(OtpPolicy(max_attempts=1))
     await service.request_code(ON_FILE, session_id="c")
+    await service.drain()
 
     outcome = await service.verify_code(ON_FILE, guess, session_id="c")
 
@@ -239,6 +262,7 @@ async def test_failures_lock_the_phone_and_resends_do_not_reset_them(
         OtpPolicy(max_attempts=3, max_failures=5, max_sends=10, resend_cooldown_seconds=0)
     )
     await service.request_code(ON_FILE, session_id="c")
+    await service.drain()
     statuses = [
         (await service.verify_code(ON_FILE, wrong(sender.last_code()), session_id="c")).status
         for _ in range(3)
@@ -246,6 +270,7 @@ async def test_failures_lock_the_phone_and_resends_do_not_reset_them(
     assert statuses == ["wrong_code"] * 3
 
     await service.request_code(ON_FILE, session_id="c")  # a resend: new code, same failure count
+    await service.drain()
     code = sender.last_code()
     assert (await service.verify_code(ON_FILE, wrong(code), session_id="c")).status == "wrong_code"
     locking = await service.verify_code(ON_FILE, wrong(code), session_id="c")
@@ -255,6 +280,7 @@ async def test_failures_lock_the_phone_and_resends_do_not_reset_them(
     # locked: the right code no longer helps, and no new code can be sent
     assert (await service.verify_code(ON_FILE, code, session_id="c")).status == "locked"
     refused = await service.request_code(ON_FILE, session_id="c")
+    await service.drain()
     assert refused.status == "locked" and "staff" in refused.message
     assert len(sender.sent) == 2
 
@@ -264,12 +290,14 @@ async def test_success_resets_the_failure_count(
 ) -> None:
     service = make_service(OtpPolicy(max_attempts=3, max_failures=3, resend_cooldown_seconds=0))
     await service.request_code(ON_FILE, session_id="c")
+    await service.drain()
     code = sender.last_code()
     for _ in range(2):
         await service.verify_code(ON_FILE, wrong(code), session_id="c")
     assert (await service.verify_code(ON_FILE, code, session_id="c")).verified
 
     await service.request_code(ON_FILE, session_id="c")
+    await service.drain()
     code = sender.last_code()
     results = [await service.verify_code(ON_FILE, wrong(code), session_id="c") for _ in range(2)]
     assert [r.status for r in results] == ["wrong_code", "wrong_code"]  # 2 < 3: not locked
@@ -280,63 +308,72 @@ async def test_lock_outranks_cooldown_and_rate_limit(
 ) -> None:
     service = make_service(OtpPolicy(max_attempts=3, max_failures=1, max_sends=1))
     await service.request_code(ON_FILE, session_id="c")
+    await service.drain()
     await service.verify_code(ON_FILE, wrong(sender.last_code()), session_id="c")
     assert (await service.request_code(ON_FILE, session_id="c")).status == "locked"
+    await service.drain()
     assert (await service.request_code("bad", session_id="c")).status == "invalid_phone"
+    await service.drain()
 
 
 async def test_cooldown_outranks_rate_limit(make_service: ServiceFactory) -> None:
     service = make_service(OtpPolicy(max_sends=1, resend_cooldown_seconds=30))
     await service.request_code(ON_FILE, session_id="c")
+    await service.drain()
     assert (await service.request_code(ON_FILE, session_id="c")).status == "cooldown"
+    await service.drain()
 
 
-# -- delivery failure ---------------------------------------------------------------------
+# -- delivery in the background (rules 6 and 13) ----------------------------------------
 
 
-async def test_delivery_failure_costs_nothing_and_leaves_no_code(
+async def test_request_answers_before_the_text_is_sent(
     make_service: ServiceFactory, sender: RecordingSmsSender
 ) -> None:
+    """The answer comes once the challenge is stored; the send is the service's task."""
+    service = make_service()
+    outcome = await service.request_code(ON_FILE, session_id="c")
+
+    assert outcome.status == "sent" and outcome.code_pending
+    assert outcome.phone_e164 == ON_FILE
+    assert sender.sent == []  # not yet: nothing the caller heard waited for it
+    await service.drain()
+    assert [to for to, _ in sender.sent] == [ON_FILE]
+
+
+async def test_a_failed_send_keeps_its_cooldown_and_allowance(
+    make_service: ServiceFactory, sender: RecordingSmsSender
+) -> None:
+    """A decoy never fails, so a failed real send must not give anything back: if it did,
+    the next request would tell a patient's number from a stranger's."""
     service = make_service(OtpPolicy(max_sends=1, resend_cooldown_seconds=30))
     sender.fail_with = SmsDeliveryError(
         "provider down", provider="twilio", retryable=True, code=500
     )
 
     failed = await service.request_code(ON_FILE, session_id="c")
-
-    assert failed.status == "delivery_failed"
-    assert "couldn't send" in failed.message and "staff" in failed.message
-    assert (await service.verify_code(ON_FILE, "123456", session_id="c")).status == "no_code"
+    await service.drain()
     sender.fail_with = None
-    retry = await service.request_code(ON_FILE, session_id="c")
-    assert retry.status == "sent"  # neither the cooldown nor the one-send allowance was used
+    again = await service.request_code(ON_FILE, session_id="c")
+
+    assert failed.status == "sent" and failed.code_pending
+    assert again.status == "cooldown" and again.code_pending
+    assert sender.sent == []
 
 
-async def test_permanent_delivery_failure_says_why(
-    make_service: ServiceFactory, sender: RecordingSmsSender
+async def test_drain_waits_for_sends_and_aclose_drains(
+    store: OtpStore, sender: RecordingSmsSender
 ) -> None:
-    sender.fail_with = SmsDeliveryError(
-        "opted out",
-        provider="twilio",
-        retryable=False,
-        code=21610,
-        reason="That number has opted out of our text messages.",
-    )
-    outcome = await make_service().request_code(ON_FILE, session_id="c")
-    assert outcome.status == "delivery_failed"
-    assert "opted out" in outcome.message
-
-
-# -- timing floor -------------------------------------------------------------------------
-
-
-async def test_response_floor_pads_real_and_decoy_sends(make_service: ServiceFactory) -> None:
-    service = make_service(FAST, response_floor_seconds=0.3)
-    loop = asyncio.get_running_loop()
-    for phone in (ON_FILE, NOT_ON_FILE):
-        started = loop.time()
-        assert (await service.request_code(phone, session_id="c")).status == "sent"
-        assert loop.time() - started >= 0.29
+    slow = SlowSender(delay=0.05)
+    service = OtpService(store, slow, StaticDirectory({ON_FILE}), FAST, pepper=PEPPER)
+    await service.request_code(ON_FILE, session_id="a")
+    await service.request_code(ON_FILE, session_id="b", caller_phone="+16505550100")
+    assert slow.delivered == 0
+    await service.drain()
+    assert slow.delivered == 2
+    await service.request_code(ON_FILE, session_id="c", caller_phone="+16505550101")
+    await service.aclose()  # closes the store too: the fixture's aclose is a second, safe one
+    assert slow.delivered == 3
 
 
 def test_sms_body_fits_one_segment_and_carries_no_phi(make_service: ServiceFactory) -> None:

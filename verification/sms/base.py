@@ -61,3 +61,7 @@ class SmsSender(Protocol):
     async def send(self, to: str, body: str) -> SmsReceipt:
         """Send `body` to the E.164 number `to`; raise `SmsDeliveryError` and nothing else."""
         ...
+
+    async def aclose(self) -> None:
+        """Release what the sender holds (HTTP sessions, threads); a later send may reopen."""
+        ...

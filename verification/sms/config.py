@@ -16,18 +16,17 @@ from __future__ import annotations
 import os
 from collections.abc import Callable, Mapping
 
-from ..env import is_production
+from ..env import ConfigurationError, env_int, env_number, env_text, is_production
 from .base import SmsSender
 from .console import ConsoleSmsSender
-from .failover import FailoverSmsSender
+from .failover import BreakerStore, FailoverSmsSender
 
 KNOWN_PROVIDERS = ("twilio", "sns", "vonage", "console")
 CONSOLE_IN_PRODUCTION = "console SMS prints codes; configure a provider (SMS_PROVIDERS)"
 
 
 def _get(env: Mapping[str, str], name: str) -> str | None:
-    value = env.get(name, "").strip()
-    return value or None
+    return env_text(env, name) or None
 
 
 def _missing(env: Mapping[str, str], provider: str, *groups: tuple[str, ...]) -> None:
@@ -37,17 +36,15 @@ def _missing(env: Mapping[str, str], provider: str, *groups: tuple[str, ...]) ->
         raise ValueError(f"SMS provider '{provider}' is missing {', '.join(missing)}")
 
 
-def _number(env: Mapping[str, str], name: str, default: float, *, integer: bool = False) -> float:
-    raw = _get(env, name)
-    if raw is None:
-        return default
+def _positive(env: Mapping[str, str], name: str, default: float, *, integer: bool = False) -> float:
+    """A positive number read by the shared env readers (`verification.env`); a bad value is
+    a `ValueError` naming the variable, like every other refusal here."""
     try:
-        value = int(raw) if integer else float(raw)
-    except ValueError:
-        kind = "a whole number" if integer else "a number"
-        raise ValueError(f"{name} must be {kind}, got {raw!r}") from None
+        value = env_int(env, name, int(default)) if integer else env_number(env, name, default)
+    except ConfigurationError as exc:
+        raise ValueError(str(exc)) from None
     if value <= 0:
-        raise ValueError(f"{name} must be positive, got {raw!r}")
+        raise ValueError(f"{name} must be positive, got {env_text(env, name)!r}")
     return value
 
 
@@ -136,12 +133,17 @@ def configured_providers(env: Mapping[str, str]) -> list[str]:
 
 
 def sms_sender_from_env(
-    env: Mapping[str, str] | None = None, *, validity_seconds: int | None = None
+    env: Mapping[str, str] | None = None,
+    *,
+    validity_seconds: int | None = None,
+    breaker_store: BreakerStore | None = None,
 ) -> SmsSender:
     """Build the configured sender; raise ValueError naming what is wrong or missing.
 
     `validity_seconds` (the code's lifetime) tells providers that support it to drop a
-    message still queued after the code has expired.
+    message still queued after the code has expired. `breaker_store` (the OTP store) keeps
+    the providers' circuit breakers where every call process sees them; without it each
+    sender keeps its own in memory.
     """
     env = os.environ if env is None else env
     names = configured_providers(env)
@@ -157,10 +159,10 @@ def sms_sender_from_env(
                 raise ValueError(f"{name} must be an https:// URL in production")
     if names == ["console"]:
         return ConsoleSmsSender()
-    attempt_timeout = _number(env, "SMS_ATTEMPT_TIMEOUT_SECONDS", 5.0)
-    deadline = _number(env, "SMS_DEADLINE_SECONDS", 8.0)
-    threshold = int(_number(env, "SMS_BREAKER_THRESHOLD", 3, integer=True))
-    cooloff = _number(env, "SMS_BREAKER_COOLOFF_SECONDS", 60.0)
+    attempt_timeout = _positive(env, "SMS_ATTEMPT_TIMEOUT_SECONDS", 5.0)
+    deadline = _positive(env, "SMS_DEADLINE_SECONDS", 8.0)
+    threshold = int(_positive(env, "SMS_BREAKER_THRESHOLD", 3, integer=True))
+    cooloff = _positive(env, "SMS_BREAKER_COOLOFF_SECONDS", 60.0)
     senders: list[SmsSender] = []
     problems: list[str] = []
     for name in names:
@@ -179,4 +181,5 @@ def sms_sender_from_env(
         deadline=deadline,
         breaker_threshold=threshold,
         breaker_cooloff=cooloff,
+        breaker_store=breaker_store,
     )

@@ -32,3 +32,6 @@ class ConsoleSmsSender:
         stream.write(f"\n{_BANNER} to the number {mask_phone(to)}:\n    {body}\n\n")
         stream.flush()
         return SmsReceipt(provider=self.provider, message_id=message_id)
+
+    async def aclose(self) -> None:
+        """Nothing to release: the stream is not ours to close."""

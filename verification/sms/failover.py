@@ -1,11 +1,18 @@
 """Several SMS providers behind one sender: try them in order, inside one deadline.
 
-A caller on the line waits while we text them, so the whole send has a deadline (default
-8 s) and each provider an attempt timeout (default 5 s). Only retryable errors move on to
-the next provider: an invalid or opted-out number is the same number everywhere, so it
-stops at once. A provider that keeps failing is skipped for a cool-off period by its
-`CircuitBreaker`, so every caller does not pay its timeout; after the cool-off one send
-probes it (half-open) and its result closes or re-opens the breaker.
+A code is only useful while it lives, so the whole send has a deadline (default 8 s) and
+each provider an attempt timeout (default 5 s). Only retryable errors move on to the next
+provider: an invalid or opted-out number is the same number everywhere, so it stops at once.
+A provider that keeps failing is skipped for a cool-off period by its circuit breaker, so
+every send does not pay its timeout; after the cool-off one send probes it (half-open) and
+its result closes or re-opens the breaker.
+
+Where the breaker lives matters: LiveKit runs every call in a process of its own that exits
+with the call, so a breaker in memory would start closed on every call and each caller
+would pay the dead provider's timeout again. Given a `breaker_store` (the OTP store: SQLite
+for one machine, Redis for many), every process shares one breaker per provider
+(`StoreBreaker`); without one, each sender keeps a `CircuitBreaker` in memory (tests, a
+single long-lived process).
 """
 
 from __future__ import annotations
@@ -14,10 +21,11 @@ import asyncio
 import logging
 import time
 from collections.abc import Callable, Sequence
-from typing import Literal
+from typing import Literal, Protocol
 
 from ..metrics import record_sms_attempt
 from ..phone import mask_phone
+from ..stores.base import StoreUnavailable
 from .base import SmsDeliveryError, SmsReceipt, SmsSender
 
 logger = logging.getLogger(__name__)
@@ -94,6 +102,116 @@ class CircuitBreaker:
         self._probing = False
 
 
+class BreakerStore(Protocol):
+    """Where shared breakers live (`OtpStore` provides these; see `verification.stores`)."""
+
+    async def breaker_allow(self, provider: str, probe_seconds: float) -> bool: ...
+
+    async def breaker_record(
+        self, provider: str, *, failed: bool, threshold: int, cooloff_seconds: float
+    ) -> None: ...
+
+    async def breaker_release(self, provider: str) -> None: ...
+
+
+class _Breaker(Protocol):
+    async def allow(self) -> bool: ...
+    async def record_success(self) -> None: ...
+    async def record_failure(self) -> None: ...
+    async def release(self) -> None: ...
+
+    def describe(self) -> str: ...
+
+
+class _MemoryBreaker:
+    """A `CircuitBreaker` behind the async face the sender uses."""
+
+    def __init__(self, breaker: CircuitBreaker) -> None:
+        self.breaker = breaker
+
+    async def allow(self) -> bool:
+        return self.breaker.allow()
+
+    async def record_success(self) -> None:
+        self.breaker.record_success()
+
+    async def record_failure(self) -> None:
+        self.breaker.record_failure()
+
+    async def release(self) -> None:
+        self.breaker.release()
+
+    def describe(self) -> str:
+        return self.breaker.state
+
+
+class StoreBreaker:
+    """One provider's breaker kept in a `BreakerStore`, shared by every process using it.
+
+    Same rules as `CircuitBreaker`; the probe is a lease of `probe_seconds` (the send
+    deadline), so a process that dies mid-probe does not hold it for ever. If the store
+    cannot be reached, sends go ahead (fail open): a breaker only saves time, and refusing
+    to send because the store hiccuped would lose the code.
+    """
+
+    def __init__(
+        self,
+        store: BreakerStore,
+        provider: str,
+        *,
+        threshold: int,
+        cooloff: float,
+        probe_seconds: float,
+    ) -> None:
+        if threshold < 1:
+            raise ValueError("threshold must be at least 1")
+        self.store = store
+        self.provider = provider
+        self.threshold = threshold
+        self.cooloff = cooloff
+        self.probe_seconds = probe_seconds
+
+    async def allow(self) -> bool:
+        try:
+            return await self.store.breaker_allow(self.provider, self.probe_seconds)
+        except StoreUnavailable:
+            self._store_down("allow")
+            return True
+
+    async def record_success(self) -> None:
+        await self._record(failed=False)
+
+    async def record_failure(self) -> None:
+        await self._record(failed=True)
+
+    async def release(self) -> None:
+        try:
+            await self.store.breaker_release(self.provider)
+        except StoreUnavailable:
+            self._store_down("release")
+
+    def describe(self) -> str:
+        return "shared"
+
+    async def _record(self, *, failed: bool) -> None:
+        try:
+            await self.store.breaker_record(
+                self.provider,
+                failed=failed,
+                threshold=self.threshold,
+                cooloff_seconds=self.cooloff,
+            )
+        except StoreUnavailable:
+            self._store_down("record")
+
+    def _store_down(self, step: str) -> None:
+        logger.warning(
+            "sms breaker store unavailable (%s); sending without it",
+            step,
+            extra={"sms_provider": self.provider},
+        )
+
+
 class FailoverSmsSender:
     """Tries `senders` in order until one accepts; see the module docstring for the rules."""
 
@@ -108,6 +226,7 @@ class FailoverSmsSender:
         breaker_threshold: int = 3,
         breaker_cooloff: float = 60.0,
         clock: Callable[[], float] = time.monotonic,
+        breaker_store: BreakerStore | None = None,
     ) -> None:
         if not senders:
             raise ValueError("FailoverSmsSender needs at least one sender")
@@ -115,9 +234,24 @@ class FailoverSmsSender:
             raise ValueError("attempt_timeout and deadline must be positive")
         self._senders = list(senders)
         self._names = [str(getattr(s, "provider", type(s).__name__)) for s in self._senders]
-        self._breakers = [
+        self._memory = [
             CircuitBreaker(breaker_threshold, breaker_cooloff, clock) for _ in self._senders
         ]
+        self._breakers: list[_Breaker] = (
+            [_MemoryBreaker(b) for b in self._memory]
+            if breaker_store is None
+            else [
+                StoreBreaker(
+                    breaker_store,
+                    name,
+                    threshold=breaker_threshold,
+                    cooloff=breaker_cooloff,
+                    probe_seconds=deadline,
+                )
+                for name in self._names
+            ]
+        )
+        self.shares_breakers = breaker_store is not None
         self._attempt_timeout = attempt_timeout
         self._deadline = deadline
 
@@ -130,15 +264,14 @@ class FailoverSmsSender:
 
     @property
     def breakers(self) -> list[CircuitBreaker]:
-        """One breaker per sender, in the same order (for health checks and tests)."""
-        return list(self._breakers)
+        """One in-memory breaker per sender, in the same order (tests); unused, and closed,
+        when the breakers are shared through a `breaker_store`."""
+        return list(self._memory)
 
     async def aclose(self) -> None:
         """Close every sender that holds resources."""
         for sender in self._senders:
-            aclose = getattr(sender, "aclose", None)
-            if aclose is not None:
-                await aclose()
+            await sender.aclose()
 
     async def send(self, to: str, body: str) -> SmsReceipt:
         """Send through the first provider that accepts; raise `SmsDeliveryError` otherwise."""
@@ -150,14 +283,14 @@ class FailoverSmsSender:
             async with asyncio.timeout(self._deadline):
                 for index, sender in enumerate(self._senders):
                     name, breaker = self._names[index], self._breakers[index]
-                    if not breaker.allow():
+                    if not await breaker.allow():
                         logger.info(
                             "sms provider %s skipped: circuit open",
                             name,
                             extra={
                                 "sms_provider": name,
                                 "sms_to": masked,
-                                "sms_breaker": breaker.state,
+                                "sms_breaker": breaker.describe(),
                             },
                         )
                         continue
@@ -166,21 +299,23 @@ class FailoverSmsSender:
                     try:
                         outcome = await self._attempt(sender, name, to, body)
                     except BaseException:
-                        breaker.release()  # cancelled mid-attempt: no verdict (yet)
+                        # cancelled mid-attempt: no verdict (yet); shielded, so the release
+                        # itself is not cancelled half-way
+                        await asyncio.shield(breaker.release())
                         raise
                     in_flight = None
                     if isinstance(outcome, SmsReceipt):
-                        breaker.record_success()
+                        await breaker.record_success()
                         return outcome
                     if not outcome.retryable:
-                        breaker.record_success()  # the provider works; the number does not
+                        await breaker.record_success()  # the provider works; the number does not
                         raise outcome
-                    breaker.record_failure()
+                    await breaker.record_failure()
                     last_error = outcome
                     self._log_hop(name, outcome, masked, index)
         except TimeoutError:
             if in_flight is not None:  # the deadline cut this provider short: it was slow
-                self._breakers[in_flight].record_failure()
+                await self._breakers[in_flight].record_failure()
             logger.error(
                 "sms not sent: deadline of %gs passed",
                 self._deadline,
@@ -254,7 +389,7 @@ class FailoverSmsSender:
             extra={
                 **self._extra(error, masked),
                 "sms_next_provider": nxt,
-                "sms_breaker": self._breakers[index].state,
+                "sms_breaker": self._breakers[index].describe(),
             },
         )
 

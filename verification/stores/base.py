@@ -1,13 +1,24 @@
-"""What a code store must do, as two atomic operations plus one compensation.
+"""What a code store must do: each operation one atomic step on the backing store.
 
-`issue` and `check` each run as one indivisible step on the backing store (one transaction on
-SQLite, one Lua script on Redis): the send limits, the cooldown, the attempt and failure
-counters are read and written inside that step, so parallel requests or guesses can never
-be counted as fewer than they are. Stores see digests only, never codes.
+`issue` and `check` each run as one indivisible step (one transaction on SQLite, one Lua
+script on Redis): the send limits, the cooldown, the attempt and failure counters are read
+and written inside that step, so parallel requests or guesses can never be counted as fewer
+than they are. Stores see digests only, never codes.
+
+Codes are kept per (phone, session): a code requested in one call never replaces or voids
+another call's live code for the same phone (rule 12). Send and failure limits are kept per
+(phone, caller) under per-phone ceilings (see `OtpPolicy`); `caller` is a keyed hash of the
+caller's own number (`verification.codes.caller_reference`), never the number itself.
+
+The same stores also hold two kinds of shared state that must outlive one call process:
+failure counters for knowledge-based answers (`take` / `give_back`, used by
+`IdentityThrottle`), and the SMS providers' circuit breakers (`breaker_*`, used by
+`FailoverSmsSender` through `StoreBreakers`).
 """
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Literal, Protocol
 
@@ -15,6 +26,9 @@ from ..policy import OtpPolicy
 
 IssueStatus = Literal["issued", "locked", "cooldown", "rate_limited"]
 CheckStatus = Literal["verified", "wrong_code", "expired", "no_code", "locked"]
+
+# The failure counter row that spans every caller of a phone (callers are hex or "anonymous").
+WHOLE_PHONE = "*"
 
 
 class StoreUnavailable(Exception):
@@ -25,6 +39,8 @@ class StoreUnavailable(Exception):
 class IssueResult:
     status: IssueStatus
     retry_after_seconds: int | None = None
+    #: refused, but this session's own code is still live (a "cooldown" with a code pending)
+    own_code_live: bool = False
 
 
 @dataclass(frozen=True, slots=True)
@@ -36,21 +52,45 @@ class CheckResult:
 
 class OtpStore(Protocol):
     async def issue(
-        self, phone: str, session_id: str, digest: bytes, challenge_id: str, policy: OtpPolicy
+        self, phone: str, session_id: str, digest: bytes, policy: OtpPolicy, *, caller: str
     ) -> IssueResult:
-        """Atomically: refuse if locked / cooling down / over the send window, else record the
-        send and replace any live challenge for `phone` with this one."""
-        ...
-
-    async def withdraw(self, phone: str, challenge_id: str) -> None:
-        """Undo an `issue` whose SMS never left: drop its challenge and give the send back."""
+        """Atomically: refuse if `caller` or the whole phone is locked, if `caller` is cooling
+        down or over its send window, or if the phone is over its ceiling; else record the
+        send and make `digest` this session's one live code for `phone`."""
         ...
 
     async def check(
-        self, phone: str, session_id: str, digest: bytes, policy: OtpPolicy
+        self, phone: str, session_id: str, digest: bytes, policy: OtpPolicy, *, caller: str
     ) -> CheckResult:
-        """Atomically compare a guess with the live challenge of `phone` for `session_id` and
-        update the attempt and failure counters."""
+        """Atomically compare a guess with this session's live code for `phone` and count a
+        wrong one against the code, against `caller` and against the whole phone."""
+        ...
+
+    async def take(self, counters: Sequence[tuple[str, int]], window_seconds: int) -> int | None:
+        """Atomically count one failure in advance on every `(subject, limit)` counter, or,
+        if any is already at its limit, on none of them: return None when counted, else the
+        seconds until the first refusing counter's window ends."""
+        ...
+
+    async def give_back(self, subjects: Sequence[str]) -> None:
+        """Undo one `take` on each subject (never below zero)."""
+        ...
+
+    async def breaker_allow(self, provider: str, probe_seconds: float) -> bool:
+        """May a send use `provider` now? Closed: yes. Open: no, until its cool-off ends;
+        then exactly one caller (across every process) gets the probe, held for at most
+        `probe_seconds`."""
+        ...
+
+    async def breaker_record(
+        self, provider: str, *, failed: bool, threshold: int, cooloff_seconds: float
+    ) -> None:
+        """A verdict on `provider`: a success closes its breaker; a failure counts, and opens
+        it for `cooloff_seconds` at `threshold` consecutive failures or after a failed probe."""
+        ...
+
+    async def breaker_release(self, provider: str) -> None:
+        """A probe ended without a verdict (cancelled): let another send probe."""
         ...
 
     async def aclose(self) -> None: ...

@@ -2,8 +2,10 @@
 
 Each operation is one EVALSHA round trip that reads and writes every counter it needs, so
 parallel guesses from several workers are counted exactly. All keys of a phone carry the
-phone as a hash tag (`otp:{+14155550123}:challenge`) so each script touches a single Redis
-Cluster slot, and every key has a TTL, so nothing outlives its purpose. Time comes from the
+phone as a hash tag (`otp:{+14155550123}:code:<session>`) so each script touches a single
+Redis Cluster slot, and every key has a TTL, so nothing outlives its purpose. Knowledge
+throttle counters and SMS breakers have their own tags (`{kba:...}`, `{sms-breaker:...}`):
+each of their scripts touches one key. Time comes from the
 Redis server (`TIME`), so workers with skewed clocks agree on expiry and cooldowns.
 
 `RedisOtpStore.from_url(url)` talks to one standalone (or Sentinel-fronted) server;
@@ -16,8 +18,10 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import secrets
+from collections.abc import Sequence
 from importlib import resources
-from typing import Any
+from typing import Any, NamedTuple
 
 import redis.asyncio as aioredis
 from redis.asyncio.cluster import RedisCluster
@@ -90,7 +94,9 @@ class RedisOtpStore:
         self._gate = asyncio.Semaphore(max_in_flight) if max_in_flight is not None else None
         self._issue = client.register_script(_script("issue.lua"))
         self._check = client.register_script(_script("check.lua"))
-        self._withdraw = client.register_script(_script("withdraw.lua"))
+        self._take = client.register_script(_script("take.lua"))
+        self._give_back = client.register_script(_script("give_back.lua"))
+        self._breaker = client.register_script(_script("breaker.lua"))
 
     @classmethod
     def from_url(
@@ -182,57 +188,122 @@ class RedisOtpStore:
             queue_timeout=pool_timeout,
         )
 
-    def keys_for(self, phone: str) -> tuple[str, str, str]:
-        """(challenge, sends, failures) keys of `phone`, sharing the `{phone}` hash tag."""
+    def keys_for(self, phone: str, session_id: str = "", caller: str = "") -> PhoneKeys:
+        """Every key `phone` uses, sharing the `{phone}` hash tag (one Cluster slot)."""
         base = f"{self.key_prefix}:{{{phone}}}"
-        return f"{base}:challenge", f"{base}:sends", f"{base}:failures"
+        return PhoneKeys(
+            code=f"{base}:code:{session_id}",
+            caller_sends=f"{base}:sends:{caller}",
+            phone_sends=f"{base}:sends",
+            caller_failures=f"{base}:failures:{caller}",
+            phone_failures=f"{base}:failures",
+        )
+
+    def subject_key(self, subject: str) -> str:
+        """A knowledge-throttle counter: its own slot (`{kba:subject}`), one key per script."""
+        return f"{self.key_prefix}:{{kba:{subject}}}:failures"
+
+    def breaker_key(self, provider: str) -> str:
+        return f"{self.key_prefix}:{{sms-breaker:{provider}}}"
 
     async def issue(
-        self, phone: str, session_id: str, digest: bytes, challenge_id: str, policy: OtpPolicy
+        self, phone: str, session_id: str, digest: bytes, policy: OtpPolicy, *, caller: str
     ) -> IssueResult:
-        challenge, sends, failures = self.keys_for(phone)
+        keys = self.keys_for(phone, session_id, caller)
         reply = await self._run(
             self._issue,
-            keys=[challenge, sends, failures],
+            keys=list(keys),
             args=[
-                session_id,
                 digest,
-                challenge_id,
+                secrets.token_hex(8),
                 policy.ttl_seconds * 1000,
+                2 * policy.ttl_seconds * 1000,
+                policy.max_attempts,
                 policy.max_sends,
+                policy.max_phone_sends,
                 policy.send_window_seconds * 1000,
                 policy.resend_cooldown_seconds * 1000,
                 policy.max_failures,
-                2 * policy.ttl_seconds * 1000,
+                policy.max_phone_failures,
             ],
         )
         status: IssueStatus = _text(reply[0])  # type: ignore[assignment]
-        wait_ms = int(reply[1])
-        return IssueResult(status, _ms_to_seconds(wait_ms) if status != "issued" else None)
-
-    async def withdraw(self, phone: str, challenge_id: str) -> None:
-        challenge, sends, _ = self.keys_for(phone)
-        await self._run(self._withdraw, keys=[challenge, sends], args=[challenge_id])
+        if status == "issued":
+            return _ISSUED
+        return IssueResult(status, _ms_to_seconds(int(reply[1])), own_code_live=reply[2] == 1)
 
     async def check(
-        self, phone: str, session_id: str, digest: bytes, policy: OtpPolicy
+        self, phone: str, session_id: str, digest: bytes, policy: OtpPolicy, *, caller: str
     ) -> CheckResult:
-        challenge, _, failures = self.keys_for(phone)
-        reply = await self._run(
+        keys = self.keys_for(phone, session_id, caller)
+        status_raw, attempts_left, lock_ms = await self._run(
             self._check,
-            keys=[challenge, failures],
+            keys=[keys.code, keys.caller_failures, keys.phone_failures],
             args=[
-                session_id,
                 digest,
                 policy.max_attempts,
                 policy.max_failures,
+                policy.max_phone_failures,
                 policy.failure_window_seconds * 1000,
             ],
         )
-        status: CheckStatus = _text(reply[0])  # type: ignore[assignment]
-        attempts_left = int(reply[1]) if status in ("wrong_code", "locked") else None
-        retry_after = _ms_to_seconds(int(reply[2])) if status == "locked" else None
-        return CheckResult(status, attempts_left, retry_after)
+        status: CheckStatus = _STATUSES.get(status_raw) or _text(status_raw)  # type: ignore[assignment]
+        if status == "wrong_code":
+            return CheckResult(status, int(attempts_left))
+        if status == "locked":
+            return CheckResult(status, 0, _ms_to_seconds(int(lock_ms)))
+        return _PLAIN[status]
+
+    async def take(self, counters: Sequence[tuple[str, int]], window_seconds: int) -> int | None:
+        """One script per counter (each its own slot), in order; if a later one refuses, the
+        ones already counted are given back, so nothing more is counted on refusal."""
+        counted: list[str] = []
+        for subject, limit in counters:
+            try:
+                ok, wait_ms = await self._run(
+                    self._take,
+                    keys=[self.subject_key(subject)],
+                    args=[limit, window_seconds * 1000],
+                )
+            except StoreUnavailable:
+                await self._give_back_quietly(counted)
+                raise
+            if not int(ok):
+                await self._give_back_quietly(counted)
+                return _ms_to_seconds(int(wait_ms))
+            counted.append(subject)
+        return None
+
+    async def give_back(self, subjects: Sequence[str]) -> None:
+        for subject in subjects:
+            await self._run(self._give_back, keys=[self.subject_key(subject)], args=[])
+
+    async def _give_back_quietly(self, subjects: Sequence[str]) -> None:
+        """Best effort: a store that fails here has failed the caller already."""
+        try:
+            await self.give_back(subjects)
+        except StoreUnavailable:
+            log.warning("could not give back a throttle count", extra={"store": "redis"})
+
+    async def breaker_allow(self, provider: str, probe_seconds: float) -> bool:
+        reply = await self._run(
+            self._breaker,
+            keys=[self.breaker_key(provider)],
+            args=["allow", int(probe_seconds * 1000), 0, 0],
+        )
+        return int(reply) == 1
+
+    async def breaker_record(
+        self, provider: str, *, failed: bool, threshold: int, cooloff_seconds: float
+    ) -> None:
+        await self._run(
+            self._breaker,
+            keys=[self.breaker_key(provider)],
+            args=["failure" if failed else "success", 0, threshold, int(cooloff_seconds * 1000)],
+        )
+
+    async def breaker_release(self, provider: str) -> None:
+        await self._run(self._breaker, keys=[self.breaker_key(provider)], args=["release", 0, 0, 0])
 
     async def aclose(self) -> None:
         await self.client.aclose()
@@ -276,6 +347,27 @@ class RedisOtpStore:
                 extra={"store": "redis", "error": type(exc).__name__, "detail": str(exc)},
             )
             raise StoreUnavailable(f"redis store failed: {type(exc).__name__}") from exc
+
+
+class PhoneKeys(NamedTuple):
+    """The keys of one phone (all tagged `{phone}`), in the order issue.lua takes them."""
+
+    code: str
+    caller_sends: str
+    phone_sends: str
+    caller_failures: str
+    phone_failures: str
+
+
+_ISSUED = IssueResult("issued")
+_STATUSES: dict[bytes | str, str] = {
+    s.encode(): s for s in ("verified", "wrong_code", "expired", "no_code", "locked")
+}
+_PLAIN: dict[str, CheckResult] = {
+    "verified": CheckResult("verified"),
+    "expired": CheckResult("expired"),
+    "no_code": CheckResult("no_code"),
+}
 
 
 def _text(value: bytes | str) -> str:

@@ -12,13 +12,13 @@ import hmac
 import logging
 import sqlite3
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import TypeVar
 
 from ..policy import OtpPolicy
 from ..sqlite_thread import SqliteThread
-from .base import CheckResult, IssueResult, StoreUnavailable, seconds_until
+from .base import WHOLE_PHONE, CheckResult, IssueResult, StoreUnavailable, seconds_until
 
 log = logging.getLogger(__name__)
 
@@ -26,29 +26,44 @@ T = TypeVar("T")
 
 DEFAULT_BUSY_TIMEOUT_SECONDS = 5.0
 
+# Table names differ from the first schema (one code per phone), whose rows mean something
+# else: an old development file simply gains the new tables.
 _SCHEMA = """
-CREATE TABLE IF NOT EXISTS otp_challenges (
-    phone        TEXT PRIMARY KEY,
-    challenge_id TEXT NOT NULL,
+CREATE TABLE IF NOT EXISTS otp_codes (
+    phone        TEXT NOT NULL,
     session_id   TEXT NOT NULL,
     digest       BLOB NOT NULL,
     expires_at   REAL NOT NULL,
     attempts     INTEGER NOT NULL DEFAULT 0,
-    purge_at     REAL NOT NULL
+    purge_at     REAL NOT NULL,
+    PRIMARY KEY (phone, session_id)
 );
-CREATE INDEX IF NOT EXISTS otp_challenges_purge ON otp_challenges (purge_at);
-CREATE TABLE IF NOT EXISTS otp_sends (
-    challenge_id TEXT PRIMARY KEY,
+CREATE INDEX IF NOT EXISTS otp_codes_purge ON otp_codes (purge_at);
+CREATE TABLE IF NOT EXISTS otp_send_log (
     phone        TEXT NOT NULL,
+    caller       TEXT NOT NULL,
     sent_at      REAL NOT NULL,
     purge_at     REAL NOT NULL
 );
-CREATE INDEX IF NOT EXISTS otp_sends_phone ON otp_sends (phone, sent_at);
-CREATE INDEX IF NOT EXISTS otp_sends_purge ON otp_sends (purge_at);
-CREATE TABLE IF NOT EXISTS otp_failures (
-    phone          TEXT PRIMARY KEY,
+CREATE INDEX IF NOT EXISTS otp_send_log_phone ON otp_send_log (phone, caller, sent_at);
+CREATE INDEX IF NOT EXISTS otp_send_log_purge ON otp_send_log (purge_at);
+CREATE TABLE IF NOT EXISTS otp_failure_counts (
+    phone          TEXT NOT NULL,
+    caller         TEXT NOT NULL,
+    failures       INTEGER NOT NULL,
+    window_ends_at REAL NOT NULL,
+    PRIMARY KEY (phone, caller)
+);
+CREATE TABLE IF NOT EXISTS throttle_counts (
+    subject        TEXT PRIMARY KEY,
     failures       INTEGER NOT NULL,
     window_ends_at REAL NOT NULL
+);
+CREATE TABLE IF NOT EXISTS sms_breakers (
+    provider       TEXT PRIMARY KEY,
+    failures       INTEGER NOT NULL,
+    open_until     REAL NOT NULL,
+    probe_until    REAL NOT NULL
 );
 """
 
@@ -67,83 +82,162 @@ class SqliteOtpStore:
             thread_name="otp-sqlite",
         )
 
+    # -- codes ------------------------------------------------------------------------------
+
     async def issue(
-        self, phone: str, session_id: str, digest: bytes, challenge_id: str, policy: OtpPolicy
+        self, phone: str, session_id: str, digest: bytes, policy: OtpPolicy, *, caller: str
     ) -> IssueResult:
         def op(db: sqlite3.Connection, now: float) -> IssueResult:
             self._purge(db, now)
-            refusal = _send_refusal(db, phone, now, policy)
+            refusal = _send_refusal(db, phone, session_id, caller, now, policy)
             if refusal is not None:
                 return refusal
             db.execute(
-                "INSERT INTO otp_sends (challenge_id, phone, sent_at, purge_at) VALUES (?,?,?,?)",
-                (challenge_id, phone, now, now + policy.send_window_seconds),
+                "INSERT INTO otp_send_log (phone, caller, sent_at, purge_at) VALUES (?,?,?,?)",
+                (phone, caller, now, now + policy.send_window_seconds),
             )
             db.execute(
-                "INSERT OR REPLACE INTO otp_challenges"
-                " (phone, challenge_id, session_id, digest, expires_at, attempts, purge_at)"
-                " VALUES (?,?,?,?,?,0,?)",
-                (
-                    phone,
-                    challenge_id,
-                    session_id,
-                    digest,
-                    now + policy.ttl_seconds,
-                    now + 2 * policy.ttl_seconds,
-                ),
+                "INSERT OR REPLACE INTO otp_codes"
+                " (phone, session_id, digest, expires_at, attempts, purge_at)"
+                " VALUES (?,?,?,?,0,?)",
+                (phone, session_id, digest, now + policy.ttl_seconds, now + 2 * policy.ttl_seconds),
             )
             return IssueResult("issued")
 
         return await self._transaction(op)
 
-    async def withdraw(self, phone: str, challenge_id: str) -> None:
-        def op(db: sqlite3.Connection, now: float) -> None:
-            db.execute("DELETE FROM otp_sends WHERE challenge_id = ?", (challenge_id,))
+    async def check(
+        self, phone: str, session_id: str, digest: bytes, policy: OtpPolicy, *, caller: str
+    ) -> CheckResult:
+        def op(db: sqlite3.Connection, now: float) -> CheckResult:
+            lock = _lock_deadline(db, phone, caller, now, policy)
+            if lock is not None:
+                return CheckResult("locked", 0, seconds_until(lock, now))
+            key = (phone, session_id)
+            row = db.execute(
+                "SELECT digest, expires_at, attempts FROM otp_codes"
+                " WHERE phone = ? AND session_id = ?",
+                key,
+            ).fetchone()
+            if row is None:
+                return CheckResult("no_code")
+            stored, expires_at, attempts = row
+            if expires_at <= now:
+                db.execute("DELETE FROM otp_codes WHERE phone = ? AND session_id = ?", key)
+                return CheckResult("expired")
+            if hmac.compare_digest(stored, digest):
+                db.execute("DELETE FROM otp_codes WHERE phone = ? AND session_id = ?", key)
+                # this caller proved it holds the phone: its own count starts again; the
+                # whole-phone ceiling does not (else a patient's success would reopen it)
+                db.execute(
+                    "DELETE FROM otp_failure_counts WHERE phone = ? AND caller = ?",
+                    (phone, caller),
+                )
+                return CheckResult("verified")
+            attempts += 1
+            mine, my_end = _count_failure(db, phone, caller, now, policy)
+            everyone, phone_end = _count_failure(db, phone, WHOLE_PHONE, now, policy)
+            if mine >= policy.max_failures or everyone >= policy.max_phone_failures:
+                db.execute("DELETE FROM otp_codes WHERE phone = ? AND session_id = ?", key)
+                ends = max(
+                    my_end if mine >= policy.max_failures else 0.0,
+                    phone_end if everyone >= policy.max_phone_failures else 0.0,
+                )
+                return CheckResult("locked", 0, seconds_until(ends, now))
+            if attempts >= policy.max_attempts:
+                db.execute("DELETE FROM otp_codes WHERE phone = ? AND session_id = ?", key)
+                return CheckResult("wrong_code", 0)
             db.execute(
-                "DELETE FROM otp_challenges WHERE phone = ? AND challenge_id = ?",
-                (phone, challenge_id),
+                "UPDATE otp_codes SET attempts = ? WHERE phone = ? AND session_id = ?",
+                (attempts, phone, session_id),
+            )
+            return CheckResult("wrong_code", policy.max_attempts - attempts)
+
+        return await self._transaction(op)
+
+    # -- knowledge-based throttle -------------------------------------------------------------
+
+    async def take(self, counters: Sequence[tuple[str, int]], window_seconds: int) -> int | None:
+        def op(db: sqlite3.Connection, now: float) -> int | None:
+            rows = []
+            for subject, limit in counters:
+                row = db.execute(
+                    "SELECT failures, window_ends_at FROM throttle_counts"
+                    " WHERE subject = ? AND window_ends_at > ?",
+                    (subject, now),
+                ).fetchone()
+                if row is not None and row[0] >= limit:
+                    return seconds_until(float(row[1]), now)
+                rows.append((subject, row))
+            for subject, row in rows:
+                failures, ends = (row[0] + 1, row[1]) if row else (1, now + window_seconds)
+                db.execute(
+                    "INSERT OR REPLACE INTO throttle_counts (subject, failures, window_ends_at)"
+                    " VALUES (?,?,?)",
+                    (subject, failures, ends),
+                )
+            return None
+
+        return await self._transaction(op)
+
+    async def give_back(self, subjects: Sequence[str]) -> None:
+        def op(db: sqlite3.Connection, now: float) -> None:
+            for subject in subjects:
+                db.execute(
+                    "UPDATE throttle_counts SET failures = failures - 1"
+                    " WHERE subject = ? AND failures > 0",
+                    (subject,),
+                )
+
+        await self._transaction(op)
+
+    # -- SMS circuit breakers -----------------------------------------------------------------
+
+    async def breaker_allow(self, provider: str, probe_seconds: float) -> bool:
+        def op(db: sqlite3.Connection, now: float) -> bool:
+            row = db.execute(
+                "SELECT open_until, probe_until FROM sms_breakers WHERE provider = ?",
+                (provider,),
+            ).fetchone()
+            if row is None or row[0] == 0:
+                return True  # closed
+            open_until, probe_until = row
+            if now < open_until or now < probe_until:
+                return False  # open, or another send holds the probe
+            db.execute(
+                "UPDATE sms_breakers SET probe_until = ? WHERE provider = ?",
+                (now + probe_seconds, provider),
+            )
+            return True
+
+        return await self._transaction(op)
+
+    async def breaker_record(
+        self, provider: str, *, failed: bool, threshold: int, cooloff_seconds: float
+    ) -> None:
+        def op(db: sqlite3.Connection, now: float) -> None:
+            if not failed:
+                db.execute("DELETE FROM sms_breakers WHERE provider = ?", (provider,))
+                return
+            row = db.execute(
+                "SELECT failures, probe_until FROM sms_breakers WHERE provider = ?", (provider,)
+            ).fetchone()
+            failures = (row[0] if row else 0) + 1
+            probing = row is not None and row[1] > 0
+            open_until = now + cooloff_seconds if probing or failures >= threshold else 0.0
+            db.execute(
+                "INSERT OR REPLACE INTO sms_breakers (provider, failures, open_until, probe_until)"
+                " VALUES (?,?,?,0)",
+                (provider, failures, open_until),
             )
 
         await self._transaction(op)
 
-    async def check(
-        self, phone: str, session_id: str, digest: bytes, policy: OtpPolicy
-    ) -> CheckResult:
-        def op(db: sqlite3.Connection, now: float) -> CheckResult:
-            lock = _lock_deadline(db, phone, now, policy)
-            if lock is not None:
-                return CheckResult("locked", retry_after_seconds=seconds_until(lock, now))
-            row = db.execute(
-                "SELECT session_id, digest, expires_at, attempts FROM otp_challenges"
-                " WHERE phone = ?",
-                (phone,),
-            ).fetchone()
-            if row is None or row[0] != session_id:
-                return CheckResult("no_code")
-            _, stored, expires_at, attempts = row
-            if expires_at <= now:
-                db.execute("DELETE FROM otp_challenges WHERE phone = ?", (phone,))
-                return CheckResult("expired")
-            if hmac.compare_digest(stored, digest):
-                db.execute("DELETE FROM otp_challenges WHERE phone = ?", (phone,))
-                db.execute("DELETE FROM otp_failures WHERE phone = ?", (phone,))
-                return CheckResult("verified")
-            attempts += 1
-            failures, window_ends_at = _record_failure(db, phone, now, policy)
-            if failures >= policy.max_failures:
-                db.execute("DELETE FROM otp_challenges WHERE phone = ?", (phone,))
-                return CheckResult(
-                    "locked",
-                    attempts_left=0,
-                    retry_after_seconds=seconds_until(window_ends_at, now),
-                )
-            if attempts >= policy.max_attempts:
-                db.execute("DELETE FROM otp_challenges WHERE phone = ?", (phone,))
-                return CheckResult("wrong_code", attempts_left=0)
-            db.execute("UPDATE otp_challenges SET attempts = ? WHERE phone = ?", (attempts, phone))
-            return CheckResult("wrong_code", attempts_left=policy.max_attempts - attempts)
+    async def breaker_release(self, provider: str) -> None:
+        def op(db: sqlite3.Connection, now: float) -> None:
+            db.execute("UPDATE sms_breakers SET probe_until = 0 WHERE provider = ?", (provider,))
 
-        return await self._transaction(op)
+        await self._transaction(op)
 
     async def aclose(self) -> None:
         await self._db.aclose()
@@ -164,9 +258,10 @@ class SqliteOtpStore:
     @staticmethod
     def _purge(db: sqlite3.Connection, now: float) -> None:
         """Drop rows past their useful life, so the file holds only what limits still need."""
-        db.execute("DELETE FROM otp_challenges WHERE purge_at <= ?", (now,))
-        db.execute("DELETE FROM otp_sends WHERE purge_at <= ?", (now,))
-        db.execute("DELETE FROM otp_failures WHERE window_ends_at <= ?", (now,))
+        db.execute("DELETE FROM otp_codes WHERE purge_at <= ?", (now,))
+        db.execute("DELETE FROM otp_send_log WHERE purge_at <= ?", (now,))
+        db.execute("DELETE FROM otp_failure_counts WHERE window_ends_at <= ?", (now,))
+        db.execute("DELETE FROM throttle_counts WHERE window_ends_at <= ?", (now,))
 
 
 def _create_schema(db: sqlite3.Connection) -> None:
@@ -174,51 +269,80 @@ def _create_schema(db: sqlite3.Connection) -> None:
 
 
 def _lock_deadline(
-    db: sqlite3.Connection, phone: str, now: float, policy: OtpPolicy
+    db: sqlite3.Connection, phone: str, caller: str, now: float, policy: OtpPolicy
 ) -> float | None:
-    """When the failure lockout on `phone` ends, or None if it is not locked."""
-    row = db.execute(
-        "SELECT failures, window_ends_at FROM otp_failures WHERE phone = ? AND window_ends_at > ?",
-        (phone, now),
-    ).fetchone()
-    if row is not None and row[0] >= policy.max_failures:
-        return float(row[1])
-    return None
+    """When the lockout of `caller` on `phone` ends (its own, or the whole phone's), or None."""
+    deadline: float | None = None
+    for who, limit in ((caller, policy.max_failures), (WHOLE_PHONE, policy.max_phone_failures)):
+        row = db.execute(
+            "SELECT failures, window_ends_at FROM otp_failure_counts"
+            " WHERE phone = ? AND caller = ? AND window_ends_at > ?",
+            (phone, who, now),
+        ).fetchone()
+        if row is not None and row[0] >= limit:
+            deadline = max(deadline or 0.0, float(row[1]))
+    return deadline
 
 
 def _send_refusal(
-    db: sqlite3.Connection, phone: str, now: float, policy: OtpPolicy
+    db: sqlite3.Connection,
+    phone: str,
+    session_id: str,
+    caller: str,
+    now: float,
+    policy: OtpPolicy,
 ) -> IssueResult | None:
     """Why a code may not be sent now (locked > cooldown > rate_limited), or None."""
-    lock = _lock_deadline(db, phone, now, policy)
+    lock = _lock_deadline(db, phone, caller, now, policy)
     if lock is not None:
         return IssueResult("locked", seconds_until(lock, now))
     window_start = now - policy.send_window_seconds
     count, first, last = db.execute(
-        "SELECT COUNT(*), MIN(sent_at), MAX(sent_at) FROM otp_sends"
-        " WHERE phone = ? AND sent_at > ?",
-        (phone, window_start),
+        "SELECT COUNT(*), MIN(sent_at), MAX(sent_at) FROM otp_send_log"
+        " WHERE phone = ? AND caller = ? AND sent_at > ?",
+        (phone, caller, window_start),
     ).fetchone()
+    refusal: IssueResult | None = None
     if last is not None and now - last < policy.resend_cooldown_seconds:
-        return IssueResult("cooldown", seconds_until(last + policy.resend_cooldown_seconds, now))
-    if count >= policy.max_sends:
-        return IssueResult("rate_limited", seconds_until(first + policy.send_window_seconds, now))
-    return None
+        wait = seconds_until(last + policy.resend_cooldown_seconds, now)
+        refusal = IssueResult("cooldown", wait)
+    elif count >= policy.max_sends:
+        refusal = IssueResult(
+            "rate_limited", seconds_until(first + policy.send_window_seconds, now)
+        )
+    else:
+        phone_count, phone_first = db.execute(
+            "SELECT COUNT(*), MIN(sent_at) FROM otp_send_log WHERE phone = ? AND sent_at > ?",
+            (phone, window_start),
+        ).fetchone()
+        if phone_count >= policy.max_phone_sends:
+            wait = seconds_until(phone_first + policy.send_window_seconds, now)
+            refusal = IssueResult("rate_limited", wait)
+    if refusal is None:
+        return None
+    live = db.execute(
+        "SELECT 1 FROM otp_codes WHERE phone = ? AND session_id = ? AND expires_at > ?"
+        " AND attempts < ?",
+        (phone, session_id, now, policy.max_attempts),
+    ).fetchone()
+    return IssueResult(refusal.status, refusal.retry_after_seconds, own_code_live=live is not None)
 
 
-def _record_failure(
-    db: sqlite3.Connection, phone: str, now: float, policy: OtpPolicy
+def _count_failure(
+    db: sqlite3.Connection, phone: str, caller: str, now: float, policy: OtpPolicy
 ) -> tuple[int, float]:
-    """Count one wrong guess against `phone`'s failure window; return (failures, window end)."""
+    """Count one wrong guess in `caller`'s window on `phone`; return (failures, window end)."""
     row = db.execute(
-        "SELECT failures, window_ends_at FROM otp_failures WHERE phone = ? AND window_ends_at > ?",
-        (phone, now),
+        "SELECT failures, window_ends_at FROM otp_failure_counts"
+        " WHERE phone = ? AND caller = ? AND window_ends_at > ?",
+        (phone, caller, now),
     ).fetchone()
     failures, window_ends_at = (
         (row[0] + 1, float(row[1])) if row else (1, now + policy.failure_window_seconds)
     )
     db.execute(
-        "INSERT OR REPLACE INTO otp_failures (phone, failures, window_ends_at) VALUES (?,?,?)",
-        (phone, failures, window_ends_at),
+        "INSERT OR REPLACE INTO otp_failure_counts (phone, caller, failures, window_ends_at)"
+        " VALUES (?,?,?,?)",
+        (phone, caller, failures, window_ends_at),
     )
     return failures, window_ends_at

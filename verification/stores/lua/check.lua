@@ -1,12 +1,11 @@
--- Check one guess against a phone's live challenge, atomically (one round trip, one slot).
--- KEYS: challenge hash, failures counter   (both tagged {phone})
--- ARGV: session_id, digest, max_attempts, max_failures, failure_window_ms
-local challenge, failures = KEYS[1], KEYS[2]
-local max_attempts, max_failures = tonumber(ARGV[3]), tonumber(ARGV[4])
-local failure_window_ms = tonumber(ARGV[5])
-
-local t = redis.call('TIME')
-local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
+-- Check one guess against this session's code for a phone, atomically (one round trip, one
+-- Cluster slot).
+-- KEYS: code hash (phone+session), caller failures counter, phone failures counter
+--       (all tagged {phone})
+-- ARGV: digest, max_attempts, max_failures, max_phone_failures, failure_window_ms
+local code, caller_failures, phone_failures = KEYS[1], KEYS[2], KEYS[3]
+local max_attempts, max_failures = tonumber(ARGV[2]), tonumber(ARGV[3])
+local max_phone_failures, window_ms = tonumber(ARGV[4]), tonumber(ARGV[5])
 
 -- Constant-time equality: every byte is visited whatever the first difference.
 local function same_digest(a, b)
@@ -18,35 +17,50 @@ local function same_digest(a, b)
   return diff == 0
 end
 
-if tonumber(redis.call('GET', failures) or '0') >= max_failures then
-  return {'locked', 0, redis.call('PTTL', failures)}
+local function lock_ms(mine, everyone)
+  local ms = 0
+  if mine >= max_failures then ms = redis.call('PTTL', caller_failures) end
+  if everyone >= max_phone_failures then
+    ms = math.max(ms, redis.call('PTTL', phone_failures))
+  end
+  return ms
 end
 
-local c = redis.call('HMGET', challenge, 'sid', 'digest', 'exp', 'att')
-if not c[1] or c[1] ~= ARGV[1] then
+local held = lock_ms(tonumber(redis.call('GET', caller_failures) or '0'),
+                     tonumber(redis.call('GET', phone_failures) or '0'))
+if held ~= 0 then
+  return {'locked', 0, held}
+end
+
+local c = redis.call('HMGET', code, 'digest', 'exp', 'att')
+if not c[1] then
   return {'no_code', 0, 0}
 end
-if tonumber(c[3]) <= now then
-  redis.call('DEL', challenge)
+local t = redis.call('TIME')
+local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
+if tonumber(c[2]) <= now then
+  redis.call('DEL', code)
   return {'expired', 0, 0}
 end
-if same_digest(c[2], ARGV[2]) then
-  redis.call('DEL', challenge, failures)
+if same_digest(c[1], ARGV[1]) then
+  -- this caller proved it holds the phone; the whole-phone ceiling is never reset
+  redis.call('DEL', code, caller_failures)
   return {'verified', 0, 0}
 end
 
-local attempts = tonumber(c[4]) + 1
-local failed = redis.call('INCR', failures)
-if failed == 1 then
-  redis.call('PEXPIRE', failures, failure_window_ms)
-end
-if failed >= max_failures then
-  redis.call('DEL', challenge)
-  return {'locked', 0, redis.call('PTTL', failures)}
+local attempts = tonumber(c[3]) + 1
+local mine = redis.call('INCR', caller_failures)
+if mine == 1 then redis.call('PEXPIRE', caller_failures, window_ms) end
+local everyone = redis.call('INCR', phone_failures)
+if everyone == 1 then redis.call('PEXPIRE', phone_failures, window_ms) end
+local locking = lock_ms(mine, everyone)
+if locking ~= 0 then
+  redis.call('DEL', code)
+  return {'locked', 0, locking}
 end
 if attempts >= max_attempts then
-  redis.call('DEL', challenge)
+  redis.call('DEL', code)
   return {'wrong_code', 0, 0}
 end
-redis.call('HSET', challenge, 'att', attempts)
+redis.call('HSET', code, 'att', attempts)
 return {'wrong_code', max_attempts - attempts, 0}
