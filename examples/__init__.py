@@ -1,0 +1,1 @@
+"""Agents built on the plugin (`verification.livekit`), runnable from a checkout or the wheel."""
