@@ -107,6 +107,19 @@ async def test_a_burned_code_takes_no_more_guesses(call: PluginCall) -> None:
     assert call.toolset.verified_phone is None
 
 
+async def test_a_second_check_after_success_says_no_code_is_needed(call: PluginCall) -> None:
+    code = await request_code(call)
+    await call.say(code, "verify_otp", code=code)
+
+    output, is_error = await call.say(f"again: {code}", "verify_otp", code=code)
+
+    assert (output, is_error) == (
+        "The number ending in 0123 is already verified in this call: no code is needed.",
+        False,
+    )
+    assert len(call.host.calls) == 1
+
+
 async def test_verify_before_any_request_is_refused(call: PluginCall) -> None:
     output, is_error = await call.say("123456", "verify_otp", code="123456")
     assert is_error and "Offer to text one (request_otp)" in output

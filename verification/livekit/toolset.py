@@ -60,10 +60,11 @@ SENDING_NOW = "A code is being sent right now. Wait for it before asking again."
 CHECKING_NOW = "A code is being checked right now. Wait for its answer before checking again."
 CALLER_NUMBER_UNKNOWN = "The caller's own number isn't known. Ask for the phone on file."
 NO_MORE_CODES = "No more codes can be sent on this call."
+ALREADY_VERIFIED = "The number {masked} is already verified in this call: no code is needed."
 NO_CODE_PENDING = "No code is pending on this call. Offer to text one (request_otp)."
 NOT_HEARD = (
-    "The caller hasn't said that code in this call. Ask the caller to read the code from the "
-    "text message, or type it on the keypad."
+    "Nothing was checked: ask the caller to read the code from their text message aloud, or "
+    "type it on the keypad."
 )
 KEYPAD_PREFIX = "I got the code from your keypad."
 KEYPAD_ARGUMENTS = json.dumps({"code": "(typed on the keypad)"})
@@ -171,6 +172,8 @@ class OtpToolset(llm.Toolset):
             code: the digits as said, e.g. "402991" or "four oh two nine nine one"
         """
         phone = self._pending_phone
+        if phone is None and self._verified_phone is not None:
+            return ALREADY_VERIFIED.format(masked=mask_phone(self._verified_phone))
         if phone is None:
             raise ToolError(NO_CODE_PENDING)
         if self._checking:
