@@ -1,79 +1,156 @@
-"""The LiveKit worker: one AgentServer, one entrypoint per call.
+"""The LiveKit worker: one module-level `AgentServer` (`server`), one entrypoint per call.
 
-Each call (job) gets its own `Services` (clinic records, OTP service) and `CallState`. On a
-SIP call the caller's number and identity are kept for `request_otp("caller")` and staff
-transfer, and keypad digits are routed to `KeypadCodeEntry`.
+LiveKit's tools find `server` here: `python -m livekit.agents start agent/server.py`,
+`lk agent dev|start|console`, and our own `python -m agent ...` all run this same object.
+
+Each worker process builds its services once, in `prewarm` (LiveKit's setup_fnc), before a
+call arrives: records, the OTP service and its SMS senders (so their circuit breaker and SDK
+imports are not rebuilt on a call's event loop). Each call gets its own `CallState`. On a SIP
+call the caller's number and identity are kept for `request_otp("caller")` and staff
+transfer, and keypad digits are routed to the verification code.
 """
 
 from __future__ import annotations
 
 import asyncio
 import logging
+import math
 import os
-from typing import Any
+import sys
+from typing import Any, NoReturn
 
+from dotenv import load_dotenv
 from livekit import rtc
-from livekit.agents import NOT_GIVEN, AgentServer, AgentSession, JobContext, JobProcess
+from livekit.agents import (
+    NOT_GIVEN,
+    AgentServer,
+    AgentSession,
+    JobContext,
+    JobProcess,
+    TurnHandlingOptions,
+)
+from livekit.agents.telemetry.http_server import HttpServer as MetricsHttpServer
 from livekit.plugins import deepgram, openai, silero
 
 from clinic import ClinicDB
-from verification import OtpService, normalize_phone
+from verification import ConfigurationError, OtpService, SqliteOtpStore, normalize_phone
 from verification.config import validate_env
-from verification.env import is_production
 
 from .clinic_agent import ClinicAgent
 from .keypad import KeypadCodeEntry
 from .log_redaction import install_pii_redaction
+from .preflight import ServiceProblem, check_services
 from .settings import AgentSettings
 from .state import CallState, Services
+from .usage import report_call_usage
 
 log = logging.getLogger(__name__)
 
 SIP_PARTICIPANT_WAIT_SECONDS = 10.0
+OPENAI_API_URL = "https://api.openai.com/v1"
+
+
+def open_clinic_records(database_url: str) -> ClinicDB:
+    """The clinic records `CLINIC_DATABASE_URL` names (construction only: no I/O here)."""
+    if not database_url.startswith("sqlite:///"):
+        raise ConfigurationError(
+            "CLINIC_DATABASE_URL: this build keeps clinic records on SQLite only "
+            "(sqlite:///path); PostgreSQL needs clinic.open_records"
+        )
+    return ClinicDB(database_url.removeprefix("sqlite:///"))
+
+
+def build_services(settings: AgentSettings) -> Services:
+    """Records and the OTP service, built without touching the network or the disk: safe in
+    `prewarm`, where there is no event loop yet. The schema and demo data come later, on the
+    records' own thread (`prepare_records`)."""
+    records = open_clinic_records(settings.database_url)
+    otp = OtpService.from_env(records)
+    if (
+        settings.production
+        and settings.records_on_sqlite
+        and not isinstance(otp.store, SqliteOtpStore)
+    ):
+        log.warning(
+            "records are on SQLite (one file on this machine) while codes are shared in Redis: "
+            "with a second worker machine, each books from its own copy. Set "
+            "CLINIC_DATABASE_URL=postgresql://... (docs/operations.md)",
+            extra={"database": "sqlite"},
+        )
+    return Services(clinic=records, otp=otp, options=settings.options)
+
+
+async def prepare_records(services: Services, settings: AgentSettings) -> None:
+    """Schema and demo data, off the event loop (the records run SQL on their own thread)."""
+    if settings.load_demo_data:
+        await services.clinic.load_demo()
 
 
 def prewarm(proc: JobProcess) -> None:
-    """Once per worker process, before any call: load the VAD model, and build the SMS
-    senders once so their SDK imports (boto3, vonage: a blocking ~0.5 s) happen here rather
-    than on a call's event loop."""
-    proc.userdata["vad"] = silero.VAD.load()
-    validate_env(os.environ)
-    if is_production(os.environ):
+    """Once per worker process, before its call: settings, the services (SMS senders and
+    their breaker included) and, for audio, the VAD model."""
+    settings = AgentSettings.from_env(os.environ)
+    if settings.production:
         install_pii_redaction()
+    validate_env(os.environ)
+    proc.userdata["settings"] = settings
+    proc.userdata["services"] = build_services(settings)
+    proc.userdata["vad"] = silero.VAD.load()
 
 
-async def build_services(settings: AgentSettings) -> Services:
-    clinic = ClinicDB(settings.clinic_db_path)
-    if settings.load_demo_data:
-        await clinic.load_demo()
-    return Services(clinic=clinic, otp=OtpService.from_env(clinic), options=settings.options)
+def build_llm(settings: AgentSettings) -> openai.LLM:
+    """OpenAI, or any OpenAI-compatible server (`OPENAI_BASE_URL`), with the knobs that keep
+    small models in line: temperature, a cap on reply length, one tool call at a time."""
+    model = settings.model
+    cap: dict[str, Any] = {}
+    if model.max_tokens is not None:
+        # api.openai.com takes max_completion_tokens; local servers (Ollama, llama-server)
+        # know the older max_tokens.
+        if model.openai_base_url:
+            cap["extra_body"] = {"max_tokens": model.max_tokens}
+        else:
+            cap["max_completion_tokens"] = model.max_tokens
+    return openai.LLM(
+        model=model.openai_model,
+        base_url=model.openai_base_url or NOT_GIVEN,
+        api_key=model.openai_api_key or "unused-by-local-server",
+        temperature=model.temperature if model.temperature is not None else NOT_GIVEN,
+        parallel_tool_calls=(
+            model.parallel_tool_calls if model.parallel_tool_calls is not None else NOT_GIVEN
+        ),
+        **cap,
+    )
 
 
 def build_session(
-    ctx: JobContext, settings: AgentSettings, state: CallState
+    settings: AgentSettings, state: CallState, *, vad: Any = NOT_GIVEN, audio: bool = True
 ) -> AgentSession[CallState]:
     """Deepgram hears, OpenAI (or any OpenAI-compatible server) thinks, OpenAI speaks.
 
-    Without a Deepgram key (text-only console) there is no STT, and without an OpenAI key (a
-    local OpenAI-compatible server) no TTS: `python -m agent` refuses the audio modes then.
+    Without audio (the text console) there is no STT, TTS or VAD; without a Deepgram key no
+    STT, without an OpenAI key no TTS: `python -m agent` refuses the audio modes then.
     """
+    model = settings.model
     stt = (
-        deepgram.STT(model=settings.deepgram_model, numerals=True, mip_opt_out=True)
-        if settings.deepgram_api_key
+        deepgram.STT(model=model.deepgram_model, numerals=True, mip_opt_out=True)
+        if audio and model.deepgram_api_key
         else NOT_GIVEN
     )
     tts = (
-        openai.TTS(model=settings.tts_model, voice=settings.tts_voice)
-        if settings.openai_api_key
+        # OpenAI itself: the SDK would otherwise follow OPENAI_BASE_URL to a local LLM server
+        openai.TTS(model=model.tts_model, voice=model.tts_voice, base_url=OPENAI_API_URL)
+        if audio and model.openai_api_key
         else NOT_GIVEN
     )
-    model = openai.LLM(
-        model=settings.openai_model,
-        base_url=settings.openai_base_url or NOT_GIVEN,
-        api_key=settings.openai_api_key or "unused-by-local-server",
-    )
     return AgentSession[CallState](
-        vad=ctx.proc.userdata.get("vad", NOT_GIVEN), stt=stt, llm=model, tts=tts, userdata=state
+        vad=vad if audio else NOT_GIVEN,
+        stt=stt,
+        llm=build_llm(settings),
+        tts=tts,
+        userdata=state,
+        turn_handling=TurnHandlingOptions(
+            preemptive_generation={"enabled": settings.worker.preemptive_generation}
+        ),
     )
 
 
@@ -121,33 +198,30 @@ def _room_options() -> dict[str, Any]:
     }
 
 
-def build_server(*, metrics_port: int | None = None, metrics_dir: str | None = None) -> AgentServer:
-    """The worker. With `metrics_port`, LiveKit serves /metrics there, gathering our metrics
-    from every job process through Prometheus' multiprocess directory."""
-    server = AgentServer(
-        setup_fnc=prewarm,
-        prometheus_port=metrics_port,
-        prometheus_multiproc_dir=metrics_dir if metrics_port else None,
-    )
-    agent_name = os.environ.get("AGENT_NAME", "").strip() or "clinic-agent"
-    server.rtc_session(entrypoint, agent_name=agent_name)
-    return server
+def attach_keypad(session: AgentSession[CallState], state: CallState, room: rtc.Room) -> None:
+    """Keypad digits go to the verification code while one is pending (never to the LLM)."""
+    KeypadCodeEntry(session, state).attach(room)
 
 
 async def entrypoint(ctx: JobContext) -> None:
-    if is_production(os.environ):
-        install_pii_redaction()
-    settings = AgentSettings.from_env(os.environ)
-    services = await build_services(settings)
+    userdata = ctx.proc.userdata
+    settings: AgentSettings = userdata.get("settings") or AgentSettings.from_env(os.environ)
+    services: Services = userdata.pop("services", None) or build_services(settings)
     ctx.add_shutdown_callback(services.aclose)
+    await prepare_records(services, settings)
 
     state = CallState(services=services, session_id=ctx.job.id)
     caller = await find_sip_caller(ctx)
     if caller is not None:
         remember_sip_caller(state, caller)
-    session = build_session(ctx, settings, state)
+    session = build_session(settings, state, vad=userdata.get("vad", NOT_GIVEN))
+
+    async def report_usage() -> None:
+        report_call_usage(session, state.session_id)
+
+    ctx.add_shutdown_callback(report_usage)
     if caller is not None:
-        KeypadCodeEntry(session, state).attach(ctx.room)
+        attach_keypad(session, state, ctx.room)
     await session.start(
         ClinicAgent(clinic_name=settings.clinic_name), room=ctx.room, **_room_options()
     )
@@ -155,3 +229,107 @@ async def entrypoint(ctx: JobContext) -> None:
         "call started",
         extra={"session_id": state.session_id, "sip": caller is not None},
     )
+
+
+class ClinicAgentServer(AgentServer):
+    """LiveKit's `AgentServer`, configured when it runs and failing loudly.
+
+    Importing this module reads nothing: `run()` loads `.env.local` (as LiveKit's starters
+    do), reads `AgentSettings`, and applies the worker settings, so every entry point
+    (`python -m agent`, `python -m livekit.agents start agent/server.py`, `lk agent ...`)
+    configures the server the same way. A wrong setting, a key a service rejects or a service
+    that cannot be reached is one line on stderr and a non-zero exit (LiveKit by itself logs,
+    retries, and exits 0). /metrics listens on `METRICS_HOST` (localhost by default: it can
+    tell real sends from decoys), not on every interface like LiveKit's health check.
+    """
+
+    def __init__(self) -> None:
+        super().__init__(setup_fnc=prewarm)
+        self.settings: AgentSettings | None = None
+        self.check_services_on_start = True
+        self._metrics_http: MetricsHttpServer | None = None
+
+    def configure(self, settings: AgentSettings, *, devmode: bool) -> None:
+        """Apply the worker settings (`dev` and the console keep LiveKit's development
+        values: no load limit, at most one warm process)."""
+        worker = settings.worker
+        self.update_options(
+            load_threshold=math.inf if devmode else worker.load_threshold,
+            num_idle_processes=min(worker.idle_processes, 1) if devmode else worker.idle_processes,
+            drain_timeout=worker.drain_timeout_seconds,
+        )
+        if settings.metrics_port is not None:
+            # LiveKit gathers the job processes' metrics from here (and clears it at start)
+            os.environ["PROMETHEUS_MULTIPROC_DIR"] = settings.metrics_dir
+        if self._entrypoint_fnc is None:
+            self.rtc_session(entrypoint, agent_name=settings.agent_name)
+        self.settings = settings
+
+    async def run(self, *, devmode: bool = False, unregistered: bool = False) -> None:
+        load_dotenv(".env.local")
+        load_dotenv(".env")
+        try:
+            settings = AgentSettings.from_env(os.environ, command="dev" if devmode else "start")
+            validate_env(os.environ)
+        except ConfigurationError as exc:
+            fail(f"configuration error: {exc}", status=2)
+        if not unregistered:
+            missing = settings.missing_variables("dev" if devmode else "start", text_only=False)
+            if missing:
+                fail(f"cannot start: set {', '.join(missing)} (see .env.example)", status=2)
+            if self.check_services_on_start:
+                problem = await check_services(settings, audio=True, livekit=True)
+                if problem is not None:
+                    fail(problem.line, status=1)
+        self.configure(settings, devmode=devmode)
+        if settings.metrics_port is not None and not unregistered:
+            self._metrics_http = MetricsHttpServer(settings.metrics_host, settings.metrics_port)
+            await self._metrics_http.start()
+            log.info(
+                "metrics at http://%s:%s/metrics", settings.metrics_host, settings.metrics_port
+            )
+        try:
+            await super().run(devmode=devmode, unregistered=unregistered)
+        except Exception as exc:  # LiveKit gave up (e.g. after its connection retries)
+            await self.aclose()
+            fail(f"the LiveKit worker stopped: {exc}", status=1)
+        finally:
+            if self._metrics_http is not None:
+                await self._metrics_http.aclose()
+                self._metrics_http = None
+
+
+def fail(line: str, *, status: int) -> NoReturn:
+    """One line on stderr and a non-zero exit, now.
+
+    Called from inside LiveKit's CLI, where an exception from `run()` is logged and the
+    process exits 0 (and a SystemExit comes with a "Task exception was never retrieved"
+    traceback), so the process ends here once the line is out. Nothing is left running:
+    before the worker starts there is nothing to stop, after it failed it was closed.
+    """
+    print(f"agent: {line}", file=sys.stderr, flush=True)
+    logging.shutdown()
+    sys.stdout.flush()
+    os._exit(status)
+
+
+__all__ = [
+    "ClinicAgentServer",
+    "ServiceProblem",
+    "build_server",
+    "build_services",
+    "build_session",
+    "entrypoint",
+    "prewarm",
+    "remember_sip_caller",
+    "server",
+]
+
+
+def build_server() -> ClinicAgentServer:
+    """A fresh, unconfigured server (it reads its settings when it runs)."""
+    return ClinicAgentServer()
+
+
+# The server LiveKit's tools discover (they look for a module-level `server`).
+server = build_server()

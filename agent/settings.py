@@ -1,89 +1,234 @@
-"""The agent's settings, read from the environment (every variable is in `.env.example`)."""
+"""The agent's settings: every variable the `agent` layer reads, read here and only here.
+
+`AgentSettings.from_env` is the one path from the environment to the agent (the
+`verification` and `clinic` layers read their own variables through `verification.env`, with
+the same rules). Every variable is listed in `.env.example`; a value that is not what the
+variable takes is a `ConfigurationError` naming it, so the CLI can say so in one line.
+"""
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Mapping
 from dataclasses import dataclass
 
 from verification import ConfigurationError
-from verification.env import env_flag, is_production
+from verification.env import env_flag, env_int, env_number, env_text, is_production
 
 from .state import CallOptions
 
-# Which variables each CLI mode cannot run without.
+DEFAULT_AGENT_NAME = "clinic-agent"
+DEFAULT_DATABASE_URL = "sqlite:///var/clinic.sqlite3"
+DEFAULT_METRICS_PORT = 9464
+DEFAULT_METRICS_HOST = "127.0.0.1"
+DEFAULT_METRICS_DIR = "var/prometheus"
+
+# Worker settings for a phone line (docs/operations.md, "Worker settings").
+# Above this CPU load (0..1) the worker stops taking calls, so LiveKit offers them to another
+# worker instead of starting one more call on a machine that would make every call choppy.
+DEFAULT_LOAD_THRESHOLD = 0.7
+# Processes kept warm (VAD loaded, services built): a call that finds one is answered at once.
+DEFAULT_IDLE_PROCESSES = 2
+# On SIGTERM the worker takes no new calls and waits this long for calls in progress: a clinic
+# call rarely lasts 15 minutes (the verification grant's lifetime, too).
+DEFAULT_DRAIN_TIMEOUT_SECONDS = 900
+
+LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL")
+
 LIVEKIT_SERVER_VARIABLES = ("LIVEKIT_URL", "LIVEKIT_API_KEY", "LIVEKIT_API_SECRET")
+CLI_COMMANDS = ("console", "dev", "start", "connect")
+
+
+def _optional_number(env: Mapping[str, str], name: str, *, minimum: float) -> float | None:
+    return env_number(env, name, 0.0, minimum=minimum) if env_text(env, name) else None
+
+
+def _optional_int(env: Mapping[str, str], name: str, *, minimum: int) -> int | None:
+    return env_int(env, name, 0, minimum=minimum) if env_text(env, name) else None
+
+
+def _optional_flag(env: Mapping[str, str], name: str) -> bool | None:
+    return env_flag(env, name, False) if env_text(env, name) else None
+
+
+@dataclass(frozen=True, slots=True)
+class ModelSettings:
+    """How the agent talks to its LLM (OpenAI or any OpenAI-compatible server) and speech."""
+
+    openai_model: str = "gpt-4.1-mini"
+    openai_base_url: str | None = None
+    openai_api_key: str | None = None
+    # None: the server's own default. Small local models behave better with a low temperature,
+    # a cap on reply length and one tool call at a time (README, "No key? A local model").
+    temperature: float | None = None
+    max_tokens: int | None = None
+    parallel_tool_calls: bool | None = None
+    tts_model: str = "gpt-4o-mini-tts"
+    tts_voice: str = "ash"
+    deepgram_model: str = "nova-3"
+    deepgram_api_key: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class WorkerSettings:
+    """What the LiveKit worker does with calls and processes (docs/operations.md)."""
+
+    load_threshold: float = DEFAULT_LOAD_THRESHOLD
+    idle_processes: int = DEFAULT_IDLE_PROCESSES
+    drain_timeout_seconds: int = DEFAULT_DRAIN_TIMEOUT_SECONDS
+    # LiveKit starts the LLM on the caller's transcript before the end of the turn is certain
+    # and throws the reply away if the words change: faster answers, a few more tokens. Tools
+    # still run only once the turn is confirmed, so no code is texted on a guess.
+    preemptive_generation: bool = True
+    livekit_url: str | None = None
+    livekit_api_key: str | None = None
+    livekit_api_secret: str | None = None
 
 
 @dataclass(frozen=True, slots=True)
 class AgentSettings:
     agent_name: str
-    openai_model: str
-    openai_base_url: str | None
-    openai_api_key: str | None
-    tts_model: str
-    tts_voice: str
-    deepgram_model: str
-    deepgram_api_key: str | None
     clinic_name: str
-    clinic_db_path: str
+    database_url: str
     load_demo_data: bool
     options: CallOptions
+    model: ModelSettings
+    worker: WorkerSettings
+    # /metrics: the port (None: off), the address it listens on, the multiprocess directory.
+    metrics_port: int | None
+    metrics_host: str
+    metrics_dir: str
+    # LOG_LEVEL, or None: the mode's own default (console: warnings only; dev/start: INFO).
+    log_level: str | None
+    production: bool
 
     @classmethod
-    def from_env(cls, env: Mapping[str, str]) -> AgentSettings:
-        def get(name: str, default: str = "") -> str:
-            return env.get(name, "").strip() or default
-
+    def from_env(cls, env: Mapping[str, str], *, command: str = "start") -> AgentSettings:
+        """Read every agent variable once. `command` picks mode-dependent defaults (the
+        metrics port is on for `dev`/`start` only)."""
+        production = is_production(env)
+        model = ModelSettings(
+            openai_model=env_text(env, "OPENAI_MODEL", "gpt-4.1-mini"),
+            openai_base_url=env_text(env, "OPENAI_BASE_URL") or None,
+            openai_api_key=env_text(env, "OPENAI_API_KEY") or None,
+            temperature=_optional_number(env, "OPENAI_TEMPERATURE", minimum=0.0),
+            max_tokens=_optional_int(env, "OPENAI_MAX_TOKENS", minimum=1),
+            parallel_tool_calls=_optional_flag(env, "OPENAI_PARALLEL_TOOL_CALLS"),
+            tts_model=env_text(env, "OPENAI_TTS_MODEL", "gpt-4o-mini-tts"),
+            tts_voice=env_text(env, "OPENAI_TTS_VOICE", "ash"),
+            deepgram_model=env_text(env, "DEEPGRAM_MODEL", "nova-3"),
+            deepgram_api_key=env_text(env, "DEEPGRAM_API_KEY") or None,
+        )
+        if model.temperature is not None and model.temperature > 2:
+            raise ConfigurationError(
+                f"OPENAI_TEMPERATURE must be between 0 and 2, got {model.temperature:g}"
+            )
+        load_threshold = env_number(
+            env, "WORKER_LOAD_THRESHOLD", DEFAULT_LOAD_THRESHOLD, minimum=0.01
+        )
+        if load_threshold > 1:
+            raise ConfigurationError(
+                "WORKER_LOAD_THRESHOLD must be at most 1 (a share of the CPU), "
+                f"got {load_threshold:g}"
+            )
+        worker = WorkerSettings(
+            load_threshold=load_threshold,
+            idle_processes=env_int(env, "WORKER_IDLE_PROCESSES", DEFAULT_IDLE_PROCESSES, minimum=0),
+            drain_timeout_seconds=env_int(
+                env, "WORKER_DRAIN_TIMEOUT_SECONDS", DEFAULT_DRAIN_TIMEOUT_SECONDS, minimum=0
+            ),
+            preemptive_generation=env_flag(env, "PREEMPTIVE_GENERATION", True),
+            livekit_url=env_text(env, "LIVEKIT_URL") or None,
+            livekit_api_key=env_text(env, "LIVEKIT_API_KEY") or None,
+            livekit_api_secret=env_text(env, "LIVEKIT_API_SECRET") or None,
+        )
+        log_level = env_text(env, "LOG_LEVEL").upper() or None
+        if log_level == "WARN":
+            log_level = "WARNING"
+        if log_level is not None and log_level not in LOG_LEVELS:
+            raise ConfigurationError(
+                f"LOG_LEVEL must be one of {', '.join(LOG_LEVELS)}, got {log_level!r}"
+            )
+        database_url = env_text(env, "CLINIC_DATABASE_URL", DEFAULT_DATABASE_URL)
+        if not database_url.startswith(("sqlite:///", "postgresql://", "postgres://")):
+            raise ConfigurationError(
+                "CLINIC_DATABASE_URL must be sqlite:///path or postgresql://user:pass@host/db, "
+                f"got {database_url.split('://')[0]!r}://..."
+            )
         return cls(
-            agent_name=get("AGENT_NAME", "clinic-agent"),
-            openai_model=get("OPENAI_MODEL", "gpt-4.1-mini"),
-            openai_base_url=get("OPENAI_BASE_URL") or None,
-            openai_api_key=get("OPENAI_API_KEY") or None,
-            tts_model=get("OPENAI_TTS_MODEL", "gpt-4o-mini-tts"),
-            tts_voice=get("OPENAI_TTS_VOICE", "ash"),
-            deepgram_model=get("DEEPGRAM_MODEL", "nova-3"),
-            deepgram_api_key=get("DEEPGRAM_API_KEY") or None,
-            clinic_name=get("CLINIC_NAME", "the clinic"),
-            clinic_db_path=get("CLINIC_DB_PATH", "var/clinic.sqlite3"),
-            load_demo_data=env_flag(env, "CLINIC_DEMO_DATA", not is_production(env)),
+            agent_name=env_text(env, "AGENT_NAME", DEFAULT_AGENT_NAME),
+            clinic_name=env_text(env, "CLINIC_NAME", "the clinic"),
+            database_url=database_url,
+            load_demo_data=env_flag(env, "CLINIC_DEMO_DATA", not production),
             options=CallOptions(
                 allow_phone_match_level2=env_flag(env, "ALLOW_NAME_DOB_PHONE_LEVEL2", True),
-                staff_transfer_number=get("STAFF_PHONE_NUMBER") or None,
-                front_desk_phone=get("FRONT_DESK_PHONE") or None,
-                front_desk_hours=get("FRONT_DESK_HOURS") or None,
+                staff_transfer_number=env_text(env, "STAFF_PHONE_NUMBER") or None,
+                front_desk_phone=env_text(env, "FRONT_DESK_PHONE") or None,
+                front_desk_hours=env_text(env, "FRONT_DESK_HOURS") or None,
             ),
+            model=model,
+            worker=worker,
+            metrics_port=_metrics_port(env, command),
+            metrics_host=env_text(env, "METRICS_HOST", DEFAULT_METRICS_HOST),
+            metrics_dir=env_text(env, "PROMETHEUS_MULTIPROC_DIR", DEFAULT_METRICS_DIR),
+            log_level=log_level,
+            production=production,
         )
 
+    @property
+    def records_on_sqlite(self) -> bool:
+        return self.database_url.startswith("sqlite:")
 
-def missing_variables(command: str, text_only: bool, env: Mapping[str, str]) -> list[str]:
-    """Variables `python -m agent <command>` needs that are unset (empty list: all there).
+    def log_level_for(self, command: str, *, verbose: bool = False) -> int:
+        """The root log level: `--verbose` > `LOG_LEVEL` > the mode's default."""
+        if verbose:
+            return logging.DEBUG
+        if self.log_level is not None:
+            return logging.getLevelName(self.log_level)  # type: ignore[no-any-return]
+        return logging.WARNING if command == "console" else logging.INFO
 
-    An OpenAI-compatible server (`OPENAI_BASE_URL`) may run without a key; Deepgram is only
-    needed when there is audio; the LiveKit server credentials only outside console mode.
-    """
-    if command not in ("console", "dev", "start", "connect"):
-        return []
-    needed: list[str] = []
-    if not env.get("OPENAI_BASE_URL", "").strip():
-        needed.append("OPENAI_API_KEY")
-    if not text_only:
-        needed.append("DEEPGRAM_API_KEY")
-        if env.get("OPENAI_BASE_URL", "").strip():
+    def missing_variables(self, command: str, text_only: bool) -> list[str]:
+        """Variables `python -m agent <command>` needs that are unset (empty list: all there).
+
+        An OpenAI-compatible server (`OPENAI_BASE_URL`) may run without a key; Deepgram is only
+        needed when there is audio; the LiveKit server credentials only outside console mode.
+        """
+        if command not in CLI_COMMANDS:
+            return []
+        model, worker = self.model, self.worker
+        have = {
+            "OPENAI_API_KEY": model.openai_api_key,
+            "DEEPGRAM_API_KEY": model.deepgram_api_key,
+            "LIVEKIT_URL": worker.livekit_url,
+            "LIVEKIT_API_KEY": worker.livekit_api_key,
+            "LIVEKIT_API_SECRET": worker.livekit_api_secret,
+        }
+        needed: list[str] = []
+        if not model.openai_base_url:
+            needed.append("OPENAI_API_KEY")
+        if not text_only:
+            needed.append("DEEPGRAM_API_KEY")
             needed.append("OPENAI_API_KEY")  # speech (TTS) goes to OpenAI itself
-    if command != "console":
-        needed.extend(LIVEKIT_SERVER_VARIABLES)
-    return [name for name in dict.fromkeys(needed) if not env.get(name, "").strip()]
+        if command != "console":
+            needed.extend(LIVEKIT_SERVER_VARIABLES)
+        return [name for name in dict.fromkeys(needed) if not have[name]]
 
 
-DEFAULT_METRICS_PORT = 9464
-
-
-def metrics_port(command: str, env: Mapping[str, str]) -> int | None:
-    """Where /metrics is served: `METRICS_PORT` (default 9464 for dev/start; console only
-    when set explicitly; 0 turns it off)."""
-    raw = env.get("METRICS_PORT", "").strip()
+def _metrics_port(env: Mapping[str, str], command: str) -> int | None:
+    """`METRICS_PORT` (default 9464 for dev/start; console only when set; 0 turns it off)."""
+    raw = env_text(env, "METRICS_PORT")
     if not raw:
         return DEFAULT_METRICS_PORT if command in ("dev", "start") else None
     if not raw.isdigit() or not 0 <= int(raw) <= 65535:
         raise ConfigurationError(f"METRICS_PORT must be a port number, got {raw!r}")
     return int(raw) or None
+
+
+def metrics_port(command: str, env: Mapping[str, str]) -> int | None:
+    """Where /metrics is served for `command` (kept for callers that need only this)."""
+    return _metrics_port(env, command)
+
+
+def missing_variables(command: str, text_only: bool, env: Mapping[str, str]) -> list[str]:
+    """`AgentSettings.missing_variables` straight from an environment."""
+    return AgentSettings.from_env(env, command=command).missing_variables(command, text_only)

@@ -1,9 +1,10 @@
-"""The real CLI, as a developer runs it: `python -m agent console --text` and missing keys."""
+"""The real CLI, as a developer runs it: the typed console, missing and rejected keys,
+unreachable services, a machine without audio, and LiveKit's own entry point."""
 
 from __future__ import annotations
 
 import asyncio
-import ctypes.util
+import logging
 import os
 import pty
 import select
@@ -15,9 +16,20 @@ from pathlib import Path
 
 import pytest
 
+from agent.console import mask_numbers
+from agent.settings import (
+    DEFAULT_DATABASE_URL,
+    DEFAULT_METRICS_HOST,
+    AgentSettings,
+)
+from tests.support.livekit_standin import LiveKitSipStandin
 from tests.support.openai_standin import OpenAIStandin
+from tests.support.redis_server import free_port
+from verification import ConfigurationError
 
 ROOT = Path(__file__).resolve().parents[2]
+LIVEKIT_KEY = "APIstandin"
+LIVEKIT_SECRET = "standin-secret-0123456789abcdef0123456789"
 
 
 def _clean_env(tmp_path: Path, **extra: str) -> dict[str, str]:
@@ -25,16 +37,40 @@ def _clean_env(tmp_path: Path, **extra: str) -> dict[str, str]:
     env = {
         k: v
         for k, v in os.environ.items()
-        if not k.startswith(("OPENAI_", "DEEPGRAM_", "LIVEKIT_", "TWILIO_", "SMS_", "REDIS_"))
+        if not k.startswith(
+            ("OPENAI_", "DEEPGRAM_", "LIVEKIT_", "TWILIO_", "SMS_", "REDIS_", "LOG_LEVEL")
+        )
     }
     env.update(
-        CLINIC_DB_PATH=str(tmp_path / "clinic.sqlite3"),
+        CLINIC_DATABASE_URL=f"sqlite:///{tmp_path / 'clinic.sqlite3'}",
         OTP_SQLITE_PATH=str(tmp_path / "otp.sqlite3"),
         OTP_PEPPER_FILE=str(tmp_path / "otp-pepper"),
         CLINIC_NAME="Bayview Clinic",
+        PYTHONPATH=str(ROOT),
     )
     env.update(extra)
     return env
+
+
+def _run(
+    tmp_path: Path, args: list[str], timeout: float = 90, **env: str
+) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, *args],
+        cwd=tmp_path,  # no .env.local here
+        env=_clean_env(tmp_path, **env),
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+    )
+
+
+def _one_line(stderr: str) -> str:
+    """The only line on stderr (and no traceback)."""
+    assert "Traceback" not in stderr, stderr
+    lines = [line for line in stderr.splitlines() if line.strip()]
+    assert len(lines) == 1, stderr
+    return lines[0]
 
 
 @pytest.fixture
@@ -45,6 +81,9 @@ async def openai_standin() -> AsyncIterator[OpenAIStandin]:
     await server.start()
     yield server
     await server.stop()
+
+
+# --- missing settings -------------------------------------------------------------------------
 
 
 @pytest.mark.parametrize(
@@ -58,40 +97,135 @@ async def openai_standin() -> AsyncIterator[OpenAIStandin]:
 def test_missing_keys_fail_with_one_clear_line(
     tmp_path: Path, args: list[str], missing: str
 ) -> None:
-    done = subprocess.run(
-        [sys.executable, "-m", "agent", *args],
-        cwd=tmp_path,  # no .env.local here
-        env=_clean_env(tmp_path, PYTHONPATH=str(ROOT)),
-        capture_output=True,
-        text=True,
-        timeout=60,
-    )
+    done = _run(tmp_path, ["-m", "agent", *args], timeout=60)
     assert done.returncode == 2
     assert done.stdout == ""
-    assert done.stderr.count("\n") == 1 and "Traceback" not in done.stderr
-    assert f"set {missing}" in done.stderr
+    line = _one_line(done.stderr)
+    assert f"set {missing}" in line
+    # the keyless way, and for the voice console the real command for typing instead
+    assert "OPENAI_BASE_URL" in line
+    if args == ["console"]:
+        assert "python -m agent console --text" in line
 
 
 def test_production_without_pepper_refuses_to_start(tmp_path: Path) -> None:
-    done = subprocess.run(
-        [sys.executable, "-m", "agent", "console", "--text"],
-        cwd=tmp_path,
-        env=_clean_env(tmp_path, PYTHONPATH=str(ROOT), APP_ENV="production", OPENAI_API_KEY="k"),
-        capture_output=True,
-        text=True,
-        timeout=60,
+    done = _run(
+        tmp_path, ["-m", "agent", "console", "--text"], APP_ENV="production", OPENAI_API_KEY="k"
     )
     assert done.returncode == 2
-    assert "OTP_PEPPER" in done.stderr and "Traceback" not in done.stderr
+    assert "OTP_PEPPER" in _one_line(done.stderr)
 
 
-async def test_console_text_mode_greets_and_talks_to_an_openai_compatible_server(
+# --- services that refuse or do not answer ----------------------------------------------------
+
+
+async def test_a_rejected_key_is_one_line_naming_the_service(tmp_path: Path) -> None:
+    server = OpenAIStandin(accepted_key="the-right-key")
+    await server.start()
+    try:
+        done = await asyncio.to_thread(
+            _run,
+            tmp_path,
+            ["-m", "agent", "console", "--text"],
+            OPENAI_BASE_URL=server.base_url,
+            OPENAI_API_KEY="a-wrong-key",
+        )
+    finally:
+        await server.stop()
+    assert done.returncode == 1
+    line = _one_line(done.stderr)
+    assert "OpenAI-compatible server rejected OPENAI_API_KEY" in line
+    assert "a-wrong-key" not in line
+    assert server.refused >= 1 and server.requests == []  # nothing ran past the check
+
+
+def test_an_unreachable_llm_server_is_one_line(tmp_path: Path) -> None:
+    url = f"http://127.0.0.1:{free_port()}/v1"
+    done = _run(tmp_path, ["-m", "agent", "console", "--text"], OPENAI_BASE_URL=url)
+    assert done.returncode == 1
+    assert f"cannot reach the OpenAI-compatible server at {url}/models" in _one_line(done.stderr)
+
+
+async def test_start_with_an_unreachable_livekit_server_exits_non_zero(
     tmp_path: Path, openai_standin: OpenAIStandin
 ) -> None:
-    if ctypes.util.find_library("portaudio") is None:
-        if os.environ.get("REQUIRE_PORTAUDIO") == "1":
-            pytest.fail("REQUIRE_PORTAUDIO=1 but the PortAudio library is missing")
-        pytest.skip("LiveKit's console needs the PortAudio library (apt-get install libportaudio2)")
+    url = f"ws://127.0.0.1:{free_port()}"
+    done = await asyncio.to_thread(
+        _run,
+        tmp_path,
+        ["-m", "agent", "start"],
+        OPENAI_BASE_URL=openai_standin.base_url,
+        OPENAI_API_KEY="k",
+        DEEPGRAM_API_KEY="d",
+        LIVEKIT_URL=url,
+        LIVEKIT_API_KEY=LIVEKIT_KEY,
+        LIVEKIT_API_SECRET=LIVEKIT_SECRET,
+    )
+    assert done.returncode == 1
+    assert f"agent: cannot reach the LiveKit server at {url}" in done.stderr
+    assert "Traceback" not in done.stderr + done.stdout
+
+
+async def test_livekit_entry_point_finds_the_server_and_a_rejected_key_exits_non_zero(
+    tmp_path: Path, openai_standin: OpenAIStandin
+) -> None:
+    """`python -m livekit.agents start agent/server.py` (what `lk agent start` runs) discovers
+    `agent.server.server` and gets the same loud failure."""
+    livekit = LiveKitSipStandin(accepted_key=LIVEKIT_KEY, accepted_secret=LIVEKIT_SECRET)
+    await livekit.start()
+    try:
+        done = await asyncio.to_thread(
+            _run,
+            tmp_path,
+            ["-m", "livekit.agents", "start", str(ROOT / "agent" / "server.py")],
+            OPENAI_BASE_URL=openai_standin.base_url,
+            OPENAI_API_KEY="k",
+            DEEPGRAM_API_KEY="d",
+            LIVEKIT_URL=livekit.url.replace("http://", "ws://"),
+            LIVEKIT_API_KEY=LIVEKIT_KEY,
+            LIVEKIT_API_SECRET="not-the-secret-0123456789abcdef0123456789",
+        )
+    finally:
+        await livekit.stop()
+    assert done.returncode == 1, done.stderr
+    assert "rejected LIVEKIT_API_KEY / LIVEKIT_API_SECRET (HTTP 401)" in done.stderr
+    assert livekit.authorization, "the check never reached the LiveKit stand-in"
+    assert "Traceback" not in done.stderr + done.stdout
+
+
+def _audio_missing() -> str | None:
+    """What this machine lacks for the voice console, or None."""
+    try:
+        import sounddevice  # type: ignore[import-untyped]
+    except OSError:
+        return "PortAudio"
+    try:
+        sounddevice.query_devices(kind="input")
+    except (sounddevice.PortAudioError, ValueError):
+        return "microphone"
+    try:
+        sounddevice.query_devices(kind="output")
+    except (sounddevice.PortAudioError, ValueError):
+        return "speaker"
+    return None
+
+
+def test_voice_console_without_audio_is_one_line_pointing_to_text_mode(tmp_path: Path) -> None:
+    lacking = _audio_missing()
+    if lacking is None:
+        pytest.skip("this machine has PortAudio, a microphone and a speaker")
+    done = _run(tmp_path, ["-m", "agent", "console"], OPENAI_API_KEY="k", DEEPGRAM_API_KEY="d")
+    assert done.returncode == 1
+    line = _one_line(done.stderr)
+    assert lacking in line and "python -m agent console --text" in line
+
+
+# --- the typed console ------------------------------------------------------------------------
+
+
+async def test_console_text_mode_shows_greeting_conversation_tools_and_sms(
+    tmp_path: Path, openai_standin: OpenAIStandin
+) -> None:
     controller, terminal = pty.openpty()
     process = subprocess.Popen(
         [sys.executable, "-m", "agent", "console", "--text"],
@@ -99,12 +233,18 @@ async def test_console_text_mode_greets_and_talks_to_an_openai_compatible_server
         stdout=terminal,
         stderr=terminal,
         cwd=ROOT,
-        env=_clean_env(tmp_path, OPENAI_BASE_URL=openai_standin.base_url),
+        env=_clean_env(
+            tmp_path,
+            OPENAI_BASE_URL=openai_standin.base_url,
+            OPENAI_TEMPERATURE="0.2",
+            OPENAI_MAX_TOKENS="120",
+            OPENAI_PARALLEL_TOOL_CALLS="false",
+        ),
     )
     os.close(terminal)
     screen = bytearray()
 
-    async def wait_for(text: str, timeout: float = 60) -> bool:
+    async def wait_for(text: str, timeout: float = 90) -> bool:
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline and text.encode() not in screen:
             ready, _, _ = select.select([controller], [], [], 0)
@@ -118,21 +258,119 @@ async def test_console_text_mode_greets_and_talks_to_an_openai_compatible_server
         return text.encode() in screen
 
     try:
-        assert await wait_for("Thank you for calling Bayview Clinic"), _tail(screen)
+        # the greeting is the agent's first turn, before the caller is asked to type
+        assert await wait_for("you > "), _tail(screen)
+        first_turn = screen.decode(errors="replace").split("you > ")[0]
+        assert "agent > Thank you for calling Bayview Clinic" in first_turn, _tail(screen)
         os.write(controller, b"Hi, please text me a code\r")
         # the development SMS stand-in prints where the developer is looking: this terminal
         assert await wait_for("[DEV SMS - not sent; development stand-in]"), _tail(screen)
         assert await wait_for("Bayview Clinic: your verification code is"), _tail(screen)
-        assert await wait_for("(relaying) I've texted a 6-digit code to the number"), _tail(screen)
+        # one line for the tool call, with its outcome and a masked number
+        assert await wait_for(
+            "  · request_otp → ok: I've texted a 6-digit code to the number ending in 0123"
+        ), _tail(screen)
+        assert await wait_for("agent > (relaying) I've texted a 6-digit code"), _tail(screen)
+        os.write(controller, b"\x04")  # Ctrl-D: the call ends and says what it used
+        assert await wait_for("call ended: 80 LLM tokens in, 14 out"), _tail(screen)
+        assert process.wait(timeout=30) == 0
     finally:
-        process.terminate()
-        process.wait(timeout=20)
+        if process.poll() is None:
+            process.terminate()
+            process.wait(timeout=20)
         os.close(controller)
+    text = screen.decode(errors="replace")
+    assert "DEBUG" not in text and "Traceback" not in text, _tail(screen)
+    assert "event loop blocked" not in text and 'File "' not in text, _tail(screen)
+    assert "Deprecated" not in text and "WARNING" not in text, _tail(screen)
+    tool_line = next(line for line in text.splitlines() if "request_otp →" in line)
+    assert "415" not in tool_line and "0123" in tool_line
+
     first, second = openai_standin.requests[:2]
     assert first["messages"][-1] == {"role": "user", "content": "Hi, please text me a code"}
     assert {t["function"]["name"] for t in first["tools"]} >= {"request_otp", "verify_otp"}
     assert second["messages"][-1]["role"] == "tool"  # the tool ran in the agent process
+    # the small-model settings reach the server with every request
+    for request in (first, second):
+        assert request["temperature"] == 0.2
+        assert request["max_tokens"] == 120
+        assert request["parallel_tool_calls"] is False
 
 
 def _tail(screen: bytearray) -> str:
     return screen[-3000:].decode(errors="replace")
+
+
+# --- settings ---------------------------------------------------------------------------------
+
+
+def test_settings_defaults_are_safe_and_deliberate() -> None:
+    settings = AgentSettings.from_env({})
+    assert settings.database_url == DEFAULT_DATABASE_URL == "sqlite:///var/clinic.sqlite3"
+    assert settings.metrics_host == DEFAULT_METRICS_HOST == "127.0.0.1"
+    assert (
+        settings.metrics_port == 9464
+        and AgentSettings.from_env({}, command="console").metrics_port is None
+    )
+    assert settings.model.temperature is None and settings.model.max_tokens is None
+    assert settings.model.parallel_tool_calls is None
+    worker = settings.worker
+    assert (worker.load_threshold, worker.idle_processes, worker.drain_timeout_seconds) == (
+        0.7,
+        2,
+        900,
+    )
+    assert worker.preemptive_generation is True
+    assert settings.log_level_for("console") == logging.WARNING
+    assert settings.log_level_for("console", verbose=True) == logging.DEBUG
+    assert settings.log_level_for("start") == logging.INFO
+
+
+def test_settings_read_the_small_model_and_worker_knobs() -> None:
+    settings = AgentSettings.from_env(
+        {
+            "OPENAI_TEMPERATURE": "0.3",
+            "OPENAI_MAX_TOKENS": "200",
+            "OPENAI_PARALLEL_TOOL_CALLS": "off",
+            "WORKER_LOAD_THRESHOLD": "0.5",
+            "WORKER_IDLE_PROCESSES": "4",
+            "WORKER_DRAIN_TIMEOUT_SECONDS": "600",
+            "PREEMPTIVE_GENERATION": "false",
+            "METRICS_HOST": "10.1.2.3",
+            "LOG_LEVEL": "debug",
+            "CLINIC_DATABASE_URL": "postgresql://clinic@db:5432/clinic",
+        }
+    )
+    assert (settings.model.temperature, settings.model.max_tokens) == (0.3, 200)
+    assert settings.model.parallel_tool_calls is False
+    assert settings.worker.load_threshold == 0.5 and settings.worker.idle_processes == 4
+    assert settings.worker.drain_timeout_seconds == 600
+    assert settings.worker.preemptive_generation is False
+    assert settings.metrics_host == "10.1.2.3"
+    assert settings.log_level_for("console") == logging.DEBUG
+    assert not settings.records_on_sqlite
+
+
+@pytest.mark.parametrize(
+    ("name", "value"),
+    [
+        ("OPENAI_TEMPERATURE", "hot"),
+        ("OPENAI_TEMPERATURE", "3"),
+        ("OPENAI_MAX_TOKENS", "0"),
+        ("OPENAI_PARALLEL_TOOL_CALLS", "maybe"),
+        ("WORKER_LOAD_THRESHOLD", "1.5"),
+        ("LOG_LEVEL", "loud"),
+        ("CLINIC_DATABASE_URL", "mysql://db/clinic"),
+        ("METRICS_PORT", "http"),
+    ],
+)
+def test_bad_settings_name_the_variable(name: str, value: str) -> None:
+    with pytest.raises(ConfigurationError, match=name):
+        AgentSettings.from_env({name: value})
+
+
+def test_tool_lines_mask_phone_numbers_and_long_digit_runs() -> None:
+    said = "Texted +1 415 555 0123 and (415) 555-0188; ref 40299177."
+    masked = mask_numbers(said)
+    assert "415" not in masked and "40299177" not in masked
+    assert "ending in 0123" in masked and "ending in 0188" in masked

@@ -1,16 +1,27 @@
-"""Metrics: scraped from LiveKit's own /metrics server after a scripted call."""
+"""Metrics: scraped from LiveKit's own /metrics server after a scripted call, and what a call
+cost (LLM tokens through the real OpenAI plugin against the local stand-in)."""
 
 from __future__ import annotations
 
+import logging
 import re
+from pathlib import Path
 
 import aiohttp
+import pytest
 from livekit.agents.telemetry.http_server import HttpServer
 
-from agent.settings import metrics_port
+from agent import CallState, ClinicAgent, Services
+from agent.server import build_session
+from agent.settings import AgentSettings, metrics_port
+from agent.usage import report_call_usage
+from clinic import ClinicDB
 from tests.agent.conftest import Call
 from tests.agent.test_scripted_evals import identify_jane, say, verify_by_text
+from tests.support.openai_standin import COMPLETION_TOKENS, PROMPT_TOKENS_PER_MESSAGE, OpenAIStandin
 from tests.support.redis_server import free_port
+from tests.support.sms import RecordingSmsSender
+from verification import OtpService, SqliteOtpStore
 from verification.metrics import safe_label
 
 
@@ -72,3 +83,50 @@ def test_metrics_port_defaults() -> None:
     assert metrics_port("dev", {"METRICS_PORT": "9100"}) == 9100
     assert metrics_port("console", {}) is None
     assert metrics_port("start", {"METRICS_PORT": "0"}) is None
+
+
+async def test_what_a_call_used_goes_to_metrics_and_one_log_line(
+    clinic: ClinicDB, tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    caplog.set_level(logging.INFO, logger="agent.usage")
+    standin = OpenAIStandin()
+    await standin.start()
+    metrics = HttpServer("127.0.0.1", free_port())
+    await metrics.start()
+    otp = OtpService(
+        SqliteOtpStore(tmp_path / "otp.sqlite3"),
+        RecordingSmsSender(),
+        clinic,
+        pepper=b"usage-pepper-0123456789abcdef",
+    )
+    settings = AgentSettings.from_env(
+        {"OPENAI_BASE_URL": standin.base_url, "OPENAI_MODEL": "standin-model"},
+        command="console",
+    )
+    state = CallState(services=Services(clinic=clinic, otp=otp), session_id="call-usage")
+    try:
+        before = await _scrape(metrics.port)
+        async with build_session(settings, state, audio=False) as session:
+            await session.start(ClinicAgent(clinic_name="Bayview Clinic"))
+            await session.run(user_input="Hello there")
+            usage = report_call_usage(session, state.session_id)
+        after = await _scrape(metrics.port)
+    finally:
+        await metrics.aclose()
+        await standin.stop()
+        await otp.aclose()
+
+    sent = PROMPT_TOKENS_PER_MESSAGE * len(standin.requests[0]["messages"])
+    assert (usage.llm_input_tokens, usage.llm_output_tokens) == (sent, COMPLETION_TOKENS)
+    for direction, tokens in (("input", sent), ("output", COMPLETION_TOKENS)):
+        grew = _value(after, "clinic_llm_tokens_total", model="standin-model", direction=direction)
+        assert (
+            grew
+            - _value(before, "clinic_llm_tokens_total", model="standin-model", direction=direction)
+            == tokens
+        )
+    [line] = [r for r in caplog.records if r.name == "agent.usage"]
+    assert line.getMessage().startswith(
+        f"call usage: {sent} LLM tokens in, {COMPLETION_TOKENS} out"
+    )
+    assert line.__dict__["session_id"] == "call-usage"

@@ -5,6 +5,10 @@ can run `python -m agent console --text` with `OPENAI_BASE_URL` pointing here, e
 developer would point it at any OpenAI-compatible server. When the caller's last words
 contain a trigger from `tool_rules`, it calls that tool; after a tool it relays the tool's
 output; otherwise it says `reply`.
+
+With `accepted_key` set, a request without that bearer key is refused with 401, as OpenAI
+refuses a wrong key. Streamed answers end with a usage chunk when the client asks for one
+(`stream_options.include_usage`), so the agent's cost reporting has tokens to count.
 """
 
 from __future__ import annotations
@@ -18,25 +22,59 @@ from aiohttp import web
 from tests.support.http_standin import LocalHttpServer
 
 REPLY = "This is the stand-in model speaking."
+# Tokens the stand-in reports per request: 10 per message in, 7 out.
+PROMPT_TOKENS_PER_MESSAGE = 10
+COMPLETION_TOKENS = 7
 
 
 class OpenAIStandin(LocalHttpServer):
     def __init__(
-        self, reply: str = REPLY, tool_rules: dict[str, tuple[str, dict[str, Any]]] | None = None
+        self,
+        reply: str = REPLY,
+        tool_rules: dict[str, tuple[str, dict[str, Any]]] | None = None,
+        *,
+        accepted_key: str | None = None,
     ) -> None:
         super().__init__()
         self.reply = reply
         self.tool_rules = tool_rules or {}
+        self.accepted_key = accepted_key
         self.requests: list[dict[str, Any]] = []
+        self.refused = 0
 
     @property
     def base_url(self) -> str:
         return f"{self.url}/v1"
 
     def routes(self) -> list[web.RouteDef]:
-        return [web.post("/v1/chat/completions", self._chat)]
+        return [
+            web.post("/v1/chat/completions", self._chat),
+            web.get("/v1/models", self._models),
+        ]
+
+    def _refusal(self, request: web.Request) -> web.Response | None:
+        if self.accepted_key is None:
+            return None
+        if request.headers.get("Authorization", "") == f"Bearer {self.accepted_key}":
+            return None
+        self.refused += 1
+        error = {
+            "message": "Incorrect API key provided.",
+            "type": "invalid_request_error",
+            "code": "invalid_api_key",
+        }
+        return web.json_response({"error": error}, status=401)
+
+    async def _models(self, request: web.Request) -> web.Response:
+        if (refusal := self._refusal(request)) is not None:
+            return refusal
+        return web.json_response(
+            {"object": "list", "data": [{"id": "standin", "object": "model", "owned_by": "us"}]}
+        )
 
     async def _chat(self, request: web.Request) -> web.StreamResponse:
+        if (refusal := self._refusal(request)) is not None:
+            return refusal
         body = await request.json()
         self.requests.append(body)
         created = int(time.time())
@@ -55,6 +93,7 @@ class OpenAIStandin(LocalHttpServer):
                             "finish_reason": "stop",
                         }
                     ],
+                    "usage": self._usage(body),
                 }
             )
         response = web.StreamResponse(headers={"Content-Type": "text/event-stream"})
@@ -69,9 +108,28 @@ class OpenAIStandin(LocalHttpServer):
                 "choices": [{"index": 0, "delta": part, "finish_reason": finish}],
             }
             await response.write(f"data: {json.dumps(chunk)}\n\n".encode())
+        if body.get("stream_options", {}).get("include_usage"):
+            chunk = {
+                "id": "chatcmpl-standin",
+                "object": "chat.completion.chunk",
+                "created": created,
+                "model": body.get("model", "standin"),
+                "choices": [],
+                "usage": self._usage(body),
+            }
+            await response.write(f"data: {json.dumps(chunk)}\n\n".encode())
         await response.write(b"data: [DONE]\n\n")
         await response.write_eof()
         return response
+
+    @staticmethod
+    def _usage(body: dict[str, Any]) -> dict[str, int]:
+        prompt = PROMPT_TOKENS_PER_MESSAGE * len(body["messages"])
+        return {
+            "prompt_tokens": prompt,
+            "completion_tokens": COMPLETION_TOKENS,
+            "total_tokens": prompt + COMPLETION_TOKENS,
+        }
 
     def _answer(self, messages: list[dict[str, Any]]) -> dict[str, Any]:
         last = messages[-1]

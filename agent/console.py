@@ -1,0 +1,203 @@
+"""`python -m agent console --text`: talk to the clinic agent by typing, in this terminal.
+
+LiveKit's own text console (deprecated with the rest of its Python CLI) shows the greeting
+only inside a DEBUG log line and fills the screen with LiveKit's DEBUG records. This one
+runs the same services, session and agent as a call (`agent.server`), without a LiveKit
+server, and shows what a developer needs:
+
+    agent > Thank you for calling Bayview Clinic. How can I help you today?
+    you > please text me a code
+      · request_otp → ok: I've texted a 6-digit code to the number ending in 0123.
+    agent > ...
+
+One line per tool call with how it ended (ok / refused / error) and what it told the model,
+with phone numbers masked (tool outputs never hold a code; arguments are not shown, since a
+guessed code is one). The development SMS stand-in prints its `[DEV SMS ...]` block on
+stderr, here too. Logs: warnings only, unless `--verbose` or `LOG_LEVEL` asks for more.
+Ctrl-D or Ctrl-C ends the call and prints what it used.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import os
+import re
+import signal
+import sys
+import uuid
+from typing import Any, TextIO
+
+import phonenumbers
+from livekit.agents import RunResult, llm
+
+from verification import mask_phone
+
+from .clinic_agent import ClinicAgent
+from .server import build_services, build_session, prepare_records
+from .settings import AgentSettings
+from .state import CallState
+from .usage import report_call_usage
+
+log = logging.getLogger(__name__)
+
+AGENT_PROMPT = "agent > "
+USER_PROMPT = "you > "
+TOOL_MARK = "  · "
+# Runs of six or more digits in a tool's output that are not a phone number: masked too.
+_LONG_DIGITS = re.compile(r"\d{6,}")
+
+
+def configure_logging(level: int, stream: TextIO) -> None:
+    """One plain handler on the root logger at `level` (LiveKit's loggers inherit it)."""
+    handler = logging.StreamHandler(stream)
+    handler.setFormatter(logging.Formatter("%(levelname)s %(name)s: %(message)s"))
+    root = logging.getLogger()
+    for old in list(root.handlers):
+        root.removeHandler(old)
+    root.addHandler(handler)
+    root.setLevel(level)
+    for name in ("livekit", "livekit.agents", "livekit.plugins"):
+        logging.getLogger(name).setLevel(logging.NOTSET)
+
+
+def mask_numbers(text: str, region: str = "US") -> str:
+    """Every phone number in `text` as "ending in 0123"; other long digit runs as "[digits]"."""
+    masked = text
+    for match in reversed(list(phonenumbers.PhoneNumberMatcher(text, region))):
+        e164 = phonenumbers.format_number(match.number, phonenumbers.PhoneNumberFormat.E164)
+        masked = masked[: match.start] + mask_phone(e164) + masked[match.end :]
+    return _LONG_DIGITS.sub("[digits]", masked)
+
+
+def tool_line(call: llm.FunctionCall, output: llm.FunctionCallOutput | None, region: str) -> str:
+    """`  · request_otp → ok: I've texted a 6-digit code to the number ending in 0123.`"""
+    if output is None:
+        return f"{TOOL_MARK}{call.name} → no answer"
+    said = " ".join(output.output.split())
+    if len(said) > 160:
+        said = said[:157] + "..."
+    result = "refused" if output.is_error else "ok"
+    return f"{TOOL_MARK}{call.name} → {result}: {mask_numbers(said, region)}"
+
+
+class TranscriptPrinter:
+    """Turns a run's events into the lines the developer reads."""
+
+    def __init__(self, out: TextIO, region: str) -> None:
+        self.out = out
+        self.region = region
+
+    def write(self, line: str) -> None:
+        self.out.write(line + "\n")
+        self.out.flush()
+
+    def show(self, run: RunResult[Any]) -> None:
+        outputs = {e.item.call_id: e.item for e in run.events if e.type == "function_call_output"}
+        for event in run.events:
+            if event.type == "function_call":
+                self.write(tool_line(event.item, outputs.get(event.item.call_id), self.region))
+            elif event.type == "message" and event.item.role == "assistant":
+                text = event.item.text_content
+                if text:
+                    self.write(AGENT_PROMPT + text)
+
+
+class LineReader:
+    """Lines typed on stdin, read by the event loop itself (no thread, nothing blocking)."""
+
+    def __init__(self, fd: int, loop: asyncio.AbstractEventLoop) -> None:
+        self.fd = fd
+        self.loop = loop
+        self.lines: asyncio.Queue[str | None] = asyncio.Queue()
+        self._buffer = b""
+        loop.add_reader(fd, self._readable)
+
+    def _readable(self) -> None:
+        try:
+            chunk = os.read(self.fd, 4096)
+        except OSError:
+            chunk = b""
+        if not chunk:
+            self.close()
+            self.lines.put_nowait(None)
+            return
+        self._buffer += chunk.replace(b"\r", b"\n")
+        *complete, self._buffer = self._buffer.split(b"\n")
+        for raw in complete:
+            self.lines.put_nowait(raw.decode(errors="replace"))
+
+    def close(self) -> None:
+        with contextlib.suppress(Exception):
+            self.loop.remove_reader(self.fd)
+
+
+async def run_text_console(
+    settings: AgentSettings,
+    *,
+    stdin_fd: int | None = None,
+    out: TextIO | None = None,
+) -> int:
+    """One call, typed. Returns the exit status."""
+    out = out if out is not None else sys.stdout
+    loop = asyncio.get_running_loop()
+    # Building the services imports SDKs and reads the pepper file: a thread, not the loop.
+    services = await asyncio.to_thread(build_services, settings)
+    await prepare_records(services, settings)
+    region = services.otp.default_region
+    state = CallState(services=services, session_id=f"console-{uuid.uuid4().hex[:12]}")
+    session = build_session(settings, state, audio=False)
+    printer = TranscriptPrinter(out, region)
+    done = asyncio.Event()
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        loop.add_signal_handler(sig, done.set)
+    reader = LineReader(stdin_fd if stdin_fd is not None else sys.stdin.fileno(), loop)
+    try:
+        printer.write(
+            f"Talking to the {settings.clinic_name} agent ({settings.model.openai_model}). "
+            "Type and press Enter; Ctrl-D ends the call."
+        )
+        greeting = await session.start(
+            ClinicAgent(clinic_name=settings.clinic_name), capture_run=True
+        )
+        printer.show(greeting)
+        while not done.is_set():
+            out.write(USER_PROMPT)
+            out.flush()
+            line = await _next_line(reader, done)
+            if line is None:
+                break
+            if not line.strip():
+                continue
+            printer.show(await session.run(user_input=line))
+    finally:
+        reader.close()
+        for sig in (signal.SIGINT, signal.SIGTERM):
+            loop.remove_signal_handler(sig)
+        usage = report_call_usage(session, state.session_id)
+        await session.aclose()
+        await services.aclose()
+    printer.write(
+        f"\ncall ended: {usage.llm_input_tokens} LLM tokens in, {usage.llm_output_tokens} out"
+    )
+    return 0
+
+
+async def _next_line(reader: LineReader, done: asyncio.Event) -> str | None:
+    """The next typed line, or None at end of input or on Ctrl-C."""
+    line_task = asyncio.ensure_future(reader.lines.get())
+    stop_task = asyncio.ensure_future(done.wait())
+    finished, _ = await asyncio.wait({line_task, stop_task}, return_when=asyncio.FIRST_COMPLETED)
+    for task in (line_task, stop_task):
+        if task not in finished:
+            task.cancel()
+    return line_task.result() if line_task in finished else None
+
+
+def text_console(settings: AgentSettings, *, verbose: bool) -> int:
+    configure_logging(settings.log_level_for("console", verbose=verbose), sys.stderr)
+    return asyncio.run(run_text_console(settings))
+
+
+__all__ = ["TranscriptPrinter", "mask_numbers", "run_text_console", "text_console", "tool_line"]
