@@ -22,7 +22,7 @@ from tests.verification.conftest import ON_FILE, PEPPER
 from verification import OtpPolicy, OtpService, OtpStore, RedisOtpStore, SqliteOtpStore
 
 PROCESSES = 5
-POLICY = OtpPolicy(max_attempts=3, max_failures=1000, max_sends=100)
+POLICY = OtpPolicy(max_attempts=3, max_failures=1000, max_sends=100, max_phone_sends=4)
 
 
 def _open_store(backend: str, where: str) -> OtpStore:
@@ -52,15 +52,28 @@ class _FileSender(RecordingSmsSender):
         return receipt
 
 
-def _worker(backend: str, where: str, op: str, arg: str, tasks: int, start_at: float) -> list[str]:
+def _worker(
+    backend: str, where: str, op: str, arg: str, tasks: int, start_at: float, index: int = 0
+) -> list[str]:
     async def main() -> list[str]:
         service = _service(
-            backend, where, _FileSender(arg) if op == "request" else RecordingSmsSender()
+            backend, where, _FileSender(arg) if op.startswith("request") else RecordingSmsSender()
         )
         await asyncio.sleep(max(0.0, start_at - time.time()))
         results: list[str]
         if op == "request":
             requests = [service.request_code(ON_FILE, session_id="race") for _ in range(tasks)]
+            results = [o.status for o in await asyncio.gather(*requests)]
+        elif op == "request-as-many-callers":
+            # every task its own call and caller: only the phone's ceiling holds them back
+            requests = [
+                service.request_code(
+                    ON_FILE,
+                    session_id=f"race-{index}-{i}",
+                    caller_phone=f"+1212555{index:02d}{i:02d}",
+                )
+                for i in range(tasks)
+            ]
             results = [o.status for o in await asyncio.gather(*requests)]
         else:
             guesses = [service.verify_code(ON_FILE, arg, session_id="race") for _ in range(tasks)]
@@ -77,8 +90,8 @@ def _race(backend: str, where: str, op: str, arg: str, total: int) -> Counter[st
     context = multiprocessing.get_context("spawn")
     with ProcessPoolExecutor(PROCESSES, mp_context=context) as pool:
         futures = [
-            pool.submit(_worker, backend, where, op, arg, per_process, start_at)
-            for _ in range(PROCESSES)
+            pool.submit(_worker, backend, where, op, arg, per_process, start_at, index)
+            for index in range(PROCESSES)
         ]
         return Counter(s for f in futures for s in f.result())
 
@@ -129,3 +142,14 @@ def test_parallel_requests_send_exactly_one_sms(backend: tuple[str, str], tmp_pa
 
     assert counts == Counter(sent=1, cooldown=19)
     assert outbox.read_text().splitlines() == [ON_FILE]
+
+
+def test_parallel_requests_from_many_callers_stop_at_the_phone_ceiling(
+    backend: tuple[str, str], tmp_path: Path
+) -> None:
+    outbox = tmp_path / "outbox.txt"
+
+    counts = _race(*backend, "request-as-many-callers", str(outbox), total=25)
+
+    assert counts == Counter(sent=POLICY.max_phone_sends, rate_limited=25 - POLICY.max_phone_sends)
+    assert outbox.read_text().splitlines() == [ON_FILE] * POLICY.max_phone_sends

@@ -92,6 +92,8 @@ class RedisOtpStore:
         self.key_prefix = key_prefix
         self.queue_timeout = queue_timeout
         self._gate = asyncio.Semaphore(max_in_flight) if max_in_flight is not None else None
+        self._warm_lock = asyncio.Lock()
+        self._warm = not isinstance(client, RedisCluster)  # see `_warm_up`
         self._issue = client.register_script(_script("issue.lua"))
         self._check = client.register_script(_script("check.lua"))
         self._take = client.register_script(_script("take.lua"))
@@ -315,6 +317,8 @@ class RedisOtpStore:
         `RedisClusterException` is not a `RedisError`: it is what Cluster raises when no
         node answers ("Redis Cluster cannot be connected") or the slot map has holes.
         """
+        if not self._warm:
+            await self._warm_up()
         if self._gate is None:
             return await self._call(script, keys, args)
         try:
@@ -330,6 +334,26 @@ class RedisOtpStore:
             return await self._call(script, keys, args)
         finally:
             self._gate.release()
+
+    async def _warm_up(self) -> None:
+        """Let a cold Cluster client finish its first command alone.
+
+        redis-py 8.1's Cluster client, handed many commands at once before any completed
+        (slot map, first connections), can hand one connection to two commands and crash
+        with AttributeError; after one round trip it is fine. So the first operation of a
+        store runs under a lock, and the others wait for it (microseconds, once)."""
+        async with self._warm_lock:
+            if self._warm:
+                return
+            try:
+                await self.client.initialize()
+            except (RedisError, RedisClusterException, OSError, TimeoutError) as exc:
+                log.error(
+                    "otp redis store failed",
+                    extra={"store": "redis", "error": type(exc).__name__, "detail": str(exc)},
+                )
+                raise StoreUnavailable(f"redis store failed: {type(exc).__name__}") from exc
+            self._warm = True
 
     async def _call(self, script: Any, keys: list[str], args: list[Any]) -> Any:
         try:
