@@ -69,7 +69,7 @@ NOT_HEARD = (
 KEYPAD_PREFIX = "I got the code from your keypad."
 KEYPAD_ARGUMENTS = json.dumps({"code": "(typed on the keypad)"})
 # Outcomes after which the caller needs a person: no code can help them right now.
-OFFER_STAFF_AFTER = frozenset({"locked", "rate_limited", "delivery_failed", "unavailable"})
+OFFER_STAFF_AFTER = frozenset({"locked", "rate_limited", "unavailable"})
 
 
 class OtpToolset(llm.Toolset):
