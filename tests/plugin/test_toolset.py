@@ -120,6 +120,22 @@ async def test_a_second_check_after_success_says_no_code_is_needed(call: PluginC
     assert len(call.host.calls) == 1
 
 
+@pytest.mark.parametrize("otp_policy", [OtpPolicy(max_failures=2, resend_cooldown_seconds=0)])
+async def test_a_locked_number_is_answered_with_the_offer_of_a_person(
+    tmp_path: Path, otp_policy: OtpPolicy
+) -> None:
+    store = SqliteOtpStore(tmp_path / "otp.sqlite3")
+    async with open_plugin_call(store, policy=otp_policy) as call:
+        code = await request_code(call)
+        await call.say(wrong(code), "verify_otp", code=wrong(code))
+        locked, _ = await call.say(wrong(code), "verify_otp", code=wrong(code))
+        again, _ = await call.say("Send another", "request_otp", patient_phone="415 555 0123")
+
+    for output in (locked, again):
+        assert "locked" in output and output.endswith(DEFAULT_STAFF_HINT)
+    assert call.toolset.pending_phone is None and call.toolset.verified_phone is None
+
+
 async def test_verify_before_any_request_is_refused(call: PluginCall) -> None:
     output, is_error = await call.say("123456", "verify_otp", code="123456")
     assert is_error and "Offer to text one (request_otp)" in output
