@@ -8,6 +8,7 @@ offer of staff, never an internal error, never a grant, nothing half-written.
 
 from __future__ import annotations
 
+import logging
 import subprocess
 import sys
 import time
@@ -66,12 +67,15 @@ async def test_redis_dies_mid_call_and_comes_back(tmp_path: Path, clinic: Clinic
     otp = OtpService(store, sms, clinic, pepper=PEPPER)
     try:
         async with open_call(clinic, otp, sms) as call:
-            await say(call, "Text me", "request_otp", patient_phone=JANE_PHONE)
+            await say(call, "Text me at 415 555 0123", "request_otp", patient_phone=JANE_PHONE)
+            await otp.drain()
             code = sms.last_code()
 
             redis.stop()
             checked, is_error = await say(call, code, "verify_otp", code=code)
-            again, _ = await say(call, "Send another", "request_otp", patient_phone=JANE_PHONE)
+            again, _ = await say(
+                call, "Send another to 415 555 0123", "request_otp", patient_phone=JANE_PHONE
+            )
 
             for output in (checked, again):
                 assert_clean(output)
@@ -80,8 +84,11 @@ async def test_redis_dies_mid_call_and_comes_back(tmp_path: Path, clinic: Clinic
             assert call.state.grants == {}  # an outage never verifies anyone
 
             redis.start()  # same port, empty: the agent reconnects on its own
-            sent, _ = await say(call, "Try again", "request_otp", patient_phone=JANE_PHONE)
+            sent, _ = await say(
+                call, "Try again, 415 555 0123", "request_otp", patient_phone=JANE_PHONE
+            )
             assert sent.startswith("I've texted a 6-digit code")
+            await otp.drain()
             code = sms.last_code()
             verified, _ = await say(call, code, "verify_otp", code=code)
             assert "Verified for Jane Doe" in verified
@@ -114,13 +121,18 @@ def _env(twilio_url: str, sns_url: str | None, deadline: float) -> dict[str, str
 
 
 @pytest.mark.parametrize("failure", ["http_500", "hangs", "refuses_connections"])
-async def test_every_provider_failing_is_said_within_the_deadline(
+async def test_every_provider_failing_changes_nothing_the_caller_hears(
     failure: str,
     tmp_path: Path,
     clinic: ClinicDB,
     twilio_standin: TwilioStandIn,
     sns_standin: SnsStandIn,
+    caplog: pytest.LogCaptureFixture,
 ) -> None:
+    """The caller hears "sent" as soon as the code is stored, whatever the providers do (a
+    failure must not tell a patient's number from a stranger's); the failure goes to the
+    audit log, and the send that may have left still counts (the next request cools down)."""
+    caplog.set_level(logging.INFO, logger="verification.audit")
     deadline = 1.5
     if failure == "http_500":
         twilio_standin.fail(Reply(500, 20500, "Internal Server Error"))
@@ -139,21 +151,19 @@ async def test_every_provider_failing_is_said_within_the_deadline(
     otp = OtpService(SqliteOtpStore(tmp_path / "otp.sqlite3"), sender, clinic, pepper=PEPPER)
     try:
         async with open_call(clinic, otp, RecordingSmsSender()) as call:
-            started = time.monotonic()
-            output, _ = await say(call, "Text me", "request_otp", patient_phone=JANE_PHONE)
-            elapsed = time.monotonic() - started
+            output, _ = await say(
+                call, "Text me at 415 555 0123", "request_otp", patient_phone=JANE_PHONE
+            )
             assert_clean(output)
-            assert output.startswith("I couldn't send the text message.")
-            assert "transfer_to_staff" in output
-            assert elapsed < 30.0 / 2, "the caller waited for a hung provider"
-            assert elapsed < deadline + 3.0, "the SMS deadline did not bound the wait"
-            assert call.state.otp_phone is None  # no code is pending for a message never sent
-            # nothing was used up: once a provider recovers, a code goes out at once
-            twilio_standin.reset()
-            twilio_standin.delay = 0.0
-            if failure != "refuses_connections":
-                again, _ = await say(call, "Try again", "request_otp", patient_phone=JANE_PHONE)
-                assert again.startswith("I've texted a 6-digit code")
+            assert output.startswith("I've texted a 6-digit code")
+            await otp.drain()  # the send ends within the SMS deadline, however it ends
+            events = [getattr(r, "event", "") for r in caplog.records]
+            assert "otp.delivery_failed" in events and "otp.sent" not in events
+            again, _ = await say(
+                call, "Try again, 415 555 0123", "request_otp", patient_phone=JANE_PHONE
+            )
+            assert_clean(again)
+            assert "just sent" in again  # the cooldown: a send that may have left counts
     finally:
         await otp.aclose()
 
@@ -168,8 +178,11 @@ async def test_failover_to_a_healthy_provider(
     otp = OtpService(SqliteOtpStore(tmp_path / "otp.sqlite3"), sender, clinic, pepper=PEPPER)
     try:
         async with open_call(clinic, otp, RecordingSmsSender()) as call:
-            output, _ = await say(call, "Text me", "request_otp", patient_phone=JANE_PHONE)
+            output, _ = await say(
+                call, "Text me at 415 555 0123", "request_otp", patient_phone=JANE_PHONE
+            )
             assert output.startswith("I've texted a 6-digit code")
+            await otp.drain()
             assert len(twilio_standin.requests) == 1 and len(sns_standin.requests) == 1
             message = sns_standin.requests[0].form["Message"]
             code = message.split("code is ")[1][:6]
@@ -256,7 +269,10 @@ async def test_locked_code_store_is_unavailable_then_recovers(
     store = SqliteOtpStore(tmp_path / "otp.sqlite3", busy_timeout_seconds=0.5)
     otp = OtpService(store, sms, clinic, pepper=PEPPER)
     async with open_call(clinic, otp, sms) as call:
-        await say(call, "Text me", "request_otp", patient_phone=JANE_PHONE)  # creates the file
+        await say(
+            call, "Text me at 415 555 0123", "request_otp", patient_phone=JANE_PHONE
+        )  # creates the file
+        await otp.drain()
         code = sms.last_code()
         holder = WriteLockHolder(tmp_path / "otp.sqlite3")
         try:
