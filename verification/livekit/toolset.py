@@ -212,8 +212,8 @@ class OtpToolset(llm.Toolset):
 
     async def keypad_idle(self) -> None:
         """Wait until a submitted keypad code has been checked and answered."""
-        if self._keypad_task is not None:
-            await asyncio.shield(self._keypad_task)
+        if self._keypad_task is not None and not self._keypad_task.done():
+            await asyncio.wait({self._keypad_task})
 
     async def setup(self) -> OtpToolset:
         """Called by the agent's activity on start: in a job, listen to its room's keypad."""
@@ -224,10 +224,14 @@ class OtpToolset(llm.Toolset):
         return self
 
     async def aclose(self) -> None:
+        """Called when the agent's activity ends: stop listening; an answer still being said
+        is dropped with the session (the check itself is one atomic store step)."""
         self.detach_keypad()
-        if self._keypad_task is not None:
-            with contextlib.suppress(Exception):
-                await self._keypad_task
+        task = self._keypad_task
+        if task is not None and not task.done():
+            task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await task
         await super().aclose()
 
     def _on_dtmf(self, event: rtc.SipDTMF) -> None:
@@ -247,15 +251,18 @@ class OtpToolset(llm.Toolset):
                 phone, code, session_id=self.session_id, caller_phone=self.caller_phone
             )
             for_model, for_caller = await self._settle(None, phone, outcome)
-            log.info(
-                "keypad code checked",
-                extra={"session_id": self.session_id, "status": outcome.status},
-            )
-            await self._tell_keypad_outcome(for_model, for_caller)
         except Exception:
             log.exception("keypad code entry failed", extra={"session_id": self.session_id})
+            return
         finally:
-            self._checking = False
+            self._checking = False  # the check is done; saying its outcome needs no hold
+        log.info(
+            "keypad code checked", extra={"session_id": self.session_id, "status": outcome.status}
+        )
+        try:
+            await self._tell_keypad_outcome(for_model, for_caller)
+        except Exception:
+            log.exception("keypad outcome not told", extra={"session_id": self.session_id})
 
     async def _tell_keypad_outcome(self, for_model: str, for_caller: str) -> None:
         """The model learns the outcome as the output of a `verify_otp` call made with the
