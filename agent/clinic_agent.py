@@ -3,6 +3,11 @@
 Each tool parses its arguments, checks `CallState` in code, calls a backend and returns one
 short sentence for the LLM. A refusal is a `ToolError` with a caller-safe reason, raised
 before anything changes. Who may do what is decided here, never by the prompt.
+
+The code tools (`request_otp`, `verify_otp`, keypad entry) are the plugin's `OtpToolset`,
+built for the call when the agent starts; `phone_grants.grant_for_proven_phone` is its grant
+hook. Everything the model writes passes `speech_filter.SpeechFilter` in `llm_node`, before it
+is spoken, shown or kept in the history.
 """
 
 from __future__ import annotations
@@ -10,39 +15,41 @@ from __future__ import annotations
 import asyncio
 import logging
 import os
+from collections.abc import AsyncIterable, AsyncIterator
 from datetime import date
+from typing import Any
 
 from livekit import api
 from livekit.agents import (
     Agent,
+    ModelSettings,
     RunContext,
     StopResponse,
     ToolError,
     function_tool,
     get_job_context,
+    llm,
 )
 
-from clinic import Appointment, ClinicError, NotFound, parse_date
-from verification import VerificationLevel, normalize_phone
+from clinic import Appointment, NotFound, parse_date
+from verification import VerificationLevel
 
+from . import identity, replies
 from .metrics import measured
-from .otp_flow import STAFF_HINT, check_code, for_the_llm
+from .otp_tools import ClinicOtpTools, caller_turns
+from .phone_grants import grant_for_proven_phone
 from .prompts import instructions
+from .replies import NEEDS_LEVEL_1, NEEDS_LEVEL_2, NOT_YOURS, STAFF_HINT, records_call
 from .speech import say_date, say_time
-from .state import MAX_CODE_REQUESTS_PER_CALL, MAX_IDENTITY_ATTEMPTS, CallState
+from .speech_filter import SpeechFilter
+from .state import CallState, LimitReached
 
 log = logging.getLogger(__name__)
 
 Context = RunContext[CallState]
 
-CALLER_ID_WORDS = frozenset({"caller", "caller id", "this number", "this phone"})
-NOT_YOURS = "I can't find that appointment among this caller's appointments."
-NEEDS_LEVEL_1 = "The caller isn't verified yet. Ask for their full name and date of birth first."
-NEEDS_LEVEL_2 = (
-    "Cancelling or rescheduling needs a code texted to the phone number on file. "
-    "Offer to text one (request_otp)."
-)
 MAX_SLOTS_LISTED = 6
+BOOKINGS = "bookings"
 
 
 def _proceed_uninterrupted(context: Context) -> None:
@@ -69,9 +76,22 @@ class ClinicAgent(Agent):
         self.clinic_name = clinic_name or os.environ.get("CLINIC_NAME", "").strip() or "the clinic"
         self.base_instructions = instructions(self.clinic_name)
         super().__init__(instructions=self.base_instructions)
+        self.otp_tools: ClinicOtpTools | None = None
 
     async def on_enter(self) -> None:
         state: CallState = self.session.userdata
+        if self.otp_tools is None:
+            self.otp_tools = ClinicOtpTools(
+                state.services.otp,
+                session_id=state.session_id,
+                caller_phone=state.caller_phone,
+                on_verified=self._on_verified,
+                staff_hint=STAFF_HINT.strip(),
+            )
+            toolset = self.otp_tools
+            state.pending_phone_source = lambda: toolset.pending_phone
+            await toolset.setup()  # in a job: listens to the room's keypad
+            await self.update_tools([*self.tools, toolset])
         today = state.services.clinic.now().date()
         context = f"\n\nToday is {say_date(today)}."
         if state.caller_phone:
@@ -81,6 +101,38 @@ class ClinicAgent(Agent):
             )
         await self.update_instructions(self.base_instructions + context)
         self.session.say(f"Thank you for calling {self.clinic_name}. How can I help you today?")
+
+    async def _on_verified(self, context: RunContext[Any] | None, phone_e164: str) -> str:
+        """The OTP toolset's grant hook (spoken and keypad entry alike)."""
+        state: CallState = self.session.userdata
+        return await grant_for_proven_phone(state, phone_e164)
+
+    # -- what the model writes ----------------------------------------------------------------
+
+    async def llm_node(
+        self,
+        chat_ctx: llm.ChatContext,
+        tools: list[llm.Tool],
+        model_settings: ModelSettings,
+    ) -> AsyncIterator[llm.ChatChunk | str]:
+        """The model's reply, with its text through the speech filter; tool calls pass on
+        as they are (the tools check their own arguments)."""
+        options = self.session.userdata.services.options
+        public = (options.front_desk_phone, options.staff_transfer_number)
+        speech = SpeechFilter(number for number in public if number)
+        stream: AsyncIterable[Any] = Agent.default.llm_node(self, chat_ctx, tools, model_settings)
+        async for chunk in stream:
+            if isinstance(chunk, str):
+                if text := speech.feed(chunk):
+                    yield text
+            elif isinstance(chunk, llm.ChatChunk) and chunk.delta and chunk.delta.content:
+                text = speech.feed(chunk.delta.content)
+                delta = chunk.delta.model_copy(update={"content": text or None})
+                yield chunk.model_copy(update={"delta": delta})
+            else:
+                yield chunk
+        if rest := speech.finish():
+            yield rest
 
     # -- identity ---------------------------------------------------------------------------
 
@@ -94,92 +146,11 @@ class ClinicAgent(Agent):
         Args:
             full_name: patient's full name
             date_of_birth: as said, e.g. "April 12 1985"
-            phone: patient's phone, only if given
+            phone: patient's phone, only if the caller said it
         """
-        state = context.userdata
-        if state.identity_failures >= MAX_IDENTITY_ATTEMPTS:
-            raise ToolError("Too many unmatched attempts on this call." + STAFF_HINT)
-        clinic = state.services.clinic
-        try:
-            patient = await clinic.find_patient(full_name, date_of_birth)
-        except ValueError:
-            raise ToolError(
-                "I couldn't understand that date of birth. Ask for month, day and year."
-            ) from None
-        except ClinicError as exc:
-            raise ToolError(exc.message) from None
-        if patient is None:
-            state.identity_failures += 1
-            return "No patient record matches that name and date of birth. Ask them to check both."
-
-        level = VerificationLevel.LEVEL_1
-        phone_note = ""
-        if phone and phone.strip():
-            if self._phone_matches(state, phone, patient.phone):
-                if state.services.options.allow_phone_match_level2:
-                    level = VerificationLevel.LEVEL_2
-            else:
-                phone_note = " The phone number given is not the one on file."
-        state.grant([patient.id], level)
-        state.active_patient_id = patient.id
-        log.info(
-            "caller identified",
-            extra={"session_id": state.session_id, "level": int(state.level_for(patient.id))},
+        return await identity.verify_identity(
+            context.userdata, full_name, date_of_birth, phone, caller_turns(context)
         )
-        if state.level_for(patient.id) >= VerificationLevel.LEVEL_2:
-            return f"Verified {patient.full_name}: may hear, book, cancel and reschedule."
-        return (
-            f"Verified {patient.full_name} by name and date of birth: may hear and book."
-            f"{phone_note} Cancel or reschedule needs a texted code."
-        )
-
-    @staticmethod
-    def _phone_matches(state: CallState, said: str, on_file: str) -> bool:
-        try:
-            return normalize_phone(said, state.services.otp.default_region) == on_file
-        except ValueError:
-            return False
-
-    @function_tool
-    @measured
-    async def request_otp(self, context: Context, patient_phone: str) -> str:
-        """Text a verification code. Ask the caller first.
-
-        Args:
-            patient_phone: number given, or "caller" for the caller's own
-        """
-        state = context.userdata
-        if patient_phone.strip().lower() in CALLER_ID_WORDS:
-            if not state.caller_phone:
-                raise ToolError("The caller's own number isn't known. Ask for the phone on file.")
-            patient_phone = state.caller_phone
-        if state.otp_send_lock.locked():
-            return "A code is being sent right now. Wait for it before asking again."
-        if state.code_requests >= MAX_CODE_REQUESTS_PER_CALL:
-            raise ToolError("No more codes can be sent on this call." + STAFF_HINT)
-        _proceed_uninterrupted(context)
-        state.code_requests += 1
-        async with state.otp_send_lock:
-            outcome = await state.services.otp.request_code(
-                patient_phone, session_id=state.session_id
-            )
-        if outcome.status in ("sent", "cooldown"):
-            state.otp_phone = normalize_phone(patient_phone, state.services.otp.default_region)
-        return for_the_llm(outcome.status, outcome.message)
-
-    @function_tool
-    @measured
-    async def verify_otp(self, context: Context, code: str) -> str:
-        """Check the code the caller read back or typed.
-
-        Args:
-            code: the digits as said, e.g. "402991" or "four oh two nine nine one"
-        """
-        state = context.userdata
-        if state.otp_phone is None:
-            raise ToolError("No code is pending on this call. Offer to text one (request_otp).")
-        _, sentence = await check_code(state, code)
-        return sentence
 
     # -- appointments -----------------------------------------------------------------------
 
@@ -193,12 +164,14 @@ class ClinicAgent(Agent):
             raise ToolError(NEEDS_LEVEL_1)
         clinic = state.services.clinic
         lines = []
-        for patient_id in patient_ids:
-            patient = await clinic.get_patient(patient_id)
-            for appt in await clinic.appointments_for(patient_id):
-                lines.append(
-                    f"{appt.id}: {patient.full_name}, {appt.provider}, {say_time(appt.starts_at)}"
-                )
+        async with records_call():
+            for patient_id in patient_ids:
+                patient = await clinic.get_patient(patient_id)
+                for appt in await clinic.appointments_for(patient_id):
+                    lines.append(
+                        f"{appt.id}: {patient.full_name}, {appt.provider}, "
+                        f"{say_time(appt.starts_at)}"
+                    )
         return "\n".join(lines) if lines else "No upcoming appointments."
 
     @function_tool
@@ -219,12 +192,10 @@ class ClinicAgent(Agent):
         """
         start = _parse_day(start_date, "start")
         end = _parse_day(end_date, "end")
-        try:
+        async with records_call():
             slots = await context.userdata.services.clinic.open_slots(
                 start=start, end=end, provider=provider, limit=MAX_SLOTS_LISTED
             )
-        except ClinicError as exc:
-            raise ToolError(exc.message) from None
         if not slots:
             return "No open times in that range."
         return "\n".join(f"{s.id}: {s.provider}, {say_time(s.starts_at)}" for s in slots)
@@ -239,12 +210,23 @@ class ClinicAgent(Agent):
         """
         state = context.userdata
         patient_id = self._active_patient(state)
-        _proceed_uninterrupted(context)
-        clinic = state.services.clinic
+        limit = state.services.options.max_new_bookings
+        patient_key = f"{BOOKINGS}:{patient_id}"
         try:
-            appointment = await clinic.get_appointment(await clinic.book(patient_id, slot_id))
-        except ClinicError as exc:
-            raise ToolError(exc.message) from None
+            with (
+                state.reserve(BOOKINGS, state.new_bookings, limit),
+                state.reserve(patient_key, state.bookings_by_patient[patient_id], limit),
+            ):
+                _proceed_uninterrupted(context)
+                clinic = state.services.clinic
+                async with records_call():
+                    appointment = await clinic.get_appointment(
+                        await clinic.book(patient_id, slot_id)
+                    )
+                state.new_bookings += 1
+                state.bookings_by_patient[patient_id] += 1
+        except LimitReached:
+            raise ToolError(replies.BOOKING_LIMIT) from None
         return (
             f"Booked {appointment.id}: {appointment.provider}, {say_time(appointment.starts_at)}."
         )
@@ -260,10 +242,8 @@ class ClinicAgent(Agent):
         state = context.userdata
         appointment = await self._own_appointment(state, appointment_id)
         _proceed_uninterrupted(context)
-        try:
+        async with records_call():
             cancelled = await state.services.clinic.cancel(appointment.id)
-        except ClinicError as exc:
-            raise ToolError(exc.message) from None
         return f"Cancelled {cancelled.provider}, {say_time(cancelled.starts_at)}."
 
     @function_tool
@@ -280,10 +260,8 @@ class ClinicAgent(Agent):
         state = context.userdata
         appointment = await self._own_appointment(state, appointment_id)
         _proceed_uninterrupted(context)
-        try:
+        async with records_call():
             moved = await state.services.clinic.reschedule(appointment.id, new_slot_id)
-        except ClinicError as exc:
-            raise ToolError(exc.message) from None
         return f"Moved to {moved.provider}, {say_time(moved.starts_at)}."
 
     # -- people -----------------------------------------------------------------------------
@@ -352,9 +330,7 @@ class ClinicAgent(Agent):
             return state.active_patient_id
         if len(verified) == 1:
             return verified[0]
-        raise ToolError(
-            "Several patients are verified on this call. Ask which one, then verify_identity."
-        )
+        raise ToolError(replies.SEVERAL_VERIFIED)
 
     @staticmethod
     async def _own_appointment(state: CallState, appointment_id: str) -> Appointment:
@@ -362,12 +338,11 @@ class ClinicAgent(Agent):
         without saying whose it is."""
         if not state.verified_patients(VerificationLevel.LEVEL_2):
             raise ToolError(NEEDS_LEVEL_2)
-        try:
-            appointment = await state.services.clinic.get_appointment(appointment_id)
-        except (NotFound, ValueError):
-            raise ToolError(NOT_YOURS) from None
-        except ClinicError as exc:
-            raise ToolError(exc.message) from None
+        async with records_call():
+            try:
+                appointment = await state.services.clinic.get_appointment(appointment_id)
+            except (NotFound, ValueError):
+                raise ToolError(NOT_YOURS) from None
         if state.level_for(appointment.patient_id) < VerificationLevel.LEVEL_2:
             raise ToolError(NOT_YOURS)
         return appointment

@@ -2,43 +2,69 @@
 
 Verified state is written only by code paths that checked something (a name and date of
 birth on record, a code from the store); tools read it, the LLM never sets it. Every grant
-is bound to patient ids and expires (rule 8).
+is bound to one patient id and one level, and expires 15 minutes after that level was proven
+(rule 8, rule 14): re-proving Level 1 never extends a Level 2 grant.
+
+Per-call limits are kept here as counters that a tool reserves synchronously, before its
+first `await`, so however many calls the model makes in one turn, no more are evaluated than
+the limit allows (`reserve`).
 """
 
 from __future__ import annotations
 
 import asyncio
 import time
-from collections.abc import Callable, Iterable
+from collections import Counter
+from collections.abc import Callable, Iterable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 
-from clinic import ClinicDB
-from verification import OtpService, VerificationLevel
+from clinic import ClinicRecords
+from verification import IdentityThrottle, OtpService, VerificationLevel
 
 GRANT_TTL_SECONDS = 15 * 60
+# Unmatched name + date of birth answers one call may give (the store counts across calls).
 MAX_IDENTITY_ATTEMPTS = 3
-# Code requests one call may make, whatever the numbers: each phone has its own limits in the
-# store, and this keeps one caller from having many patients texted.
-MAX_CODE_REQUESTS_PER_CALL = 5
 
 
 @dataclass(frozen=True, slots=True)
 class CallOptions:
-    """What the clinic allows and how callers reach a person (see `.env.example`)."""
+    """What the clinic allows and how callers reach a person (see `.env.example`).
+
+    `max_new_bookings` bounds the appointments one call books, in all and for each patient,
+    so a caller at Level 1 cannot fill a provider's week.
+    """
 
     allow_phone_match_level2: bool = True
     staff_transfer_number: str | None = None
     front_desk_phone: str | None = None
     front_desk_hours: str | None = None
+    max_new_bookings: int = 3
 
 
 @dataclass
 class Services:
-    """The backends a call talks to. Built once per process, shared by its calls."""
+    """The backends a call talks to. Built once per process, shared by its calls.
 
-    clinic: ClinicDB
+    `identity_throttle` counts wrong name + date of birth (+ phone) answers in the code
+    store, across calls; by default it uses `otp.store` with the default `KnowledgePolicy`.
+    """
+
+    clinic: ClinicRecords
     otp: OtpService
     options: CallOptions = field(default_factory=CallOptions)
+    identity_throttle: IdentityThrottle | None = None
+
+    def __post_init__(self) -> None:
+        if self.identity_throttle is None:
+            self.identity_throttle = IdentityThrottle(
+                self.otp.store, default_region=self.otp.default_region
+            )
+
+    @property
+    def throttle(self) -> IdentityThrottle:
+        assert self.identity_throttle is not None  # set in __post_init__
+        return self.identity_throttle
 
     async def aclose(self) -> None:
         await self.otp.aclose()
@@ -47,8 +73,23 @@ class Services:
 
 @dataclass(frozen=True, slots=True)
 class Grant:
+    """One level proven for one patient, until `expires_at` (on `CallState.clock`)."""
+
     level: VerificationLevel
     expires_at: float
+
+
+@dataclass(frozen=True, slots=True)
+class ProvenPhone:
+    """A phone proven by a code in this call, and when. Several patients may share it: the
+    proof becomes Level 2 for one of them only once the caller names that patient."""
+
+    phone_e164: str
+    proven_at: float
+
+
+class LimitReached(Exception):
+    """A per-call limit is used up (the tool turns it into a sentence)."""
 
 
 @dataclass
@@ -60,31 +101,80 @@ class CallState:
     caller_phone: str | None = None
     sip_participant_identity: str | None = None
     clock: Callable[[], float] = time.monotonic
-    grants: dict[str, Grant] = field(default_factory=dict)
+    # patient id -> level -> grant; each level expires on its own
+    grants: dict[str, dict[VerificationLevel, Grant]] = field(default_factory=dict)
     active_patient_id: str | None = None
-    otp_phone: str | None = None
+    proven_phone: ProvenPhone | None = None
     identity_failures: int = 0
-    code_requests: int = 0
-    otp_send_lock: asyncio.Lock = field(default_factory=asyncio.Lock)
+    new_bookings: int = 0
+    bookings_by_patient: Counter[str] = field(default_factory=Counter)
+    in_flight: Counter[str] = field(default_factory=Counter)
     background: set[asyncio.Task[None]] = field(default_factory=set)
+    # the OTP toolset's pending number, read through `otp_phone` (set by ClinicAgent)
+    pending_phone_source: Callable[[], str | None] | None = None
+
+    # -- grants -------------------------------------------------------------------------------
 
     def level_for(self, patient_id: str) -> VerificationLevel:
-        """The level this caller holds for `patient_id` right now (expired grants count 0)."""
-        grant = self.grants.get(patient_id)
-        if grant is None or grant.expires_at <= self.clock():
-            return VerificationLevel.NONE
-        return grant.level
+        """The highest level this caller holds for `patient_id` right now (expired: 0)."""
+        now = self.clock()
+        live = [g.level for g in self.grants.get(patient_id, {}).values() if g.expires_at > now]
+        return max(live, default=VerificationLevel.NONE)
 
-    def grant(self, patient_ids: Iterable[str], level: VerificationLevel) -> None:
-        """Record a verification for these patients for the next 15 minutes.
+    def grant(
+        self,
+        patient_ids: Iterable[str],
+        level: VerificationLevel,
+        *,
+        proven_at: float | None = None,
+    ) -> None:
+        """Record that `level` was proven for these patients at `proven_at` (default: now).
 
-        A grant never lowers a level the caller already holds (Level 1 after Level 2 keeps 2).
+        Only that level's expiry moves, and never backwards: Level 1 proven again leaves a
+        Level 2 grant to expire when it would have.
         """
-        expires_at = self.clock() + GRANT_TTL_SECONDS
+        expires_at = (self.clock() if proven_at is None else proven_at) + GRANT_TTL_SECONDS
         for patient_id in patient_ids:
-            held = max(level, self.level_for(patient_id))
-            self.grants[patient_id] = Grant(VerificationLevel(held), expires_at)
+            held = self.grants.setdefault(patient_id, {})
+            current = held.get(level)
+            if current is None or current.expires_at < expires_at:
+                held[level] = Grant(level, expires_at)
+
+    def holds(self, patient_id: str, level: VerificationLevel) -> bool:
+        """True while `level` itself (not a higher one) is live for `patient_id`."""
+        grant = self.grants.get(patient_id, {}).get(level)
+        return grant is not None and grant.expires_at > self.clock()
 
     def verified_patients(self, minimum: VerificationLevel) -> list[str]:
         """Ids of the patients this caller holds at least `minimum` for."""
         return [pid for pid in self.grants if self.level_for(pid) >= minimum]
+
+    def live_proven_phone(self) -> ProvenPhone | None:
+        """The phone proven by a code in this call, while that proof is fresh enough to
+        grant Level 2 (it expires like the grant it stands for)."""
+        proof = self.proven_phone
+        if proof is None or proof.proven_at + GRANT_TTL_SECONDS <= self.clock():
+            return None
+        return proof
+
+    @property
+    def otp_phone(self) -> str | None:
+        """The number a code is pending for in this call (from the OTP toolset), or None."""
+        return self.pending_phone_source() if self.pending_phone_source else None
+
+    # -- per-call limits ------------------------------------------------------------------------
+
+    @contextmanager
+    def reserve(self, what: str, used: int, limit: int) -> Iterator[None]:
+        """Hold one of `limit` places for `what` while the body runs. Synchronous, so
+        parallel tool calls in one turn see each other's reservations; `used` is what is
+        already spent (failures, bookings), counted by the body itself."""
+        if used + self.in_flight[what] >= limit:
+            raise LimitReached(what)
+        self.in_flight[what] += 1
+        try:
+            yield
+        finally:
+            self.in_flight[what] -= 1
+            if not self.in_flight[what]:
+                del self.in_flight[what]

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import re
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
@@ -33,6 +34,7 @@ class Call:
     jane: Patient
     john: Patient
     greeting: RunResult[None]
+    agent: ClinicAgent
 
 
 @pytest.fixture
@@ -60,19 +62,31 @@ async def open_call(
     sms: RecordingSmsSender,
     options: CallOptions | None = None,
     session_id: str = "call-123",
+    *,
+    caller_phone: str | None = None,
+    services: Services | None = None,
 ) -> AsyncIterator[Call]:
-    """Start one scripted call on these backends; the session closes on exit."""
+    """Start one scripted call on these backends (or on `services`, shared by several
+    calls); the session closes on exit. `caller_phone` is the SIP caller ID, if any."""
     state = CallState(
-        services=Services(clinic=clinic, otp=otp, options=options or CallOptions()),
+        services=services or Services(clinic=clinic, otp=otp, options=options or CallOptions()),
         session_id=session_id,
+        caller_phone=caller_phone,
     )
     scripted = ScriptedLLM()
     jane = await clinic.find_patient(demo.JANE.full_name, demo.JANE.date_of_birth)
     john = await clinic.find_patient(demo.JOHN.full_name, demo.JOHN.date_of_birth)
     assert jane is not None and john is not None
     async with AgentSession[CallState](llm=scripted, userdata=state) as session:
-        greeting = await session.start(ClinicAgent(clinic_name="Bayview Clinic"), capture_run=True)
-        yield Call(session, scripted, state, clinic, sms, jane, john, greeting)
+        agent = ClinicAgent(clinic_name="Bayview Clinic")
+        greeting = await session.start(agent, capture_run=True)
+        yield Call(session, scripted, state, clinic, sms, jane, john, greeting, agent)
+
+
+@pytest.fixture
+def caller_phone() -> str | None:
+    """The SIP caller ID of the `call` fixture (None: console, or withheld)."""
+    return None
 
 
 @pytest.fixture
@@ -81,6 +95,7 @@ async def call(
     tmp_path: Path,
     otp_policy: OtpPolicy,
     call_options: CallOptions,
+    caller_phone: str | None,
     caplog: pytest.LogCaptureFixture,
 ) -> AsyncIterator[Call]:
     """One scripted call. Afterwards, whatever the scenario did, every code it generated is
@@ -90,13 +105,34 @@ async def call(
     otp = OtpService(
         SqliteOtpStore(tmp_path / "otp.sqlite3"), sms, clinic, otp_policy, pepper=PEPPER
     )
-    async with open_call(clinic, otp, sms, call_options) as opened:
+    phones = {p.phone for p in demo.DEMO_PATIENTS} | {demo.NOT_ON_FILE_PHONE}
+    async with open_call(clinic, otp, sms, call_options, caller_phone=caller_phone) as opened:
         yield opened
+        await otp.drain()
         codes = {body.split("code is ")[1][:6] for _, body in sms.sent}
         assert_code_not_in_conversation(opened, codes)
-    await otp.store.aclose()
-    phones = {p.phone for p in demo.DEMO_PATIENTS} | {demo.NOT_ON_FILE_PHONE}
+        assert_agent_never_said(opened, codes, phones)
+    await otp.aclose()
     assert_no_leak(caplog.records, codes, phones, where="scripted call")
+
+
+def agent_said(call: Call) -> list[str]:
+    """Everything the agent said (or showed) in the call: its assistant messages."""
+    return [
+        item.text_content or ""
+        for item in call.session.history.items
+        if item.type == "message" and item.role == "assistant"
+    ]
+
+
+def assert_agent_never_said(call: Call, codes: set[str], phones: set[str]) -> None:
+    """Whatever the model wrote, no code and no full phone number was spoken or shown
+    (digits are read through spaces, dashes, dots and brackets: "415 555-0123")."""
+    national = {p.lstrip("+")[1:] for p in phones}
+    for text in agent_said(call):
+        digits = re.sub(r"(?<=\d)[\s\-.()]+(?=\d)", "", text)
+        for secret in codes | national:
+            assert secret not in digits, f"the agent said {secret!r}: {text!r}"
 
 
 def assert_code_not_in_conversation(call: Call, codes: set[str]) -> None:

@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import json
+from typing import Any
 
 from livekit.agents import llm
 
 from agent import ClinicAgent
+from tests.agent.conftest import Call
 
 TOOLS = {
     "verify_identity", "request_otp", "verify_otp", "list_appointments", "find_open_slots",
@@ -14,17 +16,22 @@ TOOLS = {
 }  # fmt: skip
 
 
-def test_tools_match_the_contract_and_fit_the_budget() -> None:
-    agent = ClinicAgent(clinic_name="Bayview Clinic")
-    schemas = llm.ToolContext(agent.tools).parse_function_tools("openai", strict=True)
-    assert {s["function"]["name"] for s in schemas} == TOOLS
-    size = len(agent.base_instructions) + len(json.dumps(schemas, separators=(",", ":")))
+def model_schemas(call: Call) -> list[dict[str, Any]]:
+    """The tool schemas the model is sent in this call (the agent's own tools and the OTP
+    toolset it adds when the call starts), as the OpenAI plugin sends them."""
+    tools = call.session.current_agent.tools
+    return llm.ToolContext(tools).parse_function_tools("openai", strict=True)
+
+
+async def test_tools_match_the_contract_and_fit_the_budget(call: Call) -> None:
+    schemas = model_schemas(call)
+    assert sorted(s["function"]["name"] for s in schemas) == sorted(TOOLS)  # no second copy
+    size = len(call.agent.base_instructions) + len(json.dumps(schemas, separators=(",", ":")))
     assert size <= 4500
 
 
-def test_tool_arguments_match_the_contract() -> None:
-    agent = ClinicAgent()
-    schemas = llm.ToolContext(agent.tools).parse_function_tools("openai", strict=True)
+async def test_tool_arguments_match_the_contract(call: Call) -> None:
+    schemas = model_schemas(call)
     args = {s["function"]["name"]: set(s["function"]["parameters"]["properties"]) for s in schemas}
     assert args["verify_identity"] == {"full_name", "date_of_birth", "phone"}
     assert args["request_otp"] == {"patient_phone"}

@@ -14,7 +14,7 @@ from livekit.agents import RunResult
 from livekit.agents.testing import fake_job_context
 
 from agent import CallOptions
-from agent.keypad import KeypadCodeEntry
+from agent.replies import NO_MATCH
 from clinic import demo
 from tests.agent.conftest import Call, assert_code_not_in_conversation
 from tests.support.leaks import assert_no_leak
@@ -37,6 +37,7 @@ def tool_output(result: RunResult[None], name: str) -> tuple[str, bool]:
 async def say(call: Call, text: str, tool: str, **arguments: object) -> tuple[str, bool]:
     call.llm.call(tool, **arguments)
     result: RunResult[None] = await call.session.run(user_input=text)
+    await call.state.services.otp.drain()  # texts go out in the background
     result.expect.next_event().is_function_call(name=tool)
     result.expect.next_event().is_function_call_output()
     result.expect.next_event().is_message(role="assistant")
@@ -58,6 +59,18 @@ async def verify_by_text(call: Call, phone: str = JANE_PHONE) -> str:
     output, is_error = await say(call, f"It's {code}", "verify_otp", code=code)
     assert not is_error and "You're verified" in output
     return code
+
+
+async def press_keys(call: Call, keys: str) -> None:
+    """Press keypad keys on a SIP call: the agent's OTP toolset hears them from the room."""
+    tools = call.agent.otp_tools
+    assert tools is not None
+    with fake_job_context(room=rtc.Room()) as job:
+        tools.attach_keypad(job.room)
+        for key in keys:
+            job.room.emit("sip_dtmf_received", rtc.SipDTMF(code=0, digit=key, participant=None))
+        await tools.keypad_idle()
+        tools.detach_keypad()
 
 
 def assert_code_never_revealed(call: Call, code: str, caplog: pytest.LogCaptureFixture) -> None:
@@ -165,12 +178,19 @@ async def test_name_dob_and_phone_give_level_2(call: Call) -> None:
     assert (await call.clinic.get_appointment(appointment.id)).status == "cancelled"
 
 
-async def test_wrong_phone_with_name_and_dob_stays_level_1(call: Call) -> None:
-    output, is_error = await say(
+async def test_wrong_phone_with_name_and_dob_is_no_match(call: Call) -> None:
+    """A wrong phone fails the whole answer with the sentence a stranger gets: the caller
+    cannot tell a wrong phone from a wrong date of birth (and it counts against the record)."""
+    wrong_phone, _ = await say(
         call, "Jane Doe, April 12 1985, 415 555 0188", "verify_identity",
         full_name="Jane Doe", date_of_birth="1985-04-12", phone="415 555 0188",
     )  # fmt: skip
-    assert not is_error and "not the one on file" in output
+    wrong_date, _ = await say(
+        call, "Jane Doe, April 13 1985, 415 555 0123", "verify_identity",
+        full_name="Jane Doe", date_of_birth="1985-04-13", phone=JANE_PHONE,
+    )  # fmt: skip
+    assert wrong_phone == wrong_date == NO_MATCH
+    assert call.state.grants == {} and call.state.identity_failures == 2
 
 
 @pytest.mark.parametrize("call_options", [CallOptions(allow_phone_match_level2=False)])
@@ -183,7 +203,7 @@ async def test_name_dob_phone_route_can_be_switched_off(call: Call) -> None:
 
 
 async def test_spoken_code_verifies(call: Call) -> None:
-    await say(call, "Text me", "request_otp", patient_phone=JANE_PHONE)
+    await say(call, f"Text me at {JANE_PHONE}", "request_otp", patient_phone=JANE_PHONE)
     words = ["zero", "one", "two", "three", "four", "five", "six", "seven", "eight", "nine"]
     spoken = " ".join(words[int(d)] for d in call.sms.last_code()).replace("zero", "oh")
 
@@ -203,7 +223,9 @@ async def test_number_not_on_file_sounds_the_same_and_sends_nothing(call: Call) 
 async def test_two_sends_in_one_turn_text_once(call: Call) -> None:
     phone = {"patient_phone": JANE_PHONE}
     call.llm.call_parallel(("request_otp", phone), ("request_otp", phone))
-    result: RunResult[None] = await call.session.run(user_input="Text me. Text me!")
+    result: RunResult[None] = await call.session.run(
+        user_input=f"Text me at {JANE_PHONE}. Text me!"
+    )
     outputs = [e.item.output for e in result.events if e.type == "function_call_output"]
     assert len(outputs) == 2 and len(call.sms.sent) == 1
     assert sum(o.startswith("I've texted") for o in outputs) == 1
@@ -217,7 +239,7 @@ async def test_decoy_guess_gets_the_same_answers(call: Call) -> None:
 
 @pytest.mark.parametrize("otp_policy", [OtpPolicy(max_attempts=3, max_failures=5)])
 async def test_wrong_codes_then_lockout_offers_staff(call: Call) -> None:
-    await say(call, "Text me", "request_otp", patient_phone=JANE_PHONE)
+    await say(call, f"Text me at {JANE_PHONE}", "request_otp", patient_phone=JANE_PHONE)
     wrong = f"{(int(call.sms.last_code()) + 1) % 10**6:06d}"
     outputs = [(await say(call, wrong, "verify_otp", code=wrong))[0] for _ in range(3)]
     assert outputs[-1].startswith("That code isn't right, and it can't be used any more.")
@@ -228,12 +250,12 @@ async def test_wrong_codes_then_lockout_offers_staff(call: Call) -> None:
     call.state.services.otp.policy = OtpPolicy(
         max_attempts=3, max_failures=5, resend_cooldown_seconds=0
     )
-    await say(call, "Send another", "request_otp", patient_phone=JANE_PHONE)
+    await say(call, f"Send another to {JANE_PHONE}", "request_otp", patient_phone=JANE_PHONE)
     wrong = f"{(int(call.sms.last_code()) + 1) % 10**6:06d}"
     await say(call, wrong, "verify_otp", code=wrong)
     locked, _ = await say(call, wrong, "verify_otp", code=wrong)
     assert "locked" in locked and "transfer_to_staff" in locked
-    again, _ = await say(call, "Send one more", "request_otp", patient_phone=JANE_PHONE)
+    again, _ = await say(call, f"One more to {JANE_PHONE}", "request_otp", patient_phone=JANE_PHONE)
     assert "locked" in again and "transfer_to_staff" in again
 
     staff, is_error = await say(call, "Get me a person", "transfer_to_staff", reason="locked out")
@@ -241,15 +263,19 @@ async def test_wrong_codes_then_lockout_offers_staff(call: Call) -> None:
     assert all(call.state.level_for(p) == 0 for p in (call.jane.id, call.john.id))
 
 
-async def test_code_for_a_shared_phone_unlocks_each_record_and_asks_which(call: Call) -> None:
-    output, _ = await say(call, "Text me", "request_otp", patient_phone="415 555 0142")
+async def test_code_for_a_shared_phone_names_no_one_until_the_caller_does(call: Call) -> None:
+    output, _ = await say(
+        call, "Text me at 415 555 0142", "request_otp", patient_phone="415 555 0142"
+    )
     code = call.sms.last_code()
     output, _ = await say(call, code, "verify_otp", code=code)
-    assert "Lucas Garcia" in output and "Maria Garcia" in output and "Ask which" in output
+    assert "Several patients share this number" in output
+    assert "Lucas" not in output and "Maria" not in output
+    assert call.state.grants == {}  # the code proved the phone, not who is calling
 
     slot = (await call.clinic.open_slots(limit=1))[0]
     output, is_error = await say(call, "Book it", "book_appointment", slot_id=slot.id)
-    assert is_error and "Several patients" in output
+    assert is_error and "isn't verified" in output
     assert await call.clinic.is_slot_open(slot.id)
 
 
@@ -258,15 +284,10 @@ async def test_keypad_entry_verifies_and_digits_never_reach_the_llm(
 ) -> None:
     caplog.set_level(logging.DEBUG)
     await identify_jane(call)
-    await say(call, "Text me the code", "request_otp", patient_phone=JANE_PHONE)
+    await say(call, f"Text the code to {JANE_PHONE}", "request_otp", patient_phone=JANE_PHONE)
     code = call.sms.last_code()
 
-    with fake_job_context(room=rtc.Room()) as job:
-        keypad = KeypadCodeEntry(call.session, call.state)
-        keypad.attach(job.room)
-        for digit in code:
-            job.room.emit("sip_dtmf_received", rtc.SipDTMF(code=0, digit=digit, participant=None))
-        await keypad.wait_idle()
+    await press_keys(call, code)
 
     assert call.state.level_for(call.jane.id) == 2
     spoken = [i.text_content for i in call.session.history.items if i.type == "message"]
@@ -280,23 +301,13 @@ async def test_keypad_entry_verifies_and_digits_never_reach_the_llm(
 
 
 async def test_keypad_ignores_digits_when_no_code_is_pending(call: Call) -> None:
-    with fake_job_context(room=rtc.Room()) as job:
-        keypad = KeypadCodeEntry(call.session, call.state)
-        keypad.attach(job.room)
-        for digit in "123456#":
-            job.room.emit("sip_dtmf_received", rtc.SipDTMF(code=0, digit=digit, participant=None))
-        await keypad.wait_idle()
+    await press_keys(call, "123456#")
     assert call.state.grants == {}
 
 
 async def test_keypad_star_clears_and_hash_submits_short_codes(call: Call) -> None:
-    await say(call, "Text me", "request_otp", patient_phone=JANE_PHONE)
-    with fake_job_context(room=rtc.Room()) as job:
-        keypad = KeypadCodeEntry(call.session, call.state)
-        keypad.attach(job.room)
-        for digit in "12*34#":
-            job.room.emit("sip_dtmf_received", rtc.SipDTMF(code=0, digit=digit, participant=None))
-        await keypad.wait_idle()
+    await say(call, f"Text me at {JANE_PHONE}", "request_otp", patient_phone=JANE_PHONE)
+    await press_keys(call, "12*34#")
     notes = [i.text_content or "" for i in call.session.history.items if i.type == "message"]
     assert any("didn't catch a 6-digit code" in n for n in notes)
     assert call.state.otp_phone is not None  # a malformed entry leaves the code pending

@@ -20,9 +20,8 @@ from tests.support.livekit_standin import LiveKitSipStandin
 STAFF = "+14155550100"
 
 
+@pytest.mark.parametrize("caller_phone", [demo.JANE.phone])
 async def test_caller_id_is_offered_and_texted_only_through_request_otp(call: Call) -> None:
-    call.state.caller_phone = demo.JANE.phone
-
     output, is_error = await say(call, "Text the number I'm calling from", "request_otp",
                                  patient_phone="caller")  # fmt: skip
 
@@ -30,8 +29,9 @@ async def test_caller_id_is_offered_and_texted_only_through_request_otp(call: Ca
     assert [to for to, _ in call.sms.sent] == [demo.JANE.phone]
 
 
+# e.g. a spoofed or unknown caller ID
+@pytest.mark.parametrize("caller_phone", [demo.NOT_ON_FILE_PHONE])
 async def test_caller_id_that_is_not_on_file_gets_a_decoy(call: Call) -> None:
-    call.state.caller_phone = demo.NOT_ON_FILE_PHONE  # e.g. a spoofed or unknown caller ID
     output, _ = await say(call, "Text this phone", "request_otp", patient_phone="caller")
     assert output.startswith("I've texted a 6-digit code") and call.sms.sent == []
 

@@ -68,6 +68,8 @@ class StateSnapshot:
     active_patient_id: str | None
     otp_phone: str | None
     identity_failures: int
+    proven_phone: Any
+    new_bookings: int
 
 
 def snapshot_db(path: Path) -> dict[str, list[tuple[Any, ...]]]:
@@ -84,10 +86,12 @@ def snapshot_db(path: Path) -> dict[str, list[tuple[Any, ...]]]:
 
 def snapshot_state(state: CallState) -> StateSnapshot:
     return StateSnapshot(
-        grants=dict(state.grants),
+        grants={pid: dict(levels) for pid, levels in state.grants.items()},
         active_patient_id=state.active_patient_id,
         otp_phone=state.otp_phone,
         identity_failures=state.identity_failures,
+        proven_phone=state.proven_phone,
+        new_bookings=state.new_bookings,
     )
 
 
@@ -127,10 +131,14 @@ async def open_call(root: Path, *, caller_phone: str | None = None) -> AsyncIter
         await clinic.aclose()
 
 
-async def run_tool(call: Call, tool: str, arguments: dict[str, Any]) -> tuple[str, bool]:
-    """Have the scripted LLM call `tool` with these (JSON) arguments; (output, is_error)."""
+async def run_tool(
+    call: Call, tool: str, arguments: dict[str, Any], *, said: str | None = None
+) -> tuple[str, bool]:
+    """Have the scripted LLM call `tool` with these (JSON) arguments after the caller says
+    `said` (default: just "please <tool>"); (output, is_error)."""
     call.llm.call(tool, **arguments)
-    result: RunResult[None] = await call.session.run(user_input=f"please {tool}")
+    result: RunResult[None] = await call.session.run(user_input=said or f"please {tool}")
+    await call.state.services.otp.drain()
     call_ids = {
         e.item.call_id for e in result.events if e.type == "function_call" and e.item.name == tool
     }
@@ -161,6 +169,7 @@ async def reach(call: Call, level: str) -> None:
             call,
             "verify_identity",
             {"full_name": JANE_NAME, "date_of_birth": JANE_DOB, "phone": JANE_PHONE},
+            said=f"{JANE_NAME}, {JANE_DOB}, my number is {JANE_PHONE}",
         )
         assert not is_error and "cancel and reschedule" in output, output
     elif level in ("otp_pending", "level2_otp"):
@@ -168,7 +177,7 @@ async def reach(call: Call, level: str) -> None:
         assert not is_error and output.startswith("I've texted"), output
         if level == "level2_otp":
             code = call.sms.last_code()
-            output, is_error = await run_tool(call, "verify_otp", {"code": code})
+            output, is_error = await run_tool(call, "verify_otp", {"code": code}, said=code)
             assert not is_error and "verified" in output.lower(), output
     else:
         raise AssertionError(level)

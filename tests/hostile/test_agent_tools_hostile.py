@@ -222,7 +222,10 @@ def _held(call: Call) -> dict[str, VerificationLevel]:
 async def observe(call: Call, tool: str, arguments: dict[str, Any]) -> Observed:
     db_before, state_before = snapshot_db(call.db_path), snapshot_state(call.state)
     held_before, texts_before = _held(call), len(call.sms.sent)
-    output, is_error = await run_tool(call, tool, arguments)
+    # the caller says what the arguments hold, so a hostile phone or code counts as "said"
+    # and the property reaches the checks behind the "did the caller say it" gate
+    said = " ".join(["please", tool, *(v for v in arguments.values() if isinstance(v, str))])
+    output, is_error = await run_tool(call, tool, arguments, said=said[:2000])
     return Observed(
         tool=tool,
         arguments=arguments,

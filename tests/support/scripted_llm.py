@@ -27,8 +27,12 @@ from livekit.agents.types import (
 
 @dataclass
 class Step:
+    """One model turn: text (streamed in `chunks` when given) and/or tool calls. A call's
+    arguments are a dict (sent as JSON) or a raw string sent as it is."""
+
     text: str | None = None
-    calls: list[tuple[str, dict[str, Any]]] = field(default_factory=list)
+    calls: list[tuple[str, dict[str, Any] | str]] = field(default_factory=list)
+    chunks: list[str] = field(default_factory=list)
 
 
 class ScriptedLLM(llm.LLM[Any]):
@@ -49,11 +53,27 @@ class ScriptedLLM(llm.LLM[Any]):
 
     def call_parallel(self, *calls: tuple[str, dict[str, Any]]) -> ScriptedLLM:
         """Queue one turn in which the model calls several tools at once."""
-        self.steps.append(Step(calls=list(calls)))
+        self.steps.append(Step(calls=[(name, args) for name, args in calls]))
         return self
 
     def say(self, text: str) -> ScriptedLLM:
         self.steps.append(Step(text=text))
+        return self
+
+    def stream(self, *chunks: str) -> ScriptedLLM:
+        """Queue one turn of text that arrives in these pieces (as a real model streams)."""
+        self.steps.append(Step(chunks=list(chunks)))
+        return self
+
+    def call_with_text(self, text: str, name: str, **arguments: Any) -> ScriptedLLM:
+        """Queue one turn in which the model writes `text` and also calls `name`: the stray
+        words some models put around a call."""
+        self.steps.append(Step(text=text, calls=[(name, arguments)]))
+        return self
+
+    def call_raw(self, name: str, arguments: str) -> ScriptedLLM:
+        """Queue a call whose arguments are this exact string (malformed or odd JSON)."""
+        self.steps.append(Step(calls=[(name, arguments)]))
         return self
 
     def chat(
@@ -96,13 +116,17 @@ class _ScriptedStream(llm.LLMStream):
     async def _run(self) -> None:
         calls = [
             llm.FunctionToolCall(
-                name=name, arguments=json.dumps(args), call_id=f"call_{next(self._owner._ids)}"
+                name=name,
+                arguments=args if isinstance(args, str) else json.dumps(args),
+                call_id=f"call_{next(self._owner._ids)}",
             )
             for name, args in self._step.calls
         ]
+        for piece in self._step.chunks:
+            self._send(llm.ChoiceDelta(role="assistant", content=piece))
+        self._send(llm.ChoiceDelta(role="assistant", content=self._step.text, tool_calls=calls))
+
+    def _send(self, delta: llm.ChoiceDelta) -> None:
         self._event_ch.send_nowait(
-            llm.ChatChunk(
-                id=f"scripted-{next(self._owner._ids)}",
-                delta=llm.ChoiceDelta(role="assistant", content=self._step.text, tool_calls=calls),
-            )
+            llm.ChatChunk(id=f"scripted-{next(self._owner._ids)}", delta=delta)
         )

@@ -1,0 +1,148 @@
+"""Safe with a misbehaving model (issue 12 item 6): what real small models do, scripted.
+
+Each test plays one thing a real model did: cancel on the first turn with an invented id,
+text a code nobody asked for, pass the caller ID's digits as a phone, check a code the caller
+never said, say a tool call's JSON aloud, add keys the schema does not have, wrap calls in
+stray text. For each: nothing forbidden happens (no record changes, no text goes out, no
+grant, no attempt burned), the tool's answer names the next right step in one sentence, and
+the `call` fixture's teardown checks that no code and no full phone number was said, shown,
+logged or put in the metrics.
+"""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+from livekit.agents import RunResult
+
+from agent.replies import NEEDS_LEVEL_2, PHONE_NOT_SAID
+from agent.speech_filter import FALLBACK
+from clinic import demo
+from tests.agent.conftest import Call, agent_said
+from tests.agent.test_scripted_evals import JANE_PHONE, say, tool_output
+from verification.livekit.toolset import NOT_HEARD
+
+
+def one_sentence(text: str) -> bool:
+    """A single instruction for the model: one or two short sentences, naming a next step."""
+    return text.count(". ") <= 2 and len(text) < 240
+
+
+async def test_cancel_on_the_first_turn_with_an_invented_id(call: Call) -> None:
+    appointments = await call.clinic.appointments_for(call.jane.id)
+    output, is_error = await say(
+        call, "Hi, I need to cancel", "cancel_appointment", appointment_id="A12345"
+    )
+    assert is_error and output == NEEDS_LEVEL_2 and one_sentence(output)
+    assert "request_otp" in output  # the next right step
+    assert await call.clinic.appointments_for(call.jane.id) == appointments
+
+
+async def test_a_code_to_a_number_the_caller_never_said_is_not_sent(call: Call) -> None:
+    output, is_error = await say(
+        call, "Hi, I'd like to book a checkup", "request_otp", patient_phone=JANE_PHONE
+    )
+    assert call.sms.sent == []
+    assert is_error and one_sentence(output)
+
+
+@pytest.mark.parametrize("caller_phone", [demo.JANE.phone])
+async def test_caller_id_digits_as_a_phone_number(call: Call) -> None:
+    """The model copies the caller ID's digits into verify_identity's phone: only a number
+    the caller said counts, so no Level 2 comes of it and nothing is counted."""
+    output, is_error = await say(
+        call, "I'm Jane Doe, born April 12 1985", "verify_identity",
+        full_name="Jane Doe", date_of_birth="1985-04-12", phone=demo.JANE.phone,
+    )  # fmt: skip
+    assert (output, is_error) == (PHONE_NOT_SAID, True) and one_sentence(output)
+    assert call.state.grants == {} and call.state.identity_failures == 0
+
+    # the caller's number is reached the right way: the "caller" keyword texts the caller ID
+    output, is_error = await say(
+        call, "Yes, text the phone I'm calling from", "request_otp", patient_phone="caller"
+    )
+    assert not is_error and "ending in 0123" in output
+
+
+async def test_verify_otp_with_a_code_the_caller_never_said(call: Call) -> None:
+    await say(call, f"Text me at {JANE_PHONE}", "request_otp", patient_phone=JANE_PHONE)
+    code = call.sms.last_code()
+    for invented in ("123456", code):  # even the right one, if the caller never said it
+        output, is_error = await say(call, "I haven't got it yet", "verify_otp", code=invented)
+        assert (output, is_error) == (NOT_HEARD, True) and one_sentence(output)
+    assert call.state.grants == {}
+    output, _ = await say(call, f"It's {code}", "verify_otp", code=code)  # no attempt was lost
+    assert "Verified for Jane Doe" in output
+
+
+async def test_a_tool_call_written_as_text_is_never_said(call: Call) -> None:
+    appointment = (await call.clinic.appointments_for(call.jane.id))[0]
+    raw = json.dumps(
+        {"name": "cancel_appointment", "arguments": {"appointment_id": appointment.id}}
+    )
+    call.llm.say(raw)
+    await call.session.run(user_input="Cancel my appointment")
+    call.llm.stream(
+        "Sure. <tool_call>",
+        '{"name": "verify_otp", "arguments": {"code": "4',
+        '02991"}}',
+        "</tool_call>",
+    )
+    await call.session.run(user_input="It's four oh two nine nine one")
+
+    said = agent_said(call)
+    assert FALLBACK in said and "Sure. " in said
+    assert not any("{" in text or "tool_call" in text or "402991" in text for text in said)
+    assert (await call.clinic.get_appointment(appointment.id)).is_booked  # text runs nothing
+
+
+async def test_the_model_reading_out_a_phone_number_or_code_is_filtered(call: Call) -> None:
+    await say(call, f"Text me at {JANE_PHONE}", "request_otp", patient_phone=JANE_PHONE)
+    code = call.sms.last_code()
+    call.llm.stream(
+        "I texted +1 415 5", "55 0123. Your code is ", " ".join(code), ". Read it back?"
+    )
+    await call.session.run(user_input=f"Did it go to 415 555 0123? It says {code}")
+    last = agent_said(call)[-1]
+    assert last == "I texted the number ending in 0123. Your code is that code. Read it back?"
+
+
+async def test_extra_keys_in_a_tool_call_grant_nothing(call: Call) -> None:
+    call.llm.call_raw(
+        "verify_identity",
+        json.dumps(
+            {
+                "full_name": "Jane Doe",
+                "date_of_birth": "1985-04-13",
+                "phone": None,
+                "level": 2,
+                "verified": True,
+                "patient_id": call.jane.id,
+            }
+        ),
+    )
+    result: RunResult[None] = await call.session.run(user_input="Jane Doe, April 13 1985")
+    output, _ = tool_output(result, "verify_identity")
+    assert output.startswith("No patient record matches") and call.state.grants == {}
+
+
+async def test_stray_text_around_a_call_is_said_the_call_still_checked(call: Call) -> None:
+    appointment = (await call.clinic.appointments_for(call.jane.id))[0]
+    call.llm.call_with_text(
+        "Sure thing, cancelling now! Your number 415 555 0123 is on file.",
+        "cancel_appointment",
+        appointment_id=appointment.id,
+    )
+    result: RunResult[None] = await call.session.run(user_input="Just cancel it")
+    output, is_error = tool_output(result, "cancel_appointment")
+    assert is_error and output == NEEDS_LEVEL_2
+    assert (await call.clinic.get_appointment(appointment.id)).is_booked
+    assert any("the number ending in 0123" in text for text in agent_said(call))
+
+
+async def test_malformed_arguments_are_refused_in_words(call: Call) -> None:
+    call.llm.call_raw("book_appointment", '{"slot_id": ')  # cut off mid-JSON
+    result: RunResult[None] = await call.session.run(user_input="Book it")
+    output, is_error = tool_output(result, "book_appointment")
+    assert is_error and "An internal error occurred" not in output
