@@ -148,10 +148,13 @@ async def entrypoint(ctx: JobContext) -> None:
 
     otp = OtpService.from_env(AccountDirectory())
     ctx.add_shutdown_callback(otp.aclose)
+    await ctx.connect()
+    caller = await ctx.wait_for_participant()
+    caller_id = caller.attributes.get("sip.phoneNumber") or None  # E.164, on SIP calls only
     session: AgentSession[None] = AgentSession(
         llm=build_llm(os.environ), stt=deepgram.STT(), tts=openai.TTS(), vad=silero.VAD.load()
     )
-    await session.start(BalanceAgent(otp), room=ctx.room)
+    await session.start(BalanceAgent(otp, caller_phone=caller_id), room=ctx.room)
 
 
 def main(argv: list[str]) -> None:

@@ -8,7 +8,7 @@ from collections.abc import AsyncIterator
 from pathlib import Path
 
 import pytest
-from livekit.agents import AgentSession, RunResult
+from livekit.agents import AgentServer, AgentSession, RunResult
 
 from examples.account_balance import AccountDirectory, BalanceAgent, text_console
 from tests.plugin.conftest import PEPPER, tool_output
@@ -98,3 +98,15 @@ async def test_the_text_console_greets_and_answers_each_typed_line(
     assert "you > " in printed
     assert "agent > (relaying) I've texted a 6-digit code" in printed
     assert [to for to, _ in sms.sent] == ["+14155550123"]
+
+
+def test_livekits_cli_finds_the_examples_server() -> None:
+    """`python -m livekit.agents start examples/account_balance.py` (and `lk agent dev`)
+    look for a module-level AgentServer."""
+    from livekit.agents.cli.discover import get_import_data
+
+    import examples.account_balance
+
+    found = get_import_data(path=Path(examples.account_balance.__file__))
+    assert found.import_string == "examples.account_balance:server"
+    assert isinstance(examples.account_balance.server, AgentServer)
