@@ -171,3 +171,25 @@ async def test_records_failing_is_one_sentence_with_staff(call: Call) -> None:
     call.state.services.clinic = Down(call.clinic)  # type: ignore[assignment]
     output, is_error = await say(call, "What do I have?", "list_appointments")
     assert is_error and output == RECORDS_UNAVAILABLE
+
+
+async def test_record_text_and_keypad_outcomes_never_reach_a_system_message(call: Call) -> None:
+    """Names and providers from the records, and what the keypad entry came to, reach the
+    model as tool output or conversation, never as instructions (issue 9 item 12)."""
+    await identify_jane(call)
+    await say(call, "Text me at 415 555 0123", "request_otp", patient_phone="415 555 0123")
+    await press_keys(call, call.sms.last_code())
+    await say(call, "What do I have booked?", "list_appointments")
+
+    record_text = ["Jane", "Doe", *demo.DEMO_PROVIDERS, "keypad", "code is correct"]
+    seen_as_data = ""
+    for request in call.llm.requests:
+        for item in request.items:
+            if item.type == "message" and item.role in ("system", "developer"):
+                text = item.text_content or ""
+                assert not [t for t in record_text if t.lower() in text.lower()], text
+            elif item.type == "function_call_output":
+                seen_as_data += item.output
+    assert "Jane Doe" in seen_as_data and "Dr. Patel" in seen_as_data
+    assert "I got the code from your keypad" not in seen_as_data  # that is the caller's line
+    assert call.state.level_for(call.jane.id) == LEVEL_2
