@@ -2,8 +2,8 @@
 
 `ClinicRecords` (clinic.records) is the protocol the agent and `verification` depend on, and
 the seam where a real practice-management system plugs in. `ClinicDB` is the embedded SQLite
-implementation (and a `verification.PhoneDirectory`). This package never imports `livekit`
-or `agent`.
+implementation (and a `verification.PhoneDirectory`), `PostgresRecords` the one for several
+machines; `open_records(url)` picks by URL. This package never imports `livekit` or `agent`.
 
     from clinic import ClinicDB
     db = ClinicDB.demo("var/clinic.db")          # schema + demo data (see clinic.demo)
@@ -25,11 +25,15 @@ from .errors import (
     SlotTaken,
     Unavailable,
 )
+from .factory import DEFAULT_DATABASE_URL, open_records, shared_records_warning
 from .models import Appointment, AppointmentStatus, Patient, Slot
 from .names import names_match
+from .postgres import PostgresRecords
 from .records import ClinicRecords
+from .schema import SchemaTooNew
 
 __all__ = [
+    "DEFAULT_DATABASE_URL",
     "AlreadyCancelled",
     "Appointment",
     "AppointmentStatus",
@@ -40,6 +44,8 @@ __all__ = [
     "NoChange",
     "NotFound",
     "Patient",
+    "PostgresRecords",
+    "SchemaTooNew",
     "Slot",
     "SlotTaken",
     "Unavailable",
@@ -47,5 +53,7 @@ __all__ = [
     "demo",
     "errors",
     "names_match",
+    "open_records",
     "parse_date",
+    "shared_records_warning",
 ]

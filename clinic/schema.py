@@ -29,6 +29,7 @@ from typing import Any, Final, Literal
 from yoyo import get_backend, read_migrations
 from yoyo.backends.core.sqlite3 import SQLiteBackend
 from yoyo.connections import parse_uri
+from yoyo.migrations import MigrationList
 
 from verification.env import ConfigurationError
 
@@ -91,19 +92,25 @@ def current_version(dialect: Dialect) -> str:
     return migration_ids(dialect)[-1]
 
 
-def migrate(yoyo_uri: str, dialect: Dialect, *, where: str) -> list[str]:
+def migrate(yoyo_uri: str, dialect: Dialect, *, where: str, up_to: str | None = None) -> list[str]:
     """Bring the database at `yoyo_uri` to the current version; return the ids applied.
 
     Blocking: run it on the records' thread (SQLite) or in a worker thread (PostgreSQL).
-    `where` names the database in messages (never with a password).
+    `where` names the database in messages (never with a password). `up_to` stops after that
+    migration id (to stage an upgrade, or to make an older database in a test).
     """
     with _IN_PROCESS:
-        return _migrate(yoyo_uri, dialect, where=where)
+        return _migrate(yoyo_uri, dialect, where=where, up_to=up_to)
 
 
-def _migrate(yoyo_uri: str, dialect: Dialect, *, where: str) -> list[str]:
+def _migrate(yoyo_uri: str, dialect: Dialect, *, where: str, up_to: str | None) -> list[str]:
+    known = {m.hash for m in _migrations(dialect)}
     migrations = _migrations(dialect)
-    known = {m.hash for m in migrations}
+    if up_to is not None:
+        ids = migration_ids(dialect)
+        if up_to not in ids:
+            raise ValueError(f"no migration {up_to!r} (known: {', '.join(ids)})")
+        migrations = MigrationList(migrations[: ids.index(up_to) + 1])
     with _backend(yoyo_uri) as backend:
         applied = backend.get_applied_migration_hashes()
         if any(h not in known for h in applied):

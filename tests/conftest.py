@@ -3,6 +3,8 @@
 Redis: a private `redis-server` is started for the session on a free port. Where the binary
 is missing, Redis tests skip with a reason, unless `REQUIRE_REDIS=1` (set by `.ci/run`), in
 which case they fail: CI never passes by skipping the store it is meant to prove.
+PostgreSQL: the session creates a database of its own on the server and drops it at the end
+(`tests/support/postgres.py`); skipped without a server unless `REQUIRE_POSTGRES=1`.
 """
 
 from __future__ import annotations
@@ -15,6 +17,7 @@ from pathlib import Path
 import pytest
 
 from tests.sms.standins import SnsStandIn, TwilioStandIn
+from tests.support.postgres import ADMIN_URL, REQUIRE_POSTGRES, PostgresDatabase
 from tests.support.redis_server import RedisServer
 
 REQUIRE_REDIS = os.environ.get("REQUIRE_REDIS") == "1"
@@ -36,6 +39,26 @@ def redis_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RedisServ
 @pytest.fixture
 def redis_url(redis_server: RedisServer) -> str:
     return redis_server.url
+
+
+@pytest.fixture(scope="session")
+def postgres_database() -> Iterator[PostgresDatabase]:
+    """A database of this session's own on a real PostgreSQL server, dropped at the end.
+
+    Skips with a reason when no server answers, unless `REQUIRE_POSTGRES=1` (set by `.ci/run`).
+    """
+    import psycopg
+
+    database = PostgresDatabase()
+    try:
+        database.create()
+    except psycopg.OperationalError as exc:
+        reason = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+        if REQUIRE_POSTGRES:
+            pytest.fail(f"REQUIRE_POSTGRES=1 but no PostgreSQL at {ADMIN_URL}: {reason}")
+        pytest.skip(f"no PostgreSQL server at {ADMIN_URL} ({reason}); set TEST_POSTGRES_URL")
+    yield database
+    database.drop()
 
 
 @pytest.fixture

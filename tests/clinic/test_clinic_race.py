@@ -1,110 +1,136 @@
-"""Reschedule races across processes, as LiveKit's per-call processes would race.
+"""Booking and rescheduling races across processes, on both backends.
 
-Each worker is its own OS process with its own ClinicDB (its own SQLite connection) and its
-own appointment. In every round all of them wait at one barrier, then try to move their
-appointment onto the same open slot. Exactly one may win; the others must get `SlotTaken` and
-keep the slot they had.
+Each worker is its own OS process with its own records (its own connection or pool), as
+LiveKit's per-call processes - or several machines - would be, with its own patient and its
+own appointment. In every round all of them wait at one barrier, then go for the same open
+slot: half book it for their patient, half move their appointment onto it. Exactly one may
+win; every other gets `SlotTaken` and keeps what it had. Afterwards no slot is booked twice
+and no appointment was lost or doubled.
 """
 
 from __future__ import annotations
 
 import asyncio
 import multiprocessing
-import sqlite3
 from datetime import date, datetime, timedelta
 from multiprocessing.synchronize import Barrier
-from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
-from clinic import ClinicDB, SlotTaken
+from clinic import SlotTaken, open_records
+from tests.clinic.backends import Backend
 
 PROCESSES = 6
-ROUNDS = 5
+ROUNDS = 6
+
+Action = Literal["book", "reschedule"]
+
+
+def _action(worker: int, round_no: int) -> Action:
+    return "book" if (worker + round_no) % 2 == 0 else "reschedule"
 
 
 def _worker(
-    path: str, appointment_id: str, targets: list[str], barrier: Barrier, results: Any
+    url: str,
+    worker: int,
+    patient_id: str,
+    appointment_id: str,
+    targets: list[str],
+    barrier: Barrier,
+    results: Any,
 ) -> None:
     async def main() -> list[str]:
-        db = ClinicDB(path, busy_timeout=30)
-        await db.open()
+        records = open_records(url, timeout=30)
+        await records.open()
         outcomes: list[str] = []
-        for target in targets:
+        for round_no, target in enumerate(targets):
             barrier.wait(timeout=60)  # blocking is fine: nothing else runs in this process
             try:
-                await db.reschedule(appointment_id, target)
-                outcomes.append("won")
+                if _action(worker, round_no) == "book":
+                    outcomes.append("won:" + await records.book(patient_id, target))
+                else:
+                    await records.reschedule(appointment_id, target)
+                    outcomes.append("won:" + appointment_id)
             except SlotTaken:
                 outcomes.append("taken")
-        await db.aclose()
+        await records.aclose()
         return outcomes
 
     try:
-        results.put((appointment_id, asyncio.run(main())))
+        results.put((worker, asyncio.run(main())))
     except BaseException as exc:  # report, don't hang the parent
-        results.put((appointment_id, [f"error: {exc!r}"]))
+        results.put((worker, [f"error: {exc!r}"]))
         raise
 
 
-async def test_reschedule_race_across_processes(tmp_path: Path) -> None:
-    path = tmp_path / "race.db"
-    db = ClinicDB(path)  # the real clock: the workers use it too
+async def test_booking_and_reschedule_races_across_processes(backend: Backend) -> None:
+    records = backend.new()  # the real clock: the workers use it too
     base = datetime.combine(date.today() + timedelta(days=2), datetime.min.time()).replace(hour=8)
-    own_slots = [await db.add_slot("Dr. Patel", base + timedelta(minutes=n)) for n in range(8)]
-    targets = [
-        await db.add_slot("Dr. Nguyen", base + timedelta(hours=1, minutes=n)) for n in range(ROUNDS)
+    own_slots = [
+        await records.add_slot("Dr. Patel", base + timedelta(minutes=n)) for n in range(PROCESSES)
     ]
+    targets = [
+        await records.add_slot("Dr. Nguyen", base + timedelta(hours=1, minutes=n))
+        for n in range(ROUNDS)
+    ]
+    patients: list[str] = []
     appointments: list[str] = []
     for n in range(PROCESSES):
-        patient = await db.add_patient(f"Racer {n}", date(1980, 1, n + 1), f"+1415555010{n}")
-        appointments.append(await db.book(patient, own_slots[n]))
-    await db.aclose()
+        name = "Racer " + "abcdefgh"[n].upper() + "ace"
+        patients.append(await records.add_patient(name, date(1980, 1, n + 1), f"+1415555010{n}"))
+        appointments.append(await records.book(patients[-1], own_slots[n]))
+    await records.aclose()
 
-    context = multiprocessing.get_context("spawn")
+    # forkserver: one clean process imports the project once, and forks each worker from it
+    # (spawn would import it six times at once; fork would copy this test's event loop).
+    context = multiprocessing.get_context("forkserver")
+    context.set_forkserver_preload(["clinic", __name__])
     barrier = context.Barrier(PROCESSES)
     results = context.Queue()
     workers = [
-        context.Process(target=_worker, args=(str(path), a, targets, barrier, results))
-        for a in appointments
+        context.Process(
+            target=_worker,
+            args=(backend.url, n, patients[n], appointments[n], targets, barrier, results),
+        )
+        for n in range(PROCESSES)
     ]
     for worker in workers:
         worker.start()
-    outcomes = dict(results.get(timeout=120) for _ in workers)
+    outcomes = dict(results.get(timeout=180) for _ in workers)
     for worker in workers:
         worker.join(timeout=30)
-        assert worker.exitcode == 0
+        assert worker.exitcode == 0, outcomes
 
     # Exactly one winner per round, every loser told SlotTaken.
+    winners: list[tuple[int, str]] = []
     for round_no in range(ROUNDS):
-        column = [outcomes[a][round_no] for a in appointments]
-        assert sorted(column) == ["taken"] * (PROCESSES - 1) + ["won"], (round_no, column)
+        column = [outcomes[n][round_no] for n in range(PROCESSES)]
+        won = [n for n in range(PROCESSES) if column[n].startswith("won:")]
+        assert len(won) == 1 and column.count("taken") == PROCESSES - 1, (round_no, column)
+        winners.append((won[0], column[won[0]].removeprefix("won:")))
 
-    # Every appointment is where its own history says, and no slot is double-booked.
-    expected: dict[str, str] = {}
-    for n, appointment_id in enumerate(appointments):
-        won = [targets[r] for r in range(ROUNDS) if outcomes[appointment_id][r] == "won"]
-        expected[appointment_id] = won[-1] if won else own_slots[n]
-    conn = sqlite3.connect(path)
-    try:
-        stored = dict(
-            conn.execute("SELECT id, slot_id FROM appointments WHERE status = 'booked'").fetchall()
-        )
-        per_slot = conn.execute(
-            "SELECT slot_id, COUNT(*) FROM appointments WHERE status = 'booked'"
-            " GROUP BY slot_id HAVING COUNT(*) > 1"
-        ).fetchall()
-        moves = conn.execute(
-            "SELECT COUNT(*) FROM appointment_events WHERE action = 'rescheduled'"
-        ).fetchone()
-    finally:
-        conn.close()
-    assert stored == expected
-    assert per_slot == []
-    assert moves == (ROUNDS,)
+    # Where every appointment must be, from the winners' history alone.
+    expected = dict(zip(appointments, own_slots, strict=True))
+    for round_no, (_, appointment_id) in enumerate(winners):
+        expected[appointment_id] = targets[round_no]  # a new booking, or a move (last one wins)
+    stored: dict[object, object] = dict(
+        backend.rows("SELECT id, slot_id FROM appointments WHERE status = 'booked'")
+    )
+    assert stored == expected  # none lost, none doubled, each where its history says
+    doubled = backend.rows(
+        "SELECT slot_id FROM appointments WHERE status = 'booked'"
+        " GROUP BY slot_id HAVING COUNT(*) > 1"
+    )
+    assert doubled == []
+    books = sum(_action(w, r) == "book" for r, (w, _) in enumerate(winners))
+    events: dict[object, object] = dict(
+        backend.rows("SELECT action, COUNT(*) FROM appointment_events GROUP BY action")
+    )
+    assert events.get("booked") == PROCESSES + books
+    assert events.get("rescheduled", 0) == ROUNDS - books
+    assert 0 < books < ROUNDS  # both kinds of write won some rounds
 
-    # A winner's previous slot opened again; a loser's slot stayed theirs.
-    check = ClinicDB(path)
+    # A mover's previous slot opened again; a loser's slot stayed theirs.
+    check = backend.new()
     for n, appointment_id in enumerate(appointments):
-        still_there = expected[appointment_id] == own_slots[n]
-        assert await check.is_slot_open(own_slots[n]) is not still_there
+        assert await check.is_slot_open(own_slots[n]) is (expected[appointment_id] != own_slots[n])
     await check.aclose()
