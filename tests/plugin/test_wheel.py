@@ -1,6 +1,7 @@
 """The project installs: `uv build` makes a wheel, and a fresh virtual environment that
 installs it (nothing from this checkout on its path) imports the plugin, builds its toolset
-and runs the example's text console against a local OpenAI-compatible stand-in.
+and a `ClinicAgent` (its instructions ship inside the wheel, in `agent/prompts/`), and runs
+the example's text console against a local OpenAI-compatible stand-in.
 
 Offline throughout: the wheel is built by the backend inside uv, and the environment gets the
 locked dependencies from uv's cache (`uv sync --frozen --offline` into the new environment),
@@ -26,6 +27,7 @@ TIMEOUT_SECONDS = 120
 
 PROBE = """
 import examples.account_balance, verification
+from agent import ClinicAgent
 from examples.account_balance import AccountDirectory
 from verification import ConsoleSmsSender, OtpService, SqliteOtpStore
 from verification.livekit import OtpToolset
@@ -35,6 +37,8 @@ for module in (verification, examples.account_balance):
 store = SqliteOtpStore("otp.sqlite3")
 otp = OtpService(store, ConsoleSmsSender(), AccountDirectory(), pepper=b"p" * 16)
 tools = OtpToolset(otp, session_id="probe")
+clinic_agent = ClinicAgent(clinic_name="Harbour Clinic")
+assert "Harbour Clinic" in clinic_agent.instructions
 assert sorted(t.info.name for t in tools.tools) == ["request_otp", "verify_otp"]
 print("installed ok:", type(tools).__module__)
 """
@@ -97,13 +101,14 @@ def test_the_wheel_carries_the_packages_their_data_and_the_extras(
             if line.startswith("Provides-Extra:")
         }
     assert {"verification/livekit/__init__.py", "examples/account_balance.py"} <= names
+    assert "agent/prompts/instructions.txt" in names
     assert {"verification/stores/lua/check.lua", "verification/stores/lua/issue.lua"} <= names
     assert not any(name.startswith(("tests/", "bench/")) for name in names)
     assert not any("__pycache__" in name for name in names)
     assert {"aws", "vonage"} <= extras
 
 
-def test_a_fresh_environment_imports_the_plugin_and_builds_its_toolset(
+def test_a_fresh_environment_imports_the_plugin_and_builds_the_clinic_agent(
     installed: tuple[Path, Path], tmp_path: Path
 ) -> None:
     _, python = installed
