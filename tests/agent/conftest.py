@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import logging
-import re
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
@@ -14,7 +13,7 @@ from livekit.agents import AgentSession, RunResult
 
 from agent import CallOptions, CallState, ClinicAgent, Services
 from clinic import ClinicDB, Patient, demo
-from tests.support.leaks import assert_no_leak
+from tests.support.leaks import assert_no_leak, assert_not_said
 from tests.support.scripted_llm import ScriptedLLM
 from tests.support.sms import RecordingSmsSender
 from verification import OtpPolicy, OtpService, SqliteOtpStore
@@ -126,13 +125,8 @@ def agent_said(call: Call) -> list[str]:
 
 
 def assert_agent_never_said(call: Call, codes: set[str], phones: set[str]) -> None:
-    """Whatever the model wrote, no code and no full phone number was spoken or shown
-    (digits are read through spaces, dashes, dots and brackets: "415 555-0123")."""
-    national = {p.lstrip("+")[1:] for p in phones}
-    for text in agent_said(call):
-        digits = re.sub(r"(?<=\d)[\s\-.()]+(?=\d)", "", text)
-        for secret in codes | national:
-            assert secret not in digits, f"the agent said {secret!r}: {text!r}"
+    """Whatever the model wrote, no code and no full phone number was spoken or shown."""
+    assert_not_said(agent_said(call), codes, phones)
 
 
 def assert_code_not_in_conversation(call: Call, codes: set[str]) -> None:

@@ -18,6 +18,7 @@ from livekit.agents import AgentSession, RunResult
 
 from agent import CallOptions, CallState, ClinicAgent, Services
 from clinic import ClinicDB, demo
+from tests.support.leaks import assert_no_leak, assert_not_said, captured_logs
 from tests.support.scripted_llm import ScriptedLLM
 from tests.support.sms import RecordingSmsSender
 from verification import OtpService, SqliteOtpStore, VerificationLevel
@@ -27,6 +28,7 @@ INTERNAL_ERROR = "An internal error occurred"
 TABLES = ("patients", "providers", "slots", "appointments", "appointment_events")
 
 JANE_PHONE = "415 555 0123"
+DEMO_PHONES = {p.phone for p in demo.DEMO_PATIENTS} | {demo.NOT_ON_FILE_PHONE}
 JANE_NAME = "Jane Doe"
 JANE_DOB = "April 12 1985"
 
@@ -123,9 +125,19 @@ async def open_call(root: Path, *, caller_phone: str | None = None) -> AsyncIter
     )
     scripted = ScriptedLLM()
     try:
-        async with AgentSession[CallState](llm=scripted, userdata=state) as session:
-            await session.start(ClinicAgent(clinic_name="Bayview Clinic"))
-            yield Call(session, scripted, state, clinic, db_path, sms, ids)
+        with captured_logs() as records:
+            async with AgentSession[CallState](llm=scripted, userdata=state) as session:
+                await session.start(ClinicAgent(clinic_name="Bayview Clinic"))
+                yield Call(session, scripted, state, clinic, db_path, sms, ids)
+                await otp.drain()
+                codes = {body.split("code is ")[1][:6] for _, body in sms.sent}
+                said = [
+                    i.text_content or ""
+                    for i in session.history.items
+                    if i.type == "message" and i.role == "assistant"
+                ]
+                assert_not_said(said, codes, DEMO_PHONES, where="the hostile call's agent")
+            assert_no_leak(records, codes, DEMO_PHONES, where="hostile call")
     finally:
         await otp.aclose()
         await clinic.aclose()
@@ -173,7 +185,9 @@ async def reach(call: Call, level: str) -> None:
         )
         assert not is_error and "cancel and reschedule" in output, output
     elif level in ("otp_pending", "level2_otp"):
-        output, is_error = await run_tool(call, "request_otp", {"patient_phone": JANE_PHONE})
+        output, is_error = await run_tool(
+            call, "request_otp", {"patient_phone": JANE_PHONE}, said=f"Text me at {JANE_PHONE}"
+        )
         assert not is_error and output.startswith("I've texted"), output
         if level == "level2_otp":
             code = call.sms.last_code()

@@ -7,6 +7,9 @@ Only a record's message and its extra fields are searched: standard attributes s
 from __future__ import annotations
 
 import logging
+import re
+from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
 
 from prometheus_client import generate_latest
 
@@ -38,3 +41,39 @@ def assert_no_leak(
     exposition = generate_latest().decode()
     for code in codes:
         assert code not in exposition, f"{where}: code in metrics"
+
+
+def assert_not_said(
+    texts: Iterable[str], codes: set[str], phones: set[str], where: str = "the agent"
+) -> None:
+    """Nothing the agent said (or showed) holds a code or a full phone number, digits read
+    through spaces, dashes, dots and brackets ("415 555-0123")."""
+    national = {p.lstrip("+")[1:] for p in phones}
+    for text in texts:
+        digits = re.sub(r"(?<=\d)[\s\-.()]+(?=\d)", "", text)
+        for secret in codes | national:
+            assert secret not in digits, f"{where} said {secret!r}: {text!r}"
+
+
+class _Keep(logging.Handler):
+    def __init__(self) -> None:
+        super().__init__(logging.DEBUG)
+        self.records: list[logging.LogRecord] = []
+
+    def emit(self, record: logging.LogRecord) -> None:
+        self.records.append(record)
+
+
+@contextmanager
+def captured_logs() -> Iterator[list[logging.LogRecord]]:
+    """Every record logged (at DEBUG and up) while the block runs, for `assert_no_leak`
+    where pytest's `caplog` is not at hand (inside a Hypothesis example)."""
+    root = logging.getLogger()
+    keep, level = _Keep(), root.level
+    root.addHandler(keep)
+    root.setLevel(logging.DEBUG)
+    try:
+        yield keep.records
+    finally:
+        root.removeHandler(keep)
+        root.setLevel(level)
