@@ -22,6 +22,7 @@ from typing import Any
 from livekit import api
 from livekit.agents import (
     Agent,
+    FlushSentinel,
     ModelSettings,
     RunContext,
     StopResponse,
@@ -114,7 +115,7 @@ class ClinicAgent(Agent):
         chat_ctx: llm.ChatContext,
         tools: list[llm.Tool],
         model_settings: ModelSettings,
-    ) -> AsyncIterator[llm.ChatChunk | str]:
+    ) -> AsyncIterator[llm.ChatChunk | str | FlushSentinel]:
         """The model's reply, with its text through the speech filter; tool calls pass on
         as they are (the tools check their own arguments)."""
         options = self.session.userdata.services.options

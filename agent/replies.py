@@ -65,12 +65,13 @@ BOOKING_LIMIT = (
     "No more new bookings can be made on this call. Tell the caller and offer "
     "transfer_to_staff for more."
 )
+# Added after the toolset's "that code is correct" sentence.
 SHARED_PHONE = (
-    "That code is correct. Several patients share this number: ask which patient the call "
-    "is about, then verify_identity with that patient's full name and date of birth. Do not "
-    "guess or list names."
+    "Several patients share this number, so no one is verified yet: ask which patient the "
+    "call is about, then verify_identity with that patient's full name and date of birth. "
+    "Do not guess or list names."
 )
-CODE_NO_PATIENT = "That code is correct, but no patient record uses that number." + STAFF_HINT
+CODE_NO_PATIENT = "But no patient record uses that number, so no one is verified." + STAFF_HINT
 
 
 def records_error(error: Exception) -> ToolError:
