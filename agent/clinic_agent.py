@@ -33,7 +33,7 @@ from livekit.agents import (
 )
 
 from clinic import Appointment, NotFound, parse_date
-from verification import VerificationLevel
+from verification import StoreUnavailable, VerificationLevel
 
 from . import identity, replies
 from .metrics import measured
@@ -211,23 +211,25 @@ class ClinicAgent(Agent):
         """
         state = context.userdata
         patient_id = self._active_patient(state)
-        limit = state.services.options.max_new_bookings
-        patient_key = f"{BOOKINGS}:{patient_id}"
+        services = state.services
         try:
-            with (
-                state.reserve(BOOKINGS, state.new_bookings, limit),
-                state.reserve(patient_key, state.bookings_by_patient[patient_id], limit),
-            ):
+            with state.reserve(BOOKINGS, state.new_bookings, services.options.max_new_bookings):
                 _proceed_uninterrupted(context)
-                clinic = state.services.clinic
-                async with records_call():
-                    appointment = await clinic.get_appointment(
-                        await clinic.book(patient_id, slot_id)
-                    )
+                if not await services.bookings.take(patient_id):
+                    raise LimitReached(BOOKINGS)
+                try:
+                    async with records_call():
+                        appointment_id = await services.clinic.book(patient_id, slot_id)
+                except ToolError:
+                    await services.bookings.give_back(patient_id)
+                    raise
                 state.new_bookings += 1
-                state.bookings_by_patient[patient_id] += 1
         except LimitReached:
             raise ToolError(replies.BOOKING_LIMIT) from None
+        except StoreUnavailable:
+            raise ToolError(replies.RECORDS_UNAVAILABLE) from None
+        async with records_call():
+            appointment = await services.clinic.get_appointment(appointment_id)
         return (
             f"Booked {appointment.id}: {appointment.provider}, {say_time(appointment.starts_at)}."
         )

@@ -62,7 +62,7 @@ AFTER_CODE_UNAVAILABLE = (
     "Tell the caller the system is unavailable and offer transfer_to_staff."
 )
 BOOKING_LIMIT = (
-    "No more new bookings can be made on this call. Tell the caller and offer "
+    "No more new bookings can be made by phone for now. Tell the caller and offer "
     "transfer_to_staff for more."
 )
 # Added after the toolset's "that code is correct" sentence.

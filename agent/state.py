@@ -22,6 +22,8 @@ from dataclasses import dataclass, field
 from clinic import ClinicRecords
 from verification import IdentityThrottle, OtpService, VerificationLevel
 
+from .bookings import PatientBookings
+
 GRANT_TTL_SECONDS = 15 * 60
 # Unmatched name + date of birth answers one call may give (the store counts across calls).
 MAX_IDENTITY_ATTEMPTS = 3
@@ -31,8 +33,8 @@ MAX_IDENTITY_ATTEMPTS = 3
 class CallOptions:
     """What the clinic allows and how callers reach a person (see `.env.example`).
 
-    `max_new_bookings` bounds the appointments one call books, in all and for each patient,
-    so a caller at Level 1 cannot fill a provider's week.
+    `max_new_bookings` bounds the new appointments one call books, and those one patient
+    gets by phone in a day (across calls), so a caller at Level 1 cannot fill a week.
     """
 
     allow_phone_match_level2: bool = True
@@ -54,12 +56,14 @@ class Services:
     otp: OtpService
     options: CallOptions = field(default_factory=CallOptions)
     identity_throttle: IdentityThrottle | None = None
+    bookings: PatientBookings = field(init=False)
 
     def __post_init__(self) -> None:
         if self.identity_throttle is None:
             self.identity_throttle = IdentityThrottle(
                 self.otp.store, default_region=self.otp.default_region
             )
+        self.bookings = PatientBookings(self.otp.store, self.options.max_new_bookings)
 
     @property
     def throttle(self) -> IdentityThrottle:
@@ -107,7 +111,6 @@ class CallState:
     proven_phone: ProvenPhone | None = None
     identity_failures: int = 0
     new_bookings: int = 0
-    bookings_by_patient: Counter[str] = field(default_factory=Counter)
     in_flight: Counter[str] = field(default_factory=Counter)
     background: set[asyncio.Task[None]] = field(default_factory=set)
     # the OTP toolset's pending number, read through `otp_phone` (set by ClinicAgent)

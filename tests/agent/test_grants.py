@@ -16,7 +16,7 @@ from livekit.agents import RunResult
 from agent import CallOptions
 from agent.replies import BOOKING_LIMIT, RECORDS_UNAVAILABLE
 from clinic import Unavailable, demo
-from tests.agent.conftest import Call
+from tests.agent.conftest import Call, open_call
 from tests.agent.test_scripted_evals import identify_jane, press_keys, say, verify_by_text
 from verification import VerificationLevel
 
@@ -114,6 +114,29 @@ async def test_bookings_per_call_are_bounded(call: Call) -> None:
         assert not is_error and output.startswith("Booked")
     output, is_error = await say(call, "And another", "book_appointment", slot_id=slots[3].id)
     assert is_error and output == BOOKING_LIMIT and "transfer_to_staff" in output
+    assert await call.clinic.is_slot_open(slots[3].id)
+
+
+async def test_bookings_per_patient_are_bounded_across_calls(call: Call) -> None:
+    """Redialling does not reset a patient's allowance; a booking the records refuse (a
+    slot already taken) gives its place back."""
+    await identify_jane(call)
+    slots = await call.clinic.open_slots(limit=5)
+    taken = (await call.clinic.appointments_for(call.jane.id))[0].slot_id
+    output, is_error = await say(call, "Book that", "book_appointment", slot_id=taken)
+    assert is_error and output != BOOKING_LIMIT  # refused by the records, not counted
+    for slot in slots[:2]:
+        assert not (await say(call, "Book", "book_appointment", slot_id=slot.id))[1]
+
+    async with open_call(
+        call.clinic, call.state.services.otp, call.sms, session_id="redial",
+        services=call.state.services,
+    ) as redial:  # fmt: skip
+        await identify_jane(redial)
+        output, is_error = await say(redial, "Book", "book_appointment", slot_id=slots[2].id)
+        assert not is_error  # the third of the day
+        output, is_error = await say(redial, "Book", "book_appointment", slot_id=slots[3].id)
+        assert is_error and output == BOOKING_LIMIT and redial.state.new_bookings == 1
     assert await call.clinic.is_slot_open(slots[3].id)
 
 
