@@ -157,6 +157,16 @@ async def test_caller_and_similar_words_mean_the_callers_own_number(
         assert [to for to, _ in call.sms.sent] == [CALLER_ID]
 
 
+@pytest.mark.parametrize("words", ["my wife's number", "the caller's mum", "415 555 01"])
+async def test_other_words_are_not_taken_for_the_callers_number(tmp_path: Path, words: str) -> None:
+    async with open_plugin_call(
+        SqliteOtpStore(tmp_path / "otp.sqlite3"), caller_phone=CALLER_ID
+    ) as call:
+        output, _ = await call.say("Text her", "request_otp", patient_phone=words)
+        assert output.startswith("That doesn't sound like a valid phone number.")
+        assert call.sms.sent == [] and call.toolset.pending_phone is None
+
+
 async def test_caller_without_a_caller_id_asks_for_the_number(call: PluginCall) -> None:
     output, is_error = await call.say("Text me", "request_otp", patient_phone="caller")
     assert is_error and output == "The caller's own number isn't known. Ask for the phone on file."
