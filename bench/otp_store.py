@@ -5,7 +5,14 @@ socket (`INFO commandstats` would also count the commands a script runs inside R
 cost no network trip). Throughput is `verify_code` calls per second through `OtpService`, each
 a wrong guess that goes the full write path (attempt and failure counters updated).
 
-    uv run python bench/otp_store.py [--seconds 3]
+Then the ratios issue 10 asks for, measured fairly in one run: `OtpService.verify_code` on
+Redis against (1) the seed's algorithm as plain commands (HGETALL, compare, HINCRBY) and (2) a
+bare EVALSHA of an empty script (the floor: one round trip, nothing else), all three on the
+same client with 64 concurrent tasks, each writing one log record per attempt through the
+same configured handler (a formatter writing to /dev/null), as the seed says to log every
+attempt. Rounds are interleaved (the order rotates) and the median of each side is taken.
+
+    uv run python bench/otp_store.py [--seconds 3] [--ratio-seconds 1] [--rounds 7]
 
 Starts a private redis-server on a free port (or uses BENCH_REDIS_URL).
 """
@@ -16,6 +23,7 @@ import argparse
 import asyncio
 import logging
 import os
+import statistics
 import sys
 import tempfile
 import time
@@ -41,7 +49,12 @@ PHONE = "+14155550123"
 PEPPER = b"bench-pepper-0123456789abcdef"
 # Counters high enough that every guess stays a full "wrong_code" write.
 POLICY = OtpPolicy(
-    max_attempts=10**9, max_failures=10**9, max_sends=10**9, resend_cooldown_seconds=0
+    max_attempts=10**9,
+    max_failures=10**9,
+    max_phone_failures=10**9,
+    max_sends=10**9,
+    max_phone_sends=10**9,
+    resend_cooldown_seconds=0,
 )
 
 
@@ -122,7 +135,137 @@ async def throughput(store: OtpStore, concurrency: int, seconds: float) -> float
     return done / elapsed
 
 
-async def main(seconds: float) -> None:
+attempt_log = logging.getLogger("bench.seed")
+
+
+class SeedAsCommands:
+    """The seed's verify_otp on Redis, one command per step: HGETALL, compare, HINCRBY."""
+
+    def __init__(self, redis: aioredis.Redis) -> None:
+        self.redis = redis
+        self.key = f"seed-{os.getpid()}:{{{PHONE}}}"
+
+    async def setup(self) -> None:
+        await self.redis.delete(self.key)
+        await self.redis.hset(
+            self.key, mapping={"code": "402991", "expires_at": time.time() + 3600, "attempts": 0}
+        )
+
+    async def verify(self, code: str) -> str:
+        fields = await self.redis.hgetall(self.key)
+        stored = {_text(k): _text(v) for k, v in fields.items()}
+        status = "wrong_code"
+        if not stored:
+            status = "no_code"
+        elif time.time() > float(stored["expires_at"]):
+            status = "expired"
+        elif code == stored["code"]:
+            await self.redis.delete(self.key)
+            status = "verified"
+        else:
+            await self.redis.hincrby(self.key, "attempts", 1)
+        attempt_log.info(
+            "otp.%s", status, extra={"event": f"otp.{status}", "phone": "ending in 0123"}
+        )
+        return status
+
+
+def _text(value: bytes | str) -> str:
+    return value.decode() if isinstance(value, bytes) else value
+
+
+class EmptyScript:
+    """The floor: one EVALSHA of a script that does nothing, and the same one log record."""
+
+    def __init__(self, redis: aioredis.Redis) -> None:
+        self.redis = redis
+        self.script = redis.register_script("return 0")
+
+    async def setup(self) -> None:
+        await self.redis.script_load("return 0")
+
+    async def verify(self, code: str) -> str:
+        await self.redis.evalsha(self.script.sha, 1, f"floor:{{{PHONE}}}")
+        attempt_log.info("otp.floor", extra={"event": "otp.floor", "phone": "ending in 0123"})
+        return "wrong_code"
+
+
+class ThroughService:
+    """`OtpService.verify_code` (phone parsing, digest, one EVALSHA, audit record, metric)."""
+
+    def __init__(self, redis: aioredis.Redis) -> None:
+        self.service = service(RedisOtpStore(redis, key_prefix=f"ratio-{os.getpid()}"))
+
+    async def setup(self) -> None:
+        assert (await self.service.request_code(PHONE, session_id="ratio")).status == "sent"
+        await self.service.drain()
+
+    async def verify(self, code: str) -> str:
+        return (await self.service.verify_code(PHONE, code, session_id="ratio")).status
+
+
+Side = SeedAsCommands | EmptyScript | ThroughService
+
+
+async def rate(impl: Side, seconds: float) -> float:
+    done = 0
+    deadline = time.perf_counter() + seconds
+
+    async def worker() -> None:
+        nonlocal done
+        while time.perf_counter() < deadline:
+            await impl.verify("000000")
+            done += 1
+
+    started = time.perf_counter()
+    await asyncio.gather(*(worker() for _ in range(64)))
+    return done / (time.perf_counter() - started)
+
+
+async def ratios(url: str, seconds: float, rounds: int) -> None:
+    """Median verify rate of each side over interleaved rounds, on one shared client."""
+    handler = logging.FileHandler(os.devnull)
+    handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s %(message)s"))
+    root = logging.getLogger()
+    saved, saved_handlers = root.level, root.handlers[:]
+    root.handlers = [handler]  # this handler only: every side pays the same for its record
+    root.setLevel(logging.INFO)
+    pool = aioredis.BlockingConnectionPool.from_url(url, max_connections=64, timeout=5)
+    redis = aioredis.Redis(connection_pool=pool)
+    sides: dict[str, Side] = {
+        "service": ThroughService(redis),
+        "seed": SeedAsCommands(redis),
+        "floor": EmptyScript(redis),
+    }
+    try:
+        for side in sides.values():
+            await side.setup()
+            await rate(side, 0.2)  # warm: scripts loaded, connections open
+        rates: dict[str, list[float]] = {name: [] for name in sides}
+        names = list(sides)
+        for index in range(rounds):
+            order = names[index % 3 :] + names[: index % 3]
+            for name in order:
+                rates[name].append(await rate(sides[name], seconds))
+    finally:
+        root.handlers = saved_handlers
+        root.setLevel(saved)
+        handler.close()
+        await redis.aclose()
+    median = {name: statistics.median(values) for name, values in rates.items()}
+    print(
+        f"verify_code, 64 concurrent tasks, one log record per attempt, median of {rounds} rounds:"
+    )
+    for name in names:
+        print(f"  {name:8s} {median[name]:8.0f} ops/s   (rounds: "
+              f"{', '.join(f'{v:.0f}' for v in rates[name])})")  # fmt: skip
+    print(f"  service / seed-as-commands = {median['service'] / median['seed']:.2f}x (goal >= 2x)")
+    print(
+        f"  service / empty EVALSHA    = {median['service'] / median['floor']:.2f}x (goal >= 0.6x)"
+    )
+
+
+async def main(seconds: float, ratio_seconds: float, rounds: int) -> None:
     server = None
     url = os.environ.get("BENCH_REDIS_URL")
     tmp = Path(tempfile.mkdtemp(prefix="otp-bench-"))
@@ -144,6 +287,7 @@ async def main(seconds: float) -> None:
             )
             label = f"verify_code ops/s, {concurrency:>2} concurrent:"
             print(f"{label} sqlite {sqlite_rate:8.0f}   redis {redis_rate:8.0f}")
+        await ratios(url, ratio_seconds, rounds)
     finally:
         if server is not None:
             server.stop()
@@ -153,4 +297,7 @@ if __name__ == "__main__":
     logging.basicConfig(level=logging.ERROR)  # the audit trail is not what is measured here
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--seconds", type=float, default=3.0)
-    asyncio.run(main(parser.parse_args().seconds))
+    parser.add_argument("--ratio-seconds", type=float, default=1.0)
+    parser.add_argument("--rounds", type=int, default=7)
+    args = parser.parse_args()
+    asyncio.run(main(args.seconds, args.ratio_seconds, args.rounds))

@@ -25,6 +25,19 @@ def code_digest(pepper: bytes, phone_e164: str, session_id: str, code: str) -> b
     return hmac.new(pepper, message, hashlib.sha256).digest()
 
 
+class CodeDigester:
+    """`code_digest` for one pepper, keyed once: each digest copies the keyed state instead
+    of deriving the HMAC key again (the same bytes, for less work per guess)."""
+
+    def __init__(self, pepper: bytes) -> None:
+        self._keyed = hmac.new(pepper, digestmod=hashlib.sha256)
+
+    def __call__(self, phone_e164: str, session_id: str, code: str) -> bytes:
+        mac = self._keyed.copy()
+        mac.update(_SEPARATOR.join((phone_e164.encode(), session_id.encode(), code.encode())))
+        return mac.digest()
+
+
 def phone_reference(pepper: bytes, phone_e164: str) -> str:
     """A short, stable, non-reversible tag for a phone, so logs can correlate without the number."""
     return hmac.new(pepper, b"phone-ref" + _SEPARATOR + phone_e164.encode(), "sha256").hexdigest()[

@@ -23,7 +23,7 @@ from functools import lru_cache
 
 from . import outcomes
 from .audit import audit
-from .codes import caller_reference, code_digest, generate_code, phone_reference
+from .codes import CodeDigester, caller_reference, generate_code, phone_reference
 from .directory import PhoneDirectory
 from .metrics import count_delivery, count_request, count_verification
 from .outcomes import RequestOutcome, VerifyOutcome
@@ -64,6 +64,7 @@ class OtpService:
         self.clinic_name = clinic_name
         self.default_region = default_region
         self._pepper = pepper
+        self._digest = CodeDigester(pepper)
         self._sends: set[asyncio.Task[None]] = set()
         # per-instance caches (the pepper is per instance): e164 -> (masked, phone_ref)
         self._phone_tags = lru_cache(maxsize=_CACHE_SIZE)(self._tags)
@@ -154,7 +155,7 @@ class OtpService:
             return outcomes.request_unavailable(masked, e164)
 
         code = generate_code(self.policy.code_length)
-        digest = code_digest(self._pepper, e164, session_id, code)
+        digest = self._digest(e164, session_id, code)
         try:
             issued = await self.store.issue(e164, session_id, digest, self.policy, caller=caller)
         except StoreUnavailable:
@@ -249,7 +250,7 @@ class OtpService:
             return outcomes.malformed(self.policy.code_length)
         masked, ref = self._phone_tags(e164)
 
-        digest = code_digest(self._pepper, e164, session_id, guess)
+        digest = self._digest(e164, session_id, guess)
         try:
             result = await self.store.check(
                 e164, session_id, digest, self.policy, caller=self._caller_refs(caller_phone)

@@ -37,6 +37,8 @@ def parse_spoken_code(text: str, length: int = 6) -> str | None:
     """Return the code's digits if `text` holds exactly `length` of them, else `None`."""
     if not isinstance(text, str) or len(text) > MAX_SPOKEN_CHARS:
         return None
+    if len(text) == length and text.isascii() and text.isdigit():
+        return text  # keypad or typed digits: the common case, nothing to read
     words = [t for t in _SPLIT.split(text.lower()) if t]
     digits = _digits_from_words(words)
     if digits is None or len(digits) != length:

@@ -17,6 +17,7 @@ phone's slot.
 from __future__ import annotations
 
 import asyncio
+import functools
 import logging
 import secrets
 from collections.abc import Sequence
@@ -38,6 +39,7 @@ from redis.exceptions import ConnectionError as RedisConnectionError
 
 from ..policy import OtpPolicy
 from .base import CheckResult, CheckStatus, IssueResult, IssueStatus, StoreUnavailable
+from .batching import ScriptBatcher
 
 log = logging.getLogger(__name__)
 
@@ -94,6 +96,9 @@ class RedisOtpStore:
         self._gate = asyncio.Semaphore(max_in_flight) if max_in_flight is not None else None
         self._warm_lock = asyncio.Lock()
         self._warm = not isinstance(client, RedisCluster)  # see `_warm_up`
+        # concurrent scripts share round trips on a standalone server (see batching.py);
+        # a Cluster client sends each to its own node
+        self._batcher = ScriptBatcher(client) if isinstance(client, aioredis.Redis) else None
         self._issue = client.register_script(_script("issue.lua"))
         self._check = client.register_script(_script("check.lua"))
         self._take = client.register_script(_script("take.lua"))
@@ -201,6 +206,13 @@ class RedisOtpStore:
             phone_failures=f"{base}:failures",
         )
 
+    @functools.lru_cache(maxsize=4096)  # noqa: B019 - bounded; a store lives as long as its process
+    def _check_keys(self, phone: str, session_id: str, caller: str) -> list[bytes]:
+        """check.lua's keys, encoded once per (phone, call, caller): a call guesses a few
+        times about one number, and encoding keys is a fair part of a guess's client work."""
+        keys = self.keys_for(phone, session_id, caller)
+        return [keys.code.encode(), keys.caller_failures.encode(), keys.phone_failures.encode()]
+
     def subject_key(self, subject: str) -> str:
         """A knowledge-throttle counter: its own slot (`{kba:subject}`), one key per script."""
         return f"{self.key_prefix}:{{kba:{subject}}}:failures"
@@ -237,17 +249,10 @@ class RedisOtpStore:
     async def check(
         self, phone: str, session_id: str, digest: bytes, policy: OtpPolicy, *, caller: str
     ) -> CheckResult:
-        keys = self.keys_for(phone, session_id, caller)
         status_raw, attempts_left, lock_ms = await self._run(
             self._check,
-            keys=[keys.code, keys.caller_failures, keys.phone_failures],
-            args=[
-                digest,
-                policy.max_attempts,
-                policy.max_failures,
-                policy.max_phone_failures,
-                policy.failure_window_seconds * 1000,
-            ],
+            keys=self._check_keys(phone, session_id, caller),
+            args=[digest, *_check_limits(policy)],
         )
         status: CheckStatus = _STATUSES.get(status_raw) or _text(status_raw)  # type: ignore[assignment]
         if status == "wrong_code":
@@ -310,7 +315,7 @@ class RedisOtpStore:
     async def aclose(self) -> None:
         await self.client.aclose()
 
-    async def _run(self, script: Any, *, keys: list[str], args: list[Any]) -> Any:
+    async def _run(self, script: Any, *, keys: Sequence[str | bytes], args: list[Any]) -> Any:
         """Run a script (EVALSHA; EVAL on NOSCRIPT) and turn Redis trouble into
         `StoreUnavailable`, so a Redis outage is an outcome, never a crash.
 
@@ -355,8 +360,10 @@ class RedisOtpStore:
                 raise StoreUnavailable(f"redis store failed: {type(exc).__name__}") from exc
             self._warm = True
 
-    async def _call(self, script: Any, keys: list[str], args: list[Any]) -> Any:
+    async def _call(self, script: Any, keys: Sequence[str | bytes], args: list[Any]) -> Any:
         try:
+            if self._batcher is not None:
+                return await self._batcher.run(script, keys, args)
             try:
                 return await self.client.evalsha(script.sha, len(keys), *keys, *args)
             except NoScriptError:
@@ -392,6 +399,20 @@ _PLAIN: dict[str, CheckResult] = {
     "expired": CheckResult("expired"),
     "no_code": CheckResult("no_code"),
 }
+
+
+@functools.lru_cache(maxsize=64)
+def _check_limits(policy: OtpPolicy) -> tuple[bytes, ...]:
+    """check.lua's limit arguments, encoded once per policy (policies are frozen)."""
+    return tuple(
+        str(value).encode()
+        for value in (
+            policy.max_attempts,
+            policy.max_failures,
+            policy.max_phone_failures,
+            policy.failure_window_seconds * 1000,
+        )
+    )
 
 
 def _text(value: bytes | str) -> str:

@@ -26,8 +26,8 @@ local function lock_ms(mine, everyone)
   return ms
 end
 
-local held = lock_ms(tonumber(redis.call('GET', caller_failures) or '0'),
-                     tonumber(redis.call('GET', phone_failures) or '0'))
+local counts = redis.call('MGET', caller_failures, phone_failures)
+local held = lock_ms(tonumber(counts[1] or '0'), tonumber(counts[2] or '0'))
 if held ~= 0 then
   return {'locked', 0, held}
 end
