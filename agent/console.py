@@ -35,7 +35,7 @@ from livekit.agents import RunResult, llm
 from verification import mask_phone
 
 from .clinic_agent import ClinicAgent
-from .server import build_services, build_session, prepare_records
+from .server import build_llm, build_services, build_session, prepare_records, warm_up
 from .settings import AgentSettings
 from .state import CallState
 from .usage import report_call_usage
@@ -142,12 +142,17 @@ async def run_text_console(
     """One call, typed. Returns the exit status."""
     out = out if out is not None else sys.stdout
     loop = asyncio.get_running_loop()
-    # Building the services imports SDKs and reads the pepper file: a thread, not the loop.
+    # Whatever would block the loop goes to a thread first, as `prewarm` does for a call:
+    # SDK imports, the pepper file, the LLM client (its TLS context), LiveKit's end-of-turn
+    # model and the imports of the first request.
     services = await asyncio.to_thread(build_services, settings)
+    model, _turn_detector = await asyncio.gather(
+        asyncio.to_thread(build_llm, settings), asyncio.to_thread(warm_up)
+    )
     await prepare_records(services, settings)
     region = services.otp.default_region
     state = CallState(services=services, session_id=f"console-{uuid.uuid4().hex[:12]}")
-    session = build_session(settings, state, audio=False)
+    session = build_session(settings, state, audio=False, model=model)
     printer = TranscriptPrinter(out, region)
     done = asyncio.Event()
     for sig in (signal.SIGINT, signal.SIGTERM):

@@ -13,10 +13,13 @@ transfer, and keypad digits are routed to the verification code.
 from __future__ import annotations
 
 import asyncio
+import contextlib
+import importlib
 import logging
 import math
 import os
 import sys
+from collections.abc import Mapping
 from typing import Any, NoReturn
 
 from dotenv import load_dotenv
@@ -60,12 +63,13 @@ def open_clinic_records(database_url: str) -> ClinicDB:
     return ClinicDB(database_url.removeprefix("sqlite:///"))
 
 
-def build_services(settings: AgentSettings) -> Services:
+def build_services(settings: AgentSettings, env: Mapping[str, str] | None = None) -> Services:
     """Records and the OTP service, built without touching the network or the disk: safe in
     `prewarm`, where there is no event loop yet. The schema and demo data come later, on the
-    records' own thread (`prepare_records`)."""
+    records' own thread (`prepare_records`). `env`: what `verification` reads (default: the
+    process environment)."""
     records = open_clinic_records(settings.database_url)
-    otp = OtpService.from_env(records)
+    otp = OtpService.from_env(records, os.environ if env is None else env)
     if (
         settings.production
         and settings.records_on_sqlite
@@ -86,15 +90,45 @@ async def prepare_records(services: Services, settings: AgentSettings) -> None:
         await services.clinic.load_demo()
 
 
+# What a call's first moments would otherwise import on its event loop (measured at 0.3-0.9 s
+# on a busy 2-core machine): the HTTP stack under the OpenAI SDK and the SDK's lazily loaded
+# resources, used by LiveKit's LLM prewarm request and the first completion.
+LAZY_IMPORTS = (
+    "anyio._backends._asyncio",
+    "httpcore2",
+    "httpcore",
+    "openai.resources.models",
+    "openai.resources.chat.completions",
+    "openai.lib.streaming.chat",
+)
+
+
+def warm_up() -> object | None:
+    """Do now, off any event loop, what the first call would do on it: the lazy imports, and
+    loading LiveKit's end-of-turn model (a native singleton the session loads when it starts,
+    ~0.3 s). Returns the detector instance, to keep the model loaded."""
+    for name in LAZY_IMPORTS:
+        with contextlib.suppress(ImportError):
+            importlib.import_module(name)
+    try:
+        from livekit.local_inference import EOT
+    except ImportError:
+        return None
+    return EOT()
+
+
 def prewarm(proc: JobProcess) -> None:
     """Once per worker process, before its call: settings, the services (SMS senders and
-    their breaker included) and, for audio, the VAD model."""
+    their breaker included), the LLM client, the lazy imports and models a call needs, and
+    for audio the VAD model."""
     settings = AgentSettings.from_env(os.environ)
     if settings.production:
         install_pii_redaction()
     validate_env(os.environ)
     proc.userdata["settings"] = settings
     proc.userdata["services"] = build_services(settings)
+    proc.userdata["turn_detector"] = warm_up()
+    proc.userdata["llm"] = build_llm(settings)
     proc.userdata["vad"] = silero.VAD.load()
 
 
@@ -123,29 +157,34 @@ def build_llm(settings: AgentSettings) -> openai.LLM:
 
 
 def build_session(
-    settings: AgentSettings, state: CallState, *, vad: Any = NOT_GIVEN, audio: bool = True
+    settings: AgentSettings,
+    state: CallState,
+    *,
+    vad: Any = NOT_GIVEN,
+    audio: bool = True,
+    model: openai.LLM | None = None,
 ) -> AgentSession[CallState]:
     """Deepgram hears, OpenAI (or any OpenAI-compatible server) thinks, OpenAI speaks.
 
     Without audio (the text console) there is no STT, TTS or VAD; without a Deepgram key no
     STT, without an OpenAI key no TTS: `python -m agent` refuses the audio modes then.
     """
-    model = settings.model
+    knobs = settings.model
     stt = (
-        deepgram.STT(model=model.deepgram_model, numerals=True, mip_opt_out=True)
-        if audio and model.deepgram_api_key
+        deepgram.STT(model=knobs.deepgram_model, numerals=True, mip_opt_out=True)
+        if audio and knobs.deepgram_api_key
         else NOT_GIVEN
     )
     tts = (
         # OpenAI itself: the SDK would otherwise follow OPENAI_BASE_URL to a local LLM server
-        openai.TTS(model=model.tts_model, voice=model.tts_voice, base_url=OPENAI_API_URL)
-        if audio and model.openai_api_key
+        openai.TTS(model=knobs.tts_model, voice=knobs.tts_voice, base_url=OPENAI_API_URL)
+        if audio and knobs.openai_api_key
         else NOT_GIVEN
     )
     return AgentSession[CallState](
         vad=vad if audio else NOT_GIVEN,
         stt=stt,
-        llm=build_llm(settings),
+        llm=model if model is not None else build_llm(settings),
         tts=tts,
         userdata=state,
         turn_handling=TurnHandlingOptions(
@@ -214,7 +253,9 @@ async def entrypoint(ctx: JobContext) -> None:
     caller = await find_sip_caller(ctx)
     if caller is not None:
         remember_sip_caller(state, caller)
-    session = build_session(settings, state, vad=userdata.get("vad", NOT_GIVEN))
+    session = build_session(
+        settings, state, vad=userdata.get("vad", NOT_GIVEN), model=userdata.pop("llm", None)
+    )
 
     async def report_usage() -> None:
         report_call_usage(session, state.session_id)

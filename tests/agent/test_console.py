@@ -17,6 +17,7 @@ from pathlib import Path
 import pytest
 
 from agent.console import mask_numbers
+from agent.server import build_services
 from agent.settings import (
     DEFAULT_DATABASE_URL,
     DEFAULT_METRICS_HOST,
@@ -53,7 +54,7 @@ def _clean_env(tmp_path: Path, **extra: str) -> dict[str, str]:
 
 
 def _run(
-    tmp_path: Path, args: list[str], timeout: float = 90, **env: str
+    tmp_path: Path, args: list[str], timeout: float = 300, **env: str
 ) -> subprocess.CompletedProcess[str]:
     return subprocess.run(
         [sys.executable, *args],
@@ -214,10 +215,31 @@ def test_voice_console_without_audio_is_one_line_pointing_to_text_mode(tmp_path:
     lacking = _audio_missing()
     if lacking is None:
         pytest.skip("this machine has PortAudio, a microphone and a speaker")
+    if lacking == "PortAudio" and os.environ.get("REQUIRE_PORTAUDIO") == "1":
+        pytest.fail("REQUIRE_PORTAUDIO=1 but the PortAudio library is missing")
     done = _run(tmp_path, ["-m", "agent", "console"], OPENAI_API_KEY="k", DEEPGRAM_API_KEY="d")
     assert done.returncode == 1
     line = _one_line(done.stderr)
     assert lacking in line and "python -m agent console --text" in line
+
+
+@pytest.mark.parametrize(
+    ("path", "expected"), [(None, "main:server"), ("agent/server.py", "agent.server:server")]
+)
+def test_livekit_discovers_the_server(
+    monkeypatch: pytest.MonkeyPatch, path: str | None, expected: str
+) -> None:
+    """What `lk agent dev` / `python -m livekit.agents start [path]` find, with or without a
+    path (`main.py` is the first file LiveKit looks for)."""
+    from livekit.agents import AgentServer
+    from livekit.agents.cli.discover import get_import_data
+
+    monkeypatch.chdir(ROOT)
+    monkeypatch.setattr(sys, "path", list(sys.path))  # discovery prepends the project root
+    found = get_import_data(path=Path(path) if path else None)
+    assert found.import_string == expected
+    module = sys.modules[found.module_data.module_import_str]
+    assert isinstance(getattr(module, found.app_name), AgentServer)
 
 
 # --- the typed console ------------------------------------------------------------------------
@@ -244,7 +266,7 @@ async def test_console_text_mode_shows_greeting_conversation_tools_and_sms(
     os.close(terminal)
     screen = bytearray()
 
-    async def wait_for(text: str, timeout: float = 90) -> bool:
+    async def wait_for(text: str, timeout: float = 300) -> bool:
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline and text.encode() not in screen:
             ready, _, _ = select.select([controller], [], [], 0)
@@ -273,7 +295,7 @@ async def test_console_text_mode_shows_greeting_conversation_tools_and_sms(
         assert await wait_for("agent > (relaying) I've texted a 6-digit code"), _tail(screen)
         os.write(controller, b"\x04")  # Ctrl-D: the call ends and says what it used
         assert await wait_for("call ended: 80 LLM tokens in, 14 out"), _tail(screen)
-        assert process.wait(timeout=30) == 0
+        assert process.wait(timeout=120) == 0
     finally:
         if process.poll() is None:
             process.terminate()
@@ -367,6 +389,36 @@ def test_settings_read_the_small_model_and_worker_knobs() -> None:
 def test_bad_settings_name_the_variable(name: str, value: str) -> None:
     with pytest.raises(ConfigurationError, match=name):
         AgentSettings.from_env({name: value})
+
+
+PRODUCTION = {
+    "APP_ENV": "production",
+    "OTP_PEPPER": "p" * 32,
+    "TWILIO_ACCOUNT_SID": "AC" + "0" * 32,
+    "TWILIO_AUTH_TOKEN": "token",
+    "TWILIO_PHONE_NUMBER": "+14155550100",
+}
+
+
+@pytest.mark.parametrize("shared_codes", [True, False])
+async def test_production_warns_when_records_stay_on_one_machine_but_codes_are_shared(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture, shared_codes: bool
+) -> None:
+    env = {
+        **PRODUCTION,
+        "CLINIC_DATABASE_URL": f"sqlite:///{tmp_path / 'clinic.sqlite3'}",
+        "OTP_SQLITE_PATH": str(tmp_path / "otp.sqlite3"),
+    }
+    if shared_codes:
+        env["REDIS_URL"] = f"redis://127.0.0.1:{free_port()}/0"  # built, never dialled
+    caplog.set_level(logging.WARNING, logger="agent.server")
+    services = build_services(AgentSettings.from_env(env), env)
+    await services.aclose()
+    warned = [r.getMessage() for r in caplog.records if r.name == "agent.server"]
+    if shared_codes:
+        assert len(warned) == 1 and "CLINIC_DATABASE_URL=postgresql://" in warned[0]
+    else:
+        assert warned == []
 
 
 def test_tool_lines_mask_phone_numbers_and_long_digit_runs() -> None:
