@@ -62,7 +62,8 @@ def _worker(
         raise
 
 
-async def test_booking_and_reschedule_races_across_processes(backend: Backend) -> None:
+async def test_reschedule_race_across_processes(backend: Backend) -> None:
+    """Bookings and reschedules onto the same slots, from several processes at once."""
     records = backend.new()  # the real clock: the workers use it too
     base = datetime.combine(date.today() + timedelta(days=2), datetime.min.time()).replace(hour=8)
     own_slots = [

@@ -2,7 +2,7 @@
 shared plumbing (no pytest imports).
 
 Every call is a real `AgentSession` with its own `ScriptedLLM` and `CallState` (its own
-session id), sharing one `Services` (one `ClinicDB`, one `OtpService` on Redis, one Twilio
+session id), sharing one `Services` (one set of records, one `OtpService` on Redis, one Twilio
 sender pointed at the local stand-in), as the calls of one LiveKit worker process would. A
 call plays: identify (name + date of birth) -> request a code -> one wrong code -> the right
 code (read from what the Twilio stand-in received for that call's phone) -> try to cancel a
@@ -24,7 +24,7 @@ from typing import Any, Literal
 from livekit.agents import AgentSession, FunctionToolsExecutedEvent, RunResult
 
 from agent import CallState, ClinicAgent, Services
-from clinic import ClinicDB
+from clinic import ClinicRecords
 from tests.sms.standins import TwilioStandIn
 from tests.support.scripted_llm import ScriptedLLM
 from verification import normalize_phone
@@ -98,7 +98,7 @@ def phone_for(index: int, exchange: int = 552) -> tuple[str, str]:
 
 
 async def populate(
-    clinic: ClinicDB, n: int, *, shared_slots: int, session_prefix: str = "load"
+    clinic: ClinicRecords, n: int, *, shared_slots: int, session_prefix: str = "load"
 ) -> list[Caller]:
     """Add `n` patients, each with a distinct phone, date of birth and one booked appointment.
 
