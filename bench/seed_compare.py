@@ -49,7 +49,12 @@ SESSION = "bench"
 WRONG = "000000"
 HIGH = 10**9
 NO_LIMITS = OtpPolicy(
-    max_attempts=HIGH, max_failures=HIGH, max_sends=HIGH, resend_cooldown_seconds=0
+    max_attempts=HIGH,
+    max_failures=HIGH,
+    max_phone_failures=HIGH,
+    max_sends=HIGH,
+    max_phone_sends=HIGH,
+    resend_cooldown_seconds=0,
 )
 PARALLEL_GUESSES = 50
 

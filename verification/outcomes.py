@@ -146,10 +146,6 @@ NO_CODE = VerifyOutcome(
 )
 
 
-def verified() -> VerifyOutcome:
-    return VERIFIED
-
-
 def wrong_code(attempts_left: int) -> VerifyOutcome:
     cached = _WRONG_CODE.get(attempts_left)
     if cached is not None:
@@ -165,14 +161,6 @@ def _wrong_code(attempts_left: int) -> VerifyOutcome:
     else:
         message = f"That code isn't right. You have {attempts_left} more tries."
     return VerifyOutcome("wrong_code", message, attempts_left)
-
-
-def expired() -> VerifyOutcome:
-    return EXPIRED
-
-
-def no_code() -> VerifyOutcome:
-    return NO_CODE
 
 
 def verify_locked(retry_after: int | None) -> VerifyOutcome:

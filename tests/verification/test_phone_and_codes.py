@@ -92,3 +92,15 @@ def test_development_pepper_is_generated_once_with_0600(tmp_path: Path) -> None:
     assert first == second and len(first) == 64
     mode = stat.S_IMODE(os.stat(env["OTP_PEPPER_FILE"]).st_mode)
     assert mode == 0o600
+
+
+def test_the_keyed_digester_gives_the_same_digest_as_code_digest() -> None:
+    """The service keys its HMAC once (`CodeDigester`); stored digests must not change."""
+    from verification.codes import CodeDigester
+
+    digester = CodeDigester(b"p" * 32)
+    for phone, session, code in [
+        ("+14155550123", "call-1", "123456"),
+        ("+442079460000", "é", "000000"),
+    ]:
+        assert digester(phone, session, code) == code_digest(b"p" * 32, phone, session, code)

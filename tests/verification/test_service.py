@@ -383,3 +383,27 @@ def test_sms_body_fits_one_segment_and_carries_no_phi(make_service: ServiceFacto
         "Don't share it with anyone."
     )
     assert len(body) + 50 <= 160  # room for a clinic name ~60 characters long
+
+
+async def test_outcomes_say_whether_a_code_is_pending_or_spent(
+    make_service: ServiceFactory, sender: RecordingSmsSender
+) -> None:
+    """Front ends read these instead of keeping their own lists of statuses."""
+    service = make_service(OtpPolicy(max_attempts=2))
+    bad = await service.request_code("not a number", session_id="c")
+    assert (bad.code_pending, bad.phone_e164) == (False, None)
+    asked = await service.request_code("(415) 555-0123", session_id="c")
+    assert (asked.code_pending, asked.phone_e164) == (True, ON_FILE)
+    await service.drain()
+    code = sender.last_code()
+
+    malformed = await service.verify_code(ON_FILE, "one two", session_id="c")
+    first = await service.verify_code(ON_FILE, wrong(code), session_id="c")
+    last = await service.verify_code(ON_FILE, wrong(code), session_id="c")
+    none_left = await service.verify_code(ON_FILE, code, session_id="c")
+    assert [o.code_spent for o in (malformed, first, last, none_left)] == [
+        False,
+        False,
+        True,
+        True,
+    ]
