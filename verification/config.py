@@ -128,4 +128,5 @@ def service_kwargs_from_env(env: Mapping[str, str]) -> dict[str, Any]:
         "pepper": pepper,
         "clinic_name": env_text(env, "CLINIC_NAME", "the clinic"),
         "default_region": env_text(env, "DEFAULT_PHONE_REGION", "US").upper(),
+        "knowledge_policy": knowledge_policy_from_env(env),
     }

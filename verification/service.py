@@ -28,10 +28,11 @@ from .directory import PhoneDirectory
 from .metrics import count_delivery, count_request, count_verification
 from .outcomes import RequestOutcome, VerifyOutcome
 from .phone import MAX_PHONE_INPUT_CHARS, mask_phone, normalize_phone
-from .policy import OtpPolicy
+from .policy import KnowledgePolicy, OtpPolicy
 from .sms.base import SmsDeliveryError, SmsSender
 from .spoken import parse_spoken_code
 from .stores.base import OtpStore, StoreUnavailable
+from .throttle import IdentityThrottle
 
 log = logging.getLogger(__name__)
 
@@ -54,6 +55,7 @@ class OtpService:
         pepper: bytes,
         clinic_name: str = "the clinic",
         default_region: str = "US",
+        knowledge_policy: KnowledgePolicy = KnowledgePolicy(),  # noqa: B008 - frozen
     ) -> None:
         if len(pepper) < 16:
             raise ValueError("pepper must be at least 16 bytes")
@@ -63,6 +65,7 @@ class OtpService:
         self.policy = policy
         self.clinic_name = clinic_name
         self.default_region = default_region
+        self.knowledge_policy = knowledge_policy
         self._pepper = pepper
         self._digest = CodeDigester(pepper)
         self._sends: set[asyncio.Task[None]] = set()
@@ -84,6 +87,17 @@ class OtpService:
 
         return cls(
             directory=directory, **service_kwargs_from_env(os.environ if env is None else env)
+        )
+
+    def identity_throttle(self, policy: KnowledgePolicy | None = None) -> IdentityThrottle:
+        """The knowledge-based throttle on this service's store, keyed with its pepper (so
+        its counters hold neither a caller's number nor a record id in a form anyone could
+        reverse), with `policy` or the one the environment gave (`KBA_*`)."""
+        return IdentityThrottle(
+            self.store,
+            policy or self.knowledge_policy,
+            pepper=self._pepper,
+            default_region=self.default_region,
         )
 
     def sms_body(self, code: str) -> str:

@@ -109,7 +109,7 @@ async def test_a_real_provider_shares_its_breakers_through_the_store(tmp_path: P
     await service.aclose()
 
 
-def test_knowledge_policy_comes_from_env(tmp_path: Path) -> None:
+async def test_knowledge_policy_comes_from_env(tmp_path: Path) -> None:
     env = embedded_env(
         tmp_path,
         KBA_MAX_FAILURES_PER_RECORD="2",
@@ -118,10 +118,13 @@ def test_knowledge_policy_comes_from_env(tmp_path: Path) -> None:
     )
     assert knowledge_policy_from_env(env) == KnowledgePolicy(2, 4, 600)
     assert knowledge_policy_from_env(embedded_env(tmp_path)) == KnowledgePolicy()
+    service = OtpService.from_env(StaticDirectory(set()), env)
+    assert service.identity_throttle().policy == KnowledgePolicy(2, 4, 600)
     with pytest.raises(ConfigurationError, match="KBA_MAX_FAILURES_PER_RECORD"):
         knowledge_policy_from_env(embedded_env(tmp_path, KBA_MAX_FAILURES_PER_RECORD="lots"))
     with pytest.raises(ConfigurationError, match="max_failures_per_caller"):
         knowledge_policy_from_env(embedded_env(tmp_path, KBA_MAX_FAILURES_PER_CALLER="0"))
+    await service.aclose()
 
 
 def test_phone_ceilings_come_from_env(tmp_path: Path) -> None:
