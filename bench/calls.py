@@ -53,17 +53,25 @@ class TimedOtpService(OtpService):
         super().__init__(*args, **kwargs)  # type: ignore[arg-type]
         self.timings: dict[str, list[float]] = {"request_code": [], "verify_code": []}
 
-    async def request_code(self, phone: str, *, session_id: str) -> RequestOutcome:
+    async def request_code(
+        self, phone: str, *, session_id: str, caller_phone: str | None = None
+    ) -> RequestOutcome:
         started = time.perf_counter()
         try:
-            return await super().request_code(phone, session_id=session_id)
+            return await super().request_code(
+                phone, session_id=session_id, caller_phone=caller_phone
+            )
         finally:
             self.timings["request_code"].append(time.perf_counter() - started)
 
-    async def verify_code(self, phone: str, code: str, *, session_id: str) -> VerifyOutcome:
+    async def verify_code(
+        self, phone: str, code: str, *, session_id: str, caller_phone: str | None = None
+    ) -> VerifyOutcome:
         started = time.perf_counter()
         try:
-            return await super().verify_code(phone, code, session_id=session_id)
+            return await super().verify_code(
+                phone, code, session_id=session_id, caller_phone=caller_phone
+            )
         finally:
             self.timings["verify_code"].append(time.perf_counter() - started)
 

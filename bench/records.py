@@ -9,7 +9,7 @@ database and the one Redis as several machines would. Backends alternate round b
 fresh database each time; the figures are the median round (calls/s) and all rounds' tool
 latencies together (p50/p99, from the model's function-call item to the tool's output item).
 
-    uv run python bench/records.py [--calls 200] [--workers 4] [--rounds 3]
+    uv run python bench/records.py [--calls 200] [--workers 4] [--rounds 3] [--pool-size 8]
         [--postgres postgresql://postgres@127.0.0.1:5432/postgres]
 """
 
@@ -60,14 +60,16 @@ def ended_right(result: CallResult) -> bool:
     return not last.is_error and last.output.startswith(want)
 
 
-def one_round(url: str, redis_url: str, calls: int, workers: int, shared: int) -> Figures:
+def one_round(
+    url: str, redis_url: str, calls: int, workers: int, shared: int, pool_size: int
+) -> Figures:
     async def setup() -> list[WorkerJob]:
         records = open_records(url)
         callers = await populate(records, calls, shared_slots=shared)
         await records.aclose()
         prefix = f"bench-{uuid.uuid4().hex[:8]}"
         return [
-            WorkerJob(n, url, redis_url, prefix, share)
+            WorkerJob(n, url, redis_url, prefix, share, pool_size)
             for n, share in enumerate(split(callers, workers))
         ]
 
@@ -82,7 +84,9 @@ def one_round(url: str, redis_url: str, calls: int, workers: int, shared: int) -
     return Figures([calls / max(r.seconds for r in reports)], results)
 
 
-def main(calls: int, workers: int, rounds: int, shared: int, admin_url: str) -> None:
+def main(
+    calls: int, workers: int, rounds: int, shared: int, pool_size: int, admin_url: str
+) -> None:
     tmp = Path(tempfile.mkdtemp(prefix="records-bench-"))
     redis = RedisServer(tmp / "redis")
     redis.start()
@@ -96,7 +100,7 @@ def main(calls: int, workers: int, rounds: int, shared: int, admin_url: str) -> 
     try:
         for n in range(rounds):
             for name in ("sqlite", "postgresql") if n % 2 == 0 else ("postgresql", "sqlite"):
-                got = one_round(urls[name](n), redis.url, calls, workers, shared)
+                got = one_round(urls[name](n), redis.url, calls, workers, shared, pool_size)
                 figures[name].rates += got.rates
                 figures[name].results += got.results
     finally:
@@ -104,7 +108,10 @@ def main(calls: int, workers: int, rounds: int, shared: int, admin_url: str) -> 
         redis.stop()
 
     where = "in one process" if workers == 1 else f"over {workers} worker processes"
-    print(f"{calls} concurrent scripted calls {where}, codes on Redis, {rounds} rounds")
+    print(
+        f"{calls} concurrent scripted calls {where}, codes on Redis, {rounds} rounds,"
+        f" PostgreSQL pool {pool_size} per process"
+    )
     for name, got in figures.items():
         print(
             f"  {name:<10} {statistics.median(got.rates):6.1f} calls/s (median round;"
@@ -127,8 +134,12 @@ if __name__ == "__main__":
     parser.add_argument("--rounds", type=int, default=3)
     parser.add_argument("--shared-slots", type=int, default=5)
     parser.add_argument(
+        "--pool-size", type=int, default=8,
+        help="PostgreSQL connections per worker process (a LiveKit call process needs one)",
+    )  # fmt: skip
+    parser.add_argument(
         "--postgres", default="postgresql://postgres@127.0.0.1:5432/postgres",
         help="an admin URL: the bench creates a throwaway database there and drops it",
     )  # fmt: skip
     args = parser.parse_args()
-    main(args.calls, args.workers, args.rounds, args.shared_slots, args.postgres)
+    main(args.calls, args.workers, args.rounds, args.shared_slots, args.pool_size, args.postgres)

@@ -11,9 +11,10 @@ processes that share nothing but the server. They rest on the database, not on l
   if the code above it were wrong; a violation is `SlotTaken`, and the transaction rolls back;
 * the rules themselves (`clinic.rules`) are the ones SQLite enforces, word for word.
 
-Connections come from a `psycopg_pool.AsyncConnectionPool` per process (checked before use, so
-a server restart costs no call more than one failed operation); every wait - for a connection,
-a lock or a statement - is bounded by `timeout`, after which the caller hears `Unavailable`.
+Connections come from a `psycopg_pool.AsyncConnectionPool` per process; one that sat idle is
+pinged before use, so a server restart or failover between calls costs no call. Every wait -
+for a connection, a lock or a statement - is bounded by `timeout`, after which the caller
+hears `Unavailable`.
 The schema is migrated on first use (`clinic.schema`, yoyo, in a worker thread).
 """
 
@@ -22,6 +23,8 @@ from __future__ import annotations
 import asyncio
 import logging
 import os
+import time
+import weakref
 from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
 from datetime import date, datetime
@@ -52,6 +55,8 @@ Conn = AsyncConnection[tuple[Any, ...]]
 
 DEFAULT_POOL_SIZE: Final = 4
 DEFAULT_TIMEOUT_SECONDS: Final = 5.0
+# A pooled connection idle this long is pinged before use (one round trip); busier ones not.
+DEFAULT_IDLE_CHECK_SECONDS: Final = 2.0
 MAX_NAME_CANDIDATES: Final = 200
 # Matching more candidates than this goes to a worker thread, off the event loop.
 _INLINE_MATCHES: Final = 16
@@ -131,6 +136,7 @@ class PostgresRecords:
         pool_size: int = DEFAULT_POOL_SIZE,
         timeout: float = DEFAULT_TIMEOUT_SECONDS,
         clock: Clock | None = None,
+        idle_check_seconds: float = DEFAULT_IDLE_CHECK_SECONDS,
     ) -> None:
         if pool_size < 1:
             raise ValueError("pool_size must be at least 1")
@@ -141,6 +147,8 @@ class PostgresRecords:
         self.pool_size = pool_size
         self.timeout = timeout
         self._clock = clock if clock is not None else clinic_clock()
+        self.idle_check_seconds = idle_check_seconds
+        self._idle_since: weakref.WeakKeyDictionary[Conn, float] = weakref.WeakKeyDictionary()
         self._pool: AsyncConnectionPool[Conn] | None = None
         self._pid = os.getpid()
         self._opening = asyncio.Lock()
@@ -555,7 +563,8 @@ class PostgresRecords:
                     timeout=self.timeout,
                     kwargs={"autocommit": True, "connect_timeout": max(1, round(self.timeout))},
                     configure=self._configure,
-                    check=AsyncConnectionPool.check_connection,
+                    check=self._check,
+                    reset=self._returned,
                     name=f"clinic-records-{os.getpid()}",
                 )
                 try:
@@ -566,6 +575,18 @@ class PostgresRecords:
                     raise
                 self._pool = pool
         return self._pool
+
+    async def _returned(self, conn: Conn) -> None:
+        """The pool's reset hook: note when the connection came back, for `_check`."""
+        self._idle_since[conn] = time.monotonic()
+
+    async def _check(self, conn: Conn) -> None:
+        """Before a connection is handed out: ping it if it sat idle (a restart or failover
+        may have cut it since), so that costs no call; skip the round trip when it was in
+        use a moment ago, as under load it always is."""
+        idle_since = self._idle_since.get(conn)
+        if idle_since is None or time.monotonic() - idle_since >= self.idle_check_seconds:
+            await AsyncConnectionPool.check_connection(conn)
 
     async def _configure(self, conn: Conn) -> None:
         """Every wait on the server is bounded: a stuck lock is `Unavailable`, not a hang."""

@@ -103,7 +103,9 @@ async def test_connection_cut_mid_write_is_unavailable_and_writes_nothing(
 
 async def test_idle_connections_dropped_by_a_restart_cost_no_call(pg: PostgresBackend) -> None:
     application = f"clinic-restart-{uuid.uuid4().hex[:8]}"
-    records = PostgresRecords(pg.database.url(pg.schema, application_name=application))
+    records = PostgresRecords(
+        pg.database.url(pg.schema, application_name=application), idle_check_seconds=0
+    )  # as if the connections had sat idle for a while
     await records.load_demo()
     pg.execute(
         "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE application_name = ?",

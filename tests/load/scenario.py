@@ -16,7 +16,7 @@ from __future__ import annotations
 import asyncio
 import re
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from typing import Any, Literal
@@ -146,9 +146,19 @@ async def populate(
     return callers
 
 
-def code_texted_to(standin: TwilioStandIn, phone: str) -> str:
-    """The code in the one message the Twilio stand-in received for `phone`."""
-    bodies = [c.form.get("Body", "") for c in standin.requests if c.form.get("To") == phone]
+async def code_texted_to(standin: TwilioStandIn, phone: str, *, wait: float = 60.0) -> str:
+    """The code in the one message the Twilio stand-in received for `phone`.
+
+    The text goes out in the background after `request_otp` answers (as on a real line, where
+    it arrives a moment later), so this waits for it - up to `wait` seconds, for a loaded
+    machine running hundreds of calls - the way a caller waits for their phone to buzz.
+    """
+    deadline = time.monotonic() + wait
+    while True:
+        bodies = [c.form.get("Body", "") for c in standin.requests if c.form.get("To") == phone]
+        if bodies or time.monotonic() > deadline:
+            break
+        await asyncio.sleep(0.01)
     if len(bodies) != 1:
         raise AssertionError(f"expected one text to caller's phone, got {len(bodies)}")
     match = re.search(r"\b(\d{6})\b", bodies[0])
@@ -172,7 +182,7 @@ async def run_call(
     services: Services,
     caller: Caller,
     neighbour: Caller,
-    code_for: Callable[[str], str],
+    code_for: Callable[[str], Awaitable[str]],
 ) -> CallResult:
     """Play one call to the end; returns every tool output (asserting nothing about them)."""
     record = CallResult(caller)
@@ -206,7 +216,7 @@ async def run_call(
         await step(
             f"Text me at {caller.spoken_phone}", "request_otp", patient_phone=caller.spoken_phone
         )
-        code = code_for(caller.phone)
+        code = await code_for(caller.phone)
         wrong = f"{(int(code) + 1) % 10**6:06d}"
         await step(f"It's {wrong}", "verify_otp", code=wrong)
         await step(f"Sorry, it's {code}", "verify_otp", code=code)

@@ -35,6 +35,7 @@ class WorkerJob:
     redis_url: str
     key_prefix: str
     callers: tuple[Caller, ...]
+    pool_size: int = 4  # PostgreSQL connections for this worker's calls (one per call in LiveKit)
 
 
 @dataclass(frozen=True, slots=True)
@@ -50,7 +51,7 @@ async def play(job: WorkerJob) -> WorkerReport:
     """One worker's calls, all at once, on backends built from the job's URLs."""
     twilio = TwilioStandIn()
     await twilio.start()
-    clinic = open_records(job.records_url, timeout=30)
+    clinic = open_records(job.records_url, pool_size=job.pool_size, timeout=30)
     otp = OtpService(
         RedisOtpStore.from_url(job.redis_url, key_prefix=job.key_prefix),
         TwilioSmsSender(TWILIO_SID, TWILIO_TOKEN, "+14155550100", base_url=twilio.url),
