@@ -71,7 +71,7 @@ class OtpService:
         self._sends: set[asyncio.Task[None]] = set()
         # per-instance caches (the pepper is per instance): e164 -> (masked, phone_ref)
         self._phone_tags = lru_cache(maxsize=_CACHE_SIZE)(self._tags)
-        self._caller_refs = lru_cache(maxsize=_CACHE_SIZE)(self._caller_ref)
+        self._caller_tags = lru_cache(maxsize=_CACHE_SIZE)(self._caller_tag)
 
     @classmethod
     def from_env(
@@ -301,10 +301,13 @@ class OtpService:
     def _tags(self, e164: str) -> tuple[str, str]:
         return mask_phone(e164), phone_reference(self._pepper, e164)
 
-    def _caller_ref(self, caller_phone: str | None) -> str:
+    def _caller_refs(self, caller_phone: str | None) -> str:
         """The key a caller's limits are kept under: a keyed hash of their own number (never
         the number itself), or "anonymous" for a withheld or unparseable caller id."""
         e164 = self._normalize(caller_phone) if caller_phone else None
+        return self._caller_tags(e164)
+
+    def _caller_tag(self, e164: str | None) -> str:
         return caller_reference(self._pepper, e164)
 
 

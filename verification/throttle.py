@@ -81,13 +81,15 @@ class IdentityThrottle:
 
     def _caller(self, caller_phone: str | None) -> str | None:
         """The caller's number in E.164 (so "+1 415..." and "415..." are one caller)."""
-        if not caller_phone:
+        if not isinstance(caller_phone, str) or not caller_phone.strip():
             return None
         try:
             return normalize_phone(caller_phone, self._region)
         except ValueError:
-            return caller_phone.strip() or None
+            return caller_phone.strip()[:64]  # an odd caller id is still that caller's
 
     def _subject(self, kind: str, value: str) -> str:
-        tag = hmac.new(self._key, f"{kind}\x1f{value}".encode(), hashlib.sha256).hexdigest()[:24]
+        # surrogatepass: an id that is not valid Unicode (a lone surrogate) is still an id
+        message = f"{kind}\x1f{value}".encode("utf-8", "surrogatepass")
+        tag = hmac.new(self._key, message, hashlib.sha256).hexdigest()[:24]
         return f"{kind}:{tag}"

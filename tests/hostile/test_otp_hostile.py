@@ -43,6 +43,8 @@ from tests.hostile.strategies import (
 )
 from tests.support.sms import RecordingSmsSender, StaticDirectory
 from verification import (
+    IdentityThrottle,
+    KnowledgePolicy,
     OtpService,
     OtpStore,
     RedisOtpStore,
@@ -115,6 +117,13 @@ def phones() -> st.SearchStrategy[Any]:
     return weighted((st.sampled_from(PHONES), 6), (strings(PHONES), 3), (non_strings(), 1))
 
 
+def caller_phones() -> st.SearchStrategy[Any]:
+    """The SIP caller id as the agent passes it: absent, a number, or anything at all."""
+    return weighted(
+        (st.none(), 3), (st.sampled_from(PHONES), 3), (strings(PHONES), 2), (non_strings(), 1)
+    )
+
+
 def codes() -> st.SearchStrategy[Any]:
     return weighted(
         (st.sampled_from(CODES), 6), (strings([*CODES, *VALID_CODES]), 3), (non_strings(), 1)
@@ -162,12 +171,13 @@ async def open_service(
 async def hostile_exchange(service: OtpService, sms: RecordingSmsSender, data: Any) -> None:
     phone = data.draw(phones(), label="phone")
     session = data.draw(session_ids(), label="session")
+    caller = data.draw(caller_phones(), label="caller")
     if documented_bad_session(session):
         with pytest.raises(ValueError):
-            await service.request_code(phone, session_id=session)
+            await service.request_code(phone, session_id=session, caller_phone=caller)
         OUTCOMES["request: ValueError (bad session id)"] += 1
         return
-    requested = await service.request_code(phone, session_id=session)
+    requested = await service.request_code(phone, session_id=session, caller_phone=caller)
     await service.drain()
     assert requested.status in REQUEST_STATUSES
     OUTCOMES[f"request: {requested.status}"] += 1
@@ -187,7 +197,9 @@ async def hostile_exchange(service: OtpService, sms: RecordingSmsSender, data: A
                 await service.verify_code(guess_phone, code, session_id=guess_session)
             OUTCOMES["verify: ValueError (bad session id)"] += 1
             continue
-        outcome = await service.verify_code(guess_phone, code, session_id=guess_session)
+        outcome = await service.verify_code(
+            guess_phone, code, session_id=guess_session, caller_phone=caller
+        )
         assert outcome.status in VERIFY_STATUSES
         OUTCOMES[f"verify: {outcome.status}"] += 1
         assert outcome.verified == (outcome.status == "verified")
@@ -280,3 +292,61 @@ async def test_session_id_with_a_lone_surrogate_is_refused_up_front(
             assert "session_id" in str(exc), f"{type(exc).__name__}: {exc}"
         else:
             pytest.fail("accepted a session id the store cannot encode")
+
+
+def record_ids() -> st.SearchStrategy[Any]:
+    return weighted(
+        (st.none(), 2), (st.sampled_from(["P1", "P2"]), 4), (strings(["P1"]), 2), (huge_text(), 1)
+    )
+
+
+@pytest.mark.parametrize("backend", ["sqlite", "redis"])
+@pytest.mark.parametrize("examples", COUNTS)
+def test_identity_throttle_with_hostile_records_and_callers(
+    examples: int, backend: str, tmp_path: Path, request: pytest.FixtureRequest
+) -> None:
+    """Whatever record ids and caller ids arrive, `attempt` and `succeeded` raise nothing,
+    and no record or caller ever gets more answers than its limit."""
+    redis_url = request.getfixturevalue("redis_url") if backend == "redis" else None
+    prefix = request.getfixturevalue("key_prefix")
+    policy = KnowledgePolicy(max_failures_per_record=2, max_failures_per_caller=3)
+    with asyncio.Runner() as runner:
+
+        @settings(
+            max_examples=examples,
+            deadline=None,
+            suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large],
+        )
+        @given(st.data())
+        def prop(data: Any) -> None:
+            with tempfile.TemporaryDirectory(dir=tmp_path) as root:
+
+                async def one() -> None:
+                    store: OtpStore = (
+                        SqliteOtpStore(Path(root) / "otp.sqlite3")
+                        if redis_url is None
+                        else RedisOtpStore.from_url(
+                            redis_url, key_prefix=f"{prefix}-{uuid.uuid4().hex[:8]}"
+                        )
+                    )
+                    throttle = IdentityThrottle(store, policy, pepper=PEPPER)
+                    allowed: Counter[str] = Counter()
+                    try:
+                        for _ in range(data.draw(st.integers(1, 8), label="answers")):
+                            record = data.draw(record_ids(), label="record")
+                            caller = data.draw(caller_phones(), label="caller")
+                            decision = await throttle.attempt(record_id=record, caller_phone=caller)
+                            if decision.allowed and isinstance(record, str):
+                                allowed[record] += 1
+                            if decision.allowed and data.draw(MOSTLY, label="wrong"):
+                                continue
+                            if decision.allowed:
+                                await throttle.succeeded(record_id=record, caller_phone=caller)
+                                allowed[record] -= 1
+                        assert all(n <= policy.max_failures_per_record for n in allowed.values())
+                    finally:
+                        await store.aclose()
+
+                runner.run(one())
+
+        prop()
