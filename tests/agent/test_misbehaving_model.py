@@ -16,7 +16,7 @@ import json
 import pytest
 from livekit.agents import RunResult
 
-from agent.replies import NEEDS_LEVEL_2, PHONE_NOT_SAID
+from agent.replies import CODE_NUMBER_NOT_SAID, NEEDS_LEVEL_2, PHONE_NOT_SAID
 from agent.speech_filter import FALLBACK
 from clinic import demo
 from tests.agent.conftest import Call, agent_said
@@ -44,7 +44,7 @@ async def test_a_code_to_a_number_the_caller_never_said_is_not_sent(call: Call) 
         call, "Hi, I'd like to book a checkup", "request_otp", patient_phone=JANE_PHONE
     )
     assert call.sms.sent == []
-    assert is_error and one_sentence(output)
+    assert (output, is_error) == (CODE_NUMBER_NOT_SAID, True) and one_sentence(output)
 
 
 @pytest.mark.parametrize("caller_phone", [demo.JANE.phone])
@@ -57,6 +57,13 @@ async def test_caller_id_digits_as_a_phone_number(call: Call) -> None:
     )  # fmt: skip
     assert (output, is_error) == (PHONE_NOT_SAID, True) and one_sentence(output)
     assert call.state.grants == {} and call.state.identity_failures == 0
+
+    # nor into request_otp's: the caller never said it, so nothing is sent
+    output, is_error = await say(
+        call, "Can you text me?", "request_otp", patient_phone=demo.JANE.phone
+    )
+    assert (output, is_error) == (CODE_NUMBER_NOT_SAID, True) and '"caller"' in output
+    assert call.sms.sent == []
 
     # the caller's number is reached the right way: the "caller" keyword texts the caller ID
     output, is_error = await say(
