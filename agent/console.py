@@ -49,10 +49,23 @@ TOOL_MARK = "  · "
 _LONG_DIGITS = re.compile(r"\d{6,}")
 
 
+class ShownAsToolLine(logging.Filter):
+    """Drops LiveKit's warning for a refused tool: the tool line already says `refused`."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        return not (
+            record.name == "livekit.agents"
+            and record.levelno == logging.WARNING
+            and record.getMessage().startswith("ToolError while executing tool")
+        )
+
+
 def configure_logging(level: int, stream: TextIO) -> None:
     """One plain handler on the root logger at `level` (LiveKit's loggers inherit it)."""
     handler = logging.StreamHandler(stream)
     handler.setFormatter(logging.Formatter("%(levelname)s %(name)s: %(message)s"))
+    if level > logging.DEBUG:
+        handler.addFilter(ShownAsToolLine())
     root = logging.getLogger()
     for old in list(root.handlers):
         root.removeHandler(old)

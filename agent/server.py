@@ -35,7 +35,7 @@ from livekit.agents import (
 from livekit.agents.telemetry.http_server import HttpServer as MetricsHttpServer
 from livekit.plugins import deepgram, openai, silero
 
-from clinic import ClinicDB
+from clinic import open_records, shared_records_warning
 from verification import ConfigurationError, OtpService, SqliteOtpStore, normalize_phone
 from verification.config import validate_env
 
@@ -53,39 +53,28 @@ SIP_PARTICIPANT_WAIT_SECONDS = 10.0
 OPENAI_API_URL = "https://api.openai.com/v1"
 
 
-def open_clinic_records(database_url: str) -> ClinicDB:
-    """The clinic records `CLINIC_DATABASE_URL` names (construction only: no I/O here)."""
-    if not database_url.startswith("sqlite:///"):
-        raise ConfigurationError(
-            "CLINIC_DATABASE_URL: this build keeps clinic records on SQLite only "
-            "(sqlite:///path); PostgreSQL needs clinic.open_records"
-        )
-    return ClinicDB(database_url.removeprefix("sqlite:///"))
-
-
 def build_services(settings: AgentSettings, env: Mapping[str, str] | None = None) -> Services:
     """Records and the OTP service, built without touching the network or the disk: safe in
     `prewarm`, where there is no event loop yet. The schema and demo data come later, on the
     records' own thread (`prepare_records`). `env`: what `verification` reads (default: the
     process environment)."""
-    records = open_clinic_records(settings.database_url)
+    records = open_records(
+        settings.database_url,
+        pool_size=settings.records_pool_size,
+        timeout=settings.records_timeout_seconds,
+    )
     otp = OtpService.from_env(records, os.environ if env is None else env)
-    if (
-        settings.production
-        and settings.records_on_sqlite
-        and not isinstance(otp.store, SqliteOtpStore)
-    ):
-        log.warning(
-            "records are on SQLite (one file on this machine) while codes are shared in Redis: "
-            "with a second worker machine, each books from its own copy. Set "
-            "CLINIC_DATABASE_URL=postgresql://... (docs/operations.md)",
-            extra={"database": "sqlite"},
-        )
+    # Codes are shared between workers exactly when they are not in the local SQLite file
+    # (REDIS_URL is verification's to read).
+    shared = None if isinstance(otp.store, SqliteOtpStore) else "the shared code store"
+    warning = shared_records_warning(settings.database_url, redis_url=shared)
+    if settings.production and warning is not None:
+        log.warning(warning, extra={"database": "sqlite"})
     return Services(clinic=records, otp=otp, options=settings.options)
 
 
 async def prepare_records(services: Services, settings: AgentSettings) -> None:
-    """Schema and demo data, off the event loop (the records run SQL on their own thread)."""
+    """Schema and demo data, off the event loop (SQLite on its own thread, PostgreSQL async)."""
     if settings.load_demo_data:
         await services.clinic.load_demo()
 
@@ -245,6 +234,8 @@ def attach_keypad(session: AgentSession[CallState], state: CallState, room: rtc.
 async def entrypoint(ctx: JobContext) -> None:
     userdata = ctx.proc.userdata
     settings: AgentSettings = userdata.get("settings") or AgentSettings.from_env(os.environ)
+    if settings.production:
+        install_pii_redaction()  # again: the job's own log handlers may be newer than prewarm
     services: Services = userdata.pop("services", None) or build_services(settings)
     ctx.add_shutdown_callback(services.aclose)
     await prepare_records(services, settings)

@@ -12,13 +12,14 @@ import logging
 from collections.abc import Mapping
 from dataclasses import dataclass
 
+from clinic import DEFAULT_DATABASE_URL
+from clinic.postgres import DEFAULT_POOL_SIZE, DEFAULT_TIMEOUT_SECONDS
 from verification import ConfigurationError
 from verification.env import env_flag, env_int, env_number, env_text, is_production
 
 from .state import CallOptions
 
 DEFAULT_AGENT_NAME = "clinic-agent"
-DEFAULT_DATABASE_URL = "sqlite:///var/clinic.sqlite3"
 DEFAULT_METRICS_PORT = 9464
 DEFAULT_METRICS_HOST = "127.0.0.1"
 DEFAULT_METRICS_DIR = "var/prometheus"
@@ -89,7 +90,11 @@ class WorkerSettings:
 class AgentSettings:
     agent_name: str
     clinic_name: str
+    # The records (`clinic.open_records`): the URL, and for PostgreSQL the pool per process
+    # and the longest wait (also SQLite's busy timeout).
     database_url: str
+    records_pool_size: int
+    records_timeout_seconds: float
     load_demo_data: bool
     options: CallOptions
     model: ModelSettings
@@ -159,6 +164,10 @@ class AgentSettings:
             agent_name=env_text(env, "AGENT_NAME", DEFAULT_AGENT_NAME),
             clinic_name=env_text(env, "CLINIC_NAME", "the clinic"),
             database_url=database_url,
+            records_pool_size=env_int(env, "CLINIC_DB_POOL_SIZE", DEFAULT_POOL_SIZE, minimum=1),
+            records_timeout_seconds=env_number(
+                env, "CLINIC_DB_TIMEOUT_SECONDS", DEFAULT_TIMEOUT_SECONDS, minimum=0.1
+            ),
             load_demo_data=env_flag(env, "CLINIC_DEMO_DATA", not production),
             options=CallOptions(
                 allow_phone_match_level2=env_flag(env, "ALLOW_NAME_DOB_PHONE_LEVEL2", True),

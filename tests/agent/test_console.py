@@ -18,11 +18,7 @@ import pytest
 
 from agent.console import mask_numbers
 from agent.server import build_services
-from agent.settings import (
-    DEFAULT_DATABASE_URL,
-    DEFAULT_METRICS_HOST,
-    AgentSettings,
-)
+from agent.settings import DEFAULT_METRICS_HOST, AgentSettings
 from tests.support.livekit_standin import LiveKitSipStandin
 from tests.support.openai_standin import OpenAIStandin
 from tests.support.redis_server import free_port
@@ -284,7 +280,7 @@ async def test_console_text_mode_shows_greeting_conversation_tools_and_sms(
         assert await wait_for("you > "), _tail(screen)
         first_turn = screen.decode(errors="replace").split("you > ")[0]
         assert "agent > Thank you for calling Bayview Clinic" in first_turn, _tail(screen)
-        os.write(controller, b"Hi, please text me a code\r")
+        os.write(controller, b"Hi, please text me a code at 415 555 0123\r")
         # the development SMS stand-in prints where the developer is looking: this terminal
         assert await wait_for("[DEV SMS - not sent; development stand-in]"), _tail(screen)
         assert await wait_for("Bayview Clinic: your verification code is"), _tail(screen)
@@ -309,7 +305,10 @@ async def test_console_text_mode_shows_greeting_conversation_tools_and_sms(
     assert "415" not in tool_line and "0123" in tool_line
 
     first, second = openai_standin.requests[:2]
-    assert first["messages"][-1] == {"role": "user", "content": "Hi, please text me a code"}
+    assert first["messages"][-1] == {
+        "role": "user",
+        "content": "Hi, please text me a code at 415 555 0123",
+    }
     assert {t["function"]["name"] for t in first["tools"]} >= {"request_otp", "verify_otp"}
     assert second["messages"][-1]["role"] == "tool"  # the tool ran in the agent process
     # the small-model settings reach the server with every request
@@ -328,7 +327,7 @@ def _tail(screen: bytearray) -> str:
 
 def test_settings_defaults_are_safe_and_deliberate() -> None:
     settings = AgentSettings.from_env({})
-    assert settings.database_url == DEFAULT_DATABASE_URL == "sqlite:///var/clinic.sqlite3"
+    assert settings.database_url == "sqlite:///var/clinic.sqlite3"
     assert settings.metrics_host == DEFAULT_METRICS_HOST == "127.0.0.1"
     assert (
         settings.metrics_port == 9464
@@ -371,6 +370,7 @@ def test_settings_read_the_small_model_and_worker_knobs() -> None:
     assert settings.metrics_host == "10.1.2.3"
     assert settings.log_level_for("console") == logging.DEBUG
     assert not settings.records_on_sqlite
+    assert (settings.records_pool_size, settings.records_timeout_seconds) == (4, 5.0)
 
 
 @pytest.mark.parametrize(
@@ -416,7 +416,7 @@ async def test_production_warns_when_records_stay_on_one_machine_but_codes_are_s
     await services.aclose()
     warned = [r.getMessage() for r in caplog.records if r.name == "agent.server"]
     if shared_codes:
-        assert len(warned) == 1 and "CLINIC_DATABASE_URL=postgresql://" in warned[0]
+        assert len(warned) == 1 and "Point CLINIC_DATABASE_URL at PostgreSQL" in warned[0]
     else:
         assert warned == []
 
