@@ -35,13 +35,14 @@ async def _demo() -> int:
         phone = await asyncio.to_thread(input, "Phone number to text a code to: ")
         requested = await service.request_code(phone, session_id=session_id)
         print(f"[{requested.status}] {requested.message}")
-        while requested.sent:
+        await service.drain()  # the text goes out in the background; show it before asking
+        while requested.code_pending:
             guess = await asyncio.to_thread(input, "Code (digits or words, empty to quit): ")
             if not guess.strip():
                 break
             outcome = await service.verify_code(phone, guess, session_id=session_id)
             print(f"[{outcome.status}] {outcome.message}")
-            if outcome.status in ("verified", "locked", "no_code", "expired", "unavailable"):
+            if outcome.code_spent or outcome.status == "unavailable":
                 break
     except (EOFError, KeyboardInterrupt):
         print()
