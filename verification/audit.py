@@ -3,7 +3,10 @@
 Events: otp.requested, otp.sent, otp.not_on_file, otp.verified, otp.wrong_code, otp.locked,
 otp.rate_limited, otp.delivery_failed (and otp.expired, otp.no_code, otp.malformed,
 otp.unavailable). Each record carries `event`, a masked `phone`, a `phone_ref` (a keyed hash
-that correlates one number across records without revealing it) and the `session_id`.
+that correlates one number across records without revealing it) and the `session_id`;
+requests and guesses also carry `otp_caller_ref`, the keyed hash the caller's own limits are
+kept under ("anonymous" for a withheld caller id), so an operator can see one caller number
+working through many phones, or many numbers working on one phone.
 """
 
 from __future__ import annotations

@@ -157,7 +157,9 @@ class OtpService:
             return outcomes.invalid_phone()
         masked, ref = self._phone_tags(e164)
         caller = self._caller_refs(caller_phone)
-        audit("otp.requested", phone=masked, phone_ref=ref, session_id=session_id)
+        audit(
+            "otp.requested", phone=masked, phone_ref=ref, session_id=session_id, caller_ref=caller
+        )
 
         try:
             on_file = await self.directory.is_on_file(e164)
@@ -178,7 +180,14 @@ class OtpService:
 
         if issued.status != "issued":
             event = "otp.locked" if issued.status == "locked" else "otp.rate_limited"
-            audit(event, phone=masked, phone_ref=ref, session_id=session_id, reason=issued.status)
+            audit(
+                event,
+                phone=masked,
+                phone_ref=ref,
+                session_id=session_id,
+                reason=issued.status,
+                caller_ref=caller,
+            )
             return outcomes.request_refused(
                 issued.status,
                 masked,
@@ -265,10 +274,9 @@ class OtpService:
         masked, ref = self._phone_tags(e164)
 
         digest = self._digest(e164, session_id, guess)
+        caller = self._caller_refs(caller_phone)
         try:
-            result = await self.store.check(
-                e164, session_id, digest, self.policy, caller=self._caller_refs(caller_phone)
-            )
+            result = await self.store.check(e164, session_id, digest, self.policy, caller=caller)
         except StoreUnavailable:
             audit("otp.unavailable", phone=masked, phone_ref=ref, session_id=session_id)
             return outcomes.verify_unavailable()
@@ -279,6 +287,7 @@ class OtpService:
             phone_ref=ref,
             session_id=session_id,
             attempts_left=result.attempts_left,
+            caller_ref=caller,
         )
         status = result.status
         if status == "verified":

@@ -62,3 +62,17 @@ async def test_audit_records_each_event_without_codes_or_numbers(
 
     codes = {sender.last_code()} | {m[1].split("code is ")[1][:6] for m in sender.sent}
     assert_no_leak(caplog.records, codes, {ON_FILE, NOT_ON_FILE}, where="audit scenario")
+
+
+async def test_requests_and_guesses_name_the_caller_by_a_keyed_hash_only(
+    make_service: ServiceFactory, caplog: pytest.LogCaptureFixture
+) -> None:
+    caplog.set_level(logging.DEBUG)
+    service = make_service()
+    await service.request_code(ON_FILE, session_id="c", caller_phone="+12125550100")
+    await service.verify_code(ON_FILE, "000000", session_id="c", caller_phone="+12125550100")
+    await service.verify_code(ON_FILE, "000000", session_id="c")
+    refs = [r.otp_caller_ref for r in caplog.records if hasattr(r, "otp_caller_ref")]
+    assert len(refs) == 3  # the request and both guesses
+    assert refs[0] == refs[1] != "anonymous" and refs[2] == "anonymous"
+    assert all("2125550100" not in r.getMessage() + str(r.__dict__) for r in caplog.records)
