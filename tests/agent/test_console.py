@@ -421,6 +421,34 @@ async def test_production_warns_when_records_stay_on_one_machine_but_codes_are_s
         assert warned == []
 
 
+async def test_prewarm_builds_a_process_services_before_its_call(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """LiveKit's setup_fnc builds what a call uses (records, OTP service and SMS senders, the
+    LLM client) once per process, off the call's event loop; the entrypoint takes them."""
+    from livekit.agents import JobExecutorType, JobProcess
+    from livekit.plugins import openai
+
+    from agent.server import prewarm
+    from verification import OtpService
+
+    for name in list(os.environ):
+        if name.startswith(("OPENAI_", "DEEPGRAM_", "LIVEKIT_", "TWILIO_", "SMS_", "REDIS_")):
+            monkeypatch.delenv(name)
+    for name, value in _clean_env(tmp_path).items():
+        monkeypatch.setenv(name, value)
+    proc = JobProcess(executor_type=JobExecutorType.THREAD, user_arguments=None, http_proxy=None)
+    await asyncio.to_thread(prewarm, proc)
+    services = proc.userdata["services"]
+    try:
+        assert isinstance(services.otp, OtpService)
+        assert isinstance(proc.userdata["llm"], openai.LLM)
+        assert proc.userdata["settings"].database_url.endswith("clinic.sqlite3")
+        assert "vad" in proc.userdata and "turn_detector" in proc.userdata
+    finally:
+        await services.aclose()
+
+
 def test_tool_lines_mask_phone_numbers_and_long_digit_runs() -> None:
     said = "Texted +1 415 555 0123 and (415) 555-0188; ref 40299177."
     masked = mask_numbers(said)
