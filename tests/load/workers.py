@@ -20,7 +20,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from agent import Services
-from clinic import open_records
+from clinic import ClinicRecords, open_records
 from tests.load.scenario import CLINIC_NAME, Caller, CallResult, run_calls
 from tests.sms.standins import TWILIO_SID, TWILIO_TOKEN, TwilioStandIn
 from verification import OtpPolicy, OtpService, RedisOtpStore, TwilioSmsSender
@@ -63,6 +63,7 @@ async def play(job: WorkerJob) -> WorkerReport:
     services = Services(clinic=clinic, otp=otp)
     try:
         await clinic.open()
+        await _warm(clinic, job.pool_size)
         started = time.perf_counter()
         results = await run_calls(services, list(job.callers), twilio)
         seconds = time.perf_counter() - started
@@ -72,6 +73,14 @@ async def play(job: WorkerJob) -> WorkerReport:
         await services.aclose()
         await twilio.stop()
     return WorkerReport(job.index, tuple(results), texted, seconds)
+
+
+async def _warm(clinic: ClinicRecords, connections: int) -> None:
+    """Grow a PostgreSQL pool to its size before the calls, as a worker that has been up for
+    a while would have it (a pool opens connections only as it is asked for them)."""
+    for _ in range(3):
+        await asyncio.gather(*(clinic.providers() for _ in range(connections)))
+        await asyncio.sleep(0.2)
 
 
 def _work(job: WorkerJob, reports: Any) -> None:
