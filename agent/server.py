@@ -7,7 +7,8 @@ Each worker process builds its services once, in `prewarm` (LiveKit's setup_fnc)
 call arrives: records, the OTP service and its SMS senders (so their circuit breaker and SDK
 imports are not rebuilt on a call's event loop). Each call gets its own `CallState`. On a SIP
 call the caller's number and identity are kept for `request_otp("caller")` and staff
-transfer, and keypad digits are routed to the verification code.
+transfer; keypad digits go to the code check through the agent's `OtpToolset` (it attaches
+itself to the job's room).
 """
 
 from __future__ import annotations
@@ -40,7 +41,6 @@ from verification import ConfigurationError, OtpService, SqliteOtpStore, normali
 from verification.config import validate_env
 
 from .clinic_agent import ClinicAgent
-from .keypad import KeypadCodeEntry
 from .log_redaction import install_pii_redaction
 from .preflight import ServiceProblem, check_services
 from .settings import AgentSettings
@@ -226,11 +226,6 @@ def _room_options() -> dict[str, Any]:
     }
 
 
-def attach_keypad(session: AgentSession[CallState], state: CallState, room: rtc.Room) -> None:
-    """Keypad digits go to the verification code while one is pending (never to the LLM)."""
-    KeypadCodeEntry(session, state).attach(room)
-
-
 async def entrypoint(ctx: JobContext) -> None:
     userdata = ctx.proc.userdata
     settings: AgentSettings = userdata.get("settings") or AgentSettings.from_env(os.environ)
@@ -252,8 +247,8 @@ async def entrypoint(ctx: JobContext) -> None:
         report_call_usage(session, state.session_id)
 
     ctx.add_shutdown_callback(report_usage)
-    if caller is not None:
-        attach_keypad(session, state, ctx.room)
+    # Keypad digits: the agent's `OtpToolset` listens to this job's room itself (its `setup`)
+    # and sends them to the code check while one is pending, never to the LLM.
     await session.start(
         ClinicAgent(clinic_name=settings.clinic_name), room=ctx.room, **_room_options()
     )
