@@ -92,7 +92,11 @@ def main(argv: list[str]) -> int:
         if not text_only and (device := audio_device_problem()) is not None:
             _err(device)
             return 1
-        problem = asyncio.run(check_services(settings, audio=not text_only, livekit=False))
+        problem = (
+            asyncio.run(check_services(settings, audio=not text_only, livekit=False))
+            if settings.worker.startup_checks
+            else None
+        )
         if problem is not None:
             _err(problem.line)
             return 1

@@ -4,8 +4,11 @@ LiveKit's own failure path is to log, retry and carry on (a rejected OpenAI key 
 an error inside the first call; an unreachable LiveKit server as minutes of retries, then
 exit status 0). A developer or an orchestrator needs the opposite: one line naming the
 service and a non-zero exit, before anything starts. Each check is one cheap authenticated
-request with a short timeout; only "the key was refused" and "nothing answered" fail it
-(any other answer means the service is there and takes the key).
+request with a short timeout; only "the key was refused" (401) and "nothing answered" fail
+it. Any other answer means the service is there and knows the key: a 403 is a valid key
+without permission for that one request (an OpenAI key restricted from listing models), so
+it passes. `STARTUP_CHECKS=false` skips the checks (a network that allows the services'
+working endpoints but not these).
 
 `audio_device_problem` is the same idea for the voice console: no microphone or speaker is
 one line pointing to `console --text`, not a traceback from inside PortAudio.
@@ -53,8 +56,8 @@ async def _check_http(
     except (aiohttp.ClientError, TimeoutError, OSError) as exc:
         reason = type(exc).__name__ if isinstance(exc, TimeoutError) else str(exc) or type(exc)
         return ServiceProblem(service, f"cannot reach {service} at {url}: {reason}")
-    if status in (401, 403):
-        return ServiceProblem(service, f"{service} rejected {key_name} (HTTP {status}) at {url}")
+    if status == 401:
+        return ServiceProblem(service, f"{service} rejected {key_name} (HTTP 401) at {url}")
     return None
 
 
@@ -85,11 +88,11 @@ async def check_livekit(url: str, api_key: str, api_secret: str) -> ServiceProbl
                 lk.room.list_rooms(api.ListRoomsRequest()), CHECK_TIMEOUT_SECONDS
             )
     except api.TwirpError as exc:
-        if exc.status in (401, 403):
+        if exc.status == 401:
             return ServiceProblem(
                 "LiveKit",
                 f"the LiveKit server at {url} rejected LIVEKIT_API_KEY / LIVEKIT_API_SECRET "
-                f"(HTTP {exc.status})",
+                "(HTTP 401)",
             )
         return None
     except (aiohttp.ClientError, TimeoutError, OSError) as exc:

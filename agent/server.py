@@ -304,7 +304,7 @@ class ClinicAgentServer(AgentServer):
             missing = settings.missing_variables("dev" if devmode else "start", text_only=False)
             if missing:
                 fail(f"cannot start: set {', '.join(missing)} (see .env.example)", status=2)
-            if self.check_services_on_start:
+            if self.check_services_on_start and settings.worker.startup_checks:
                 problem = await check_services(settings, audio=True, livekit=True)
                 if problem is not None:
                     fail(problem.line, status=1)

@@ -81,6 +81,9 @@ class WorkerSettings:
     # and throws the reply away if the words change: faster answers, a few more tokens. Tools
     # still run only once the turn is confirmed, so no code is texted on a guess.
     preemptive_generation: bool = True
+    # Before taking calls, ask each service whether it answers and takes its key
+    # (agent/preflight.py). Off only where those requests cannot get through.
+    startup_checks: bool = True
     livekit_url: str | None = None
     livekit_api_key: str | None = None
     livekit_api_secret: str | None = None
@@ -143,6 +146,7 @@ class AgentSettings:
                 env, "WORKER_DRAIN_TIMEOUT_SECONDS", DEFAULT_DRAIN_TIMEOUT_SECONDS, minimum=0
             ),
             preemptive_generation=env_flag(env, "PREEMPTIVE_GENERATION", True),
+            startup_checks=env_flag(env, "STARTUP_CHECKS", True),
             livekit_url=env_text(env, "LIVEKIT_URL") or None,
             livekit_api_key=env_text(env, "LIVEKIT_API_KEY") or None,
             livekit_api_secret=env_text(env, "LIVEKIT_API_SECRET") or None,

@@ -136,6 +136,23 @@ async def test_a_rejected_key_is_one_line_naming_the_service(tmp_path: Path) -> 
     assert server.refused >= 1 and server.requests == []  # nothing ran past the check
 
 
+@pytest.mark.parametrize(("status", "rejected"), [(401, True), (403, False)])
+async def test_only_a_refused_key_fails_the_check(status: int, rejected: bool) -> None:
+    """401 is a wrong key; 403 is a valid key without permission to list models (OpenAI's
+    restricted keys), which must not stop the agent."""
+    from agent.preflight import check_openai
+
+    server = OpenAIStandin(accepted_key="right", refusal_status=status)
+    await server.start()
+    try:
+        problem = await check_openai(server.base_url, "wrong")
+        fine = await check_openai(server.base_url, "right")
+    finally:
+        await server.stop()
+    assert fine is None and server.refused == 1
+    assert (problem is not None) is rejected
+
+
 def test_an_unreachable_llm_server_is_one_line(tmp_path: Path) -> None:
     url = f"http://127.0.0.1:{free_port()}/v1"
     done = _run(tmp_path, ["-m", "agent", "console", "--text"], OPENAI_BASE_URL=url)
@@ -341,7 +358,7 @@ def test_settings_defaults_are_safe_and_deliberate() -> None:
         2,
         900,
     )
-    assert worker.preemptive_generation is True
+    assert worker.preemptive_generation is True and worker.startup_checks is True
     assert settings.log_level_for("console") == logging.WARNING
     assert settings.log_level_for("console", verbose=True) == logging.DEBUG
     assert settings.log_level_for("start") == logging.INFO
@@ -357,6 +374,7 @@ def test_settings_read_the_small_model_and_worker_knobs() -> None:
             "WORKER_IDLE_PROCESSES": "4",
             "WORKER_DRAIN_TIMEOUT_SECONDS": "600",
             "PREEMPTIVE_GENERATION": "false",
+            "STARTUP_CHECKS": "no",
             "METRICS_HOST": "10.1.2.3",
             "LOG_LEVEL": "debug",
             "CLINIC_DATABASE_URL": "postgresql://clinic@db:5432/clinic",
@@ -367,6 +385,7 @@ def test_settings_read_the_small_model_and_worker_knobs() -> None:
     assert settings.worker.load_threshold == 0.5 and settings.worker.idle_processes == 4
     assert settings.worker.drain_timeout_seconds == 600
     assert settings.worker.preemptive_generation is False
+    assert settings.worker.startup_checks is False
     assert settings.metrics_host == "10.1.2.3"
     assert settings.log_level_for("console") == logging.DEBUG
     assert not settings.records_on_sqlite

@@ -7,7 +7,8 @@ contain a trigger from `tool_rules`, it calls that tool; after a tool it relays 
 output; otherwise it says `reply`.
 
 With `accepted_key` set, a request without that bearer key is refused with 401, as OpenAI
-refuses a wrong key. Streamed answers end with a usage chunk when the client asks for one
+refuses a wrong key (or with `refusal_status`, e.g. 403 as for a key without permission).
+Streamed answers end with a usage chunk when the client asks for one
 (`stream_options.include_usage`), so the agent's cost reporting has tokens to count.
 """
 
@@ -34,11 +35,13 @@ class OpenAIStandin(LocalHttpServer):
         tool_rules: dict[str, tuple[str, dict[str, Any]]] | None = None,
         *,
         accepted_key: str | None = None,
+        refusal_status: int = 401,
     ) -> None:
         super().__init__()
         self.reply = reply
         self.tool_rules = tool_rules or {}
         self.accepted_key = accepted_key
+        self.refusal_status = refusal_status
         self.requests: list[dict[str, Any]] = []
         self.refused = 0
 
@@ -63,7 +66,7 @@ class OpenAIStandin(LocalHttpServer):
             "type": "invalid_request_error",
             "code": "invalid_api_key",
         }
-        return web.json_response({"error": error}, status=401)
+        return web.json_response({"error": error}, status=self.refusal_status)
 
     async def _models(self, request: web.Request) -> web.Response:
         if (refusal := self._refusal(request)) is not None:
