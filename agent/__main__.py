@@ -139,7 +139,9 @@ def _voice_console(rest: list[str], *, verbose: bool, level: int) -> int:
         rest = [*rest, "--log-level", "DEBUG" if verbose else _livekit_level(level)]
     sys.argv = [sys.argv[0], "console", *rest]
     logging.captureWarnings(True)
-    cli.run_app(build_server())
+    server = build_server()
+    server.check_services_on_start = False  # main() has just checked them
+    cli.run_app(server)
     return 0
 
 

@@ -296,20 +296,23 @@ class ClinicAgentServer(AgentServer):
         load_dotenv(".env.local")
         load_dotenv(".env")
         try:
-            settings = AgentSettings.from_env(os.environ, command="dev" if devmode else "start")
+            # unregistered: a console (LiveKit's own, or `lk agent console`)
+            command = "console" if unregistered else "dev" if devmode else "start"
+            settings = AgentSettings.from_env(os.environ, command=command)
             validate_env(os.environ)
         except ConfigurationError as exc:
             fail(f"configuration error: {exc}", status=2)
         if not unregistered:
-            missing = settings.missing_variables("dev" if devmode else "start", text_only=False)
+            missing = settings.missing_variables(command, text_only=False)
             if missing:
                 fail(f"cannot start: set {', '.join(missing)} (see .env.example)", status=2)
-            if self.check_services_on_start and settings.worker.startup_checks:
-                problem = await check_services(settings, audio=True, livekit=True)
-                if problem is not None:
-                    fail(problem.line, status=1)
+        if self.check_services_on_start and settings.worker.startup_checks:
+            # a console (`lk agent console`) needs no LiveKit server, only the model services
+            problem = await check_services(settings, audio=True, livekit=not unregistered)
+            if problem is not None:
+                fail(problem.line, status=1)
         self.configure(settings, devmode=devmode)
-        if settings.metrics_port is not None and not unregistered:
+        if settings.metrics_port is not None:
             self._metrics_http = MetricsHttpServer(settings.metrics_host, settings.metrics_port)
             await self._metrics_http.start()
             log.info(

@@ -207,6 +207,32 @@ async def test_livekit_entry_point_finds_the_server_and_a_rejected_key_exits_non
     assert "Traceback" not in done.stderr + done.stdout
 
 
+async def test_lk_agent_console_with_a_rejected_key_is_one_line(tmp_path: Path) -> None:
+    """What `lk agent console` runs (LiveKit's TCP console on our server): the rejected key is
+    one line and exit 1 before any audio is wired."""
+    server = OpenAIStandin(accepted_key="the-right-key")
+    await server.start()
+    try:
+        done = await asyncio.to_thread(
+            _run,
+            tmp_path,
+            [
+                "-m",
+                "livekit.agents",
+                "console",
+                str(ROOT / "agent" / "server.py"),
+                "--connect-addr",
+                f"127.0.0.1:{free_port()}",
+            ],
+            OPENAI_BASE_URL=server.base_url,
+            OPENAI_API_KEY="a-wrong-key",
+        )
+    finally:
+        await server.stop()
+    assert done.returncode == 1
+    assert "OpenAI-compatible server rejected OPENAI_API_KEY" in _one_line(done.stderr)
+
+
 def _audio_missing() -> str | None:
     """What this machine lacks for the voice console, or None."""
     try:
