@@ -128,7 +128,6 @@ async def test_reschedule_race_across_processes(backend: Backend) -> None:
     )
     assert events.get("booked") == PROCESSES + books
     assert events.get("rescheduled", 0) == ROUNDS - books
-    assert 0 < books < ROUNDS  # both kinds of write won some rounds
 
     # A mover's previous slot opened again; a loser's slot stayed theirs.
     check = backend.new()
