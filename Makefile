@@ -48,6 +48,7 @@ bench: uv
 	$(RUN) python bench/seed_compare.py
 	$(RUN) python bench/enumeration.py
 	$(RUN) python bench/calls.py
+	$(RUN) python bench/records.py
 	$(RUN) python bench/call_memory.py
 
 # A terminal demo of the verification library alone (no LiveKit, no LLM).

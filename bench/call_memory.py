@@ -241,7 +241,8 @@ def idle_worker(settle: float) -> tuple[list[Sample], str]:
         "DEEPGRAM_API_KEY": "bench-not-used",
         "OTP_PEPPER": PEPPER.decode(),
         "OTP_SQLITE_PATH": str(tmp / "otp.sqlite3"),
-        "CLINIC_DB_PATH": str(tmp / "clinic.sqlite3"),
+        "CLINIC_DATABASE_URL": f"sqlite:///{tmp / 'clinic.sqlite3'}",
+        "STARTUP_CHECKS": "false",  # no LiveKit server here: measure the idle worker anyway
         "METRICS_PORT": "0",
         "PROMETHEUS_MULTIPROC_DIR": str(tmp / "prometheus"),
     }
