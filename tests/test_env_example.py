@@ -2,9 +2,9 @@
 
 Readers are found in the syntax tree, not by a pattern over the text: any call of a reader
 (`env.get`, `os.getenv`, `env_text` / `env_int` / `env_number` / `env_flag`, the modules' own
-`_get` / `_number` / `_missing` / `_optional_*` helpers) with an ALL_CAPS string among its
-arguments (also inside a tuple), any `env["NAME"]` / `os.environ["NAME"]`, and the names in
-a `*_VARIABLES` table.
+`_get` / `_number` / `_missing` / `_optional_*` helpers, and any other function handed the
+`env` mapping itself) with an ALL_CAPS string among its arguments (also inside a tuple),
+any `env["NAME"]` / `os.environ["NAME"]`, and the names in a `*_VARIABLES` table.
 """
 
 from __future__ import annotations
@@ -47,7 +47,10 @@ def _mapping_name(node: ast.expr) -> str:
 def variables_read(source: str) -> set[str]:
     found: set[str] = set()
     for node in ast.walk(ast.parse(source)):
-        if isinstance(node, ast.Call) and READER.fullmatch(_callee(node)):
+        if isinstance(node, ast.Call) and (
+            READER.fullmatch(_callee(node))
+            or any(_mapping_name(argument) in ENV_MAPPINGS for argument in node.args)
+        ):
             for argument in node.args:
                 found |= _names_in(argument)
         elif isinstance(node, ast.Subscript) and _mapping_name(node.value) in ENV_MAPPINGS:
@@ -79,6 +82,8 @@ d = _missing(env, "sns", ("FOUR_VAR", "FIVE_VAR"))
 e = os.getenv("SIX_VAR")
 _POLICY_VARIABLES = {"SEVEN_VAR": "ttl"}
 f = headers.get("Authorization")
+g = _positive(env, "EIGHT_VAR", 1.0)
+h = describe("NOT_A_VAR")
 """
     assert variables_read(source) == {
         "ONE_VAR",
@@ -88,4 +93,5 @@ f = headers.get("Authorization")
         "FIVE_VAR",
         "SIX_VAR",
         "SEVEN_VAR",
+        "EIGHT_VAR",
     }
