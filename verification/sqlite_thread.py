@@ -17,6 +17,7 @@ import asyncio
 import os
 import sqlite3
 import threading
+import time
 from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
@@ -102,7 +103,7 @@ class SqliteThread:
                 uri=uri,
             )
             try:
-                conn.execute("PRAGMA journal_mode = WAL")
+                self._enable_wal(conn)
                 conn.execute("PRAGMA synchronous = NORMAL")
                 conn.execute("PRAGMA foreign_keys = ON")
                 self._setup(conn)
@@ -111,6 +112,23 @@ class SqliteThread:
                 raise
             self._conn = conn
         return self._conn
+
+    def _enable_wal(self, conn: sqlite3.Connection) -> None:
+        """Switch the file to WAL, waiting up to `busy_timeout` for other openers.
+
+        Changing the journal mode can answer "database is locked" at once, without SQLite's
+        busy handler, while another process creates or migrates the same new file; so it is
+        retried here (on the worker thread, where sleeping blocks no one).
+        """
+        deadline = time.monotonic() + self.busy_timeout
+        while True:
+            try:
+                conn.execute("PRAGMA journal_mode = WAL")
+                return
+            except sqlite3.OperationalError as exc:
+                if "locked" not in str(exc) or time.monotonic() >= deadline:
+                    raise
+                time.sleep(0.01)
 
     def _close_connection(self) -> None:
         if self._conn is not None:
