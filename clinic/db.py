@@ -42,6 +42,7 @@ from .errors import AlreadyCancelled, NotFound, SlotTaken, Unavailable
 from .ids import IdKind, new_id, normalize_id
 from .models import Appointment, AppointmentStatus, Patient, Slot
 from .names import MAX_NAMED_PATIENTS, name_keys, names_match
+from .queries import APPOINTMENT_SELECT, PATIENT_SELECT, SLOT_SELECT
 from .schema import APPLIED_MIGRATIONS, is_current, migrate, name_key_rows
 
 logger = logging.getLogger(__name__)
@@ -57,18 +58,6 @@ _ID_EXISTS: Final[dict[IdKind, str]] = {
     "slot": "SELECT 1 FROM slots WHERE id = ?",
     "appointment": "SELECT 1 FROM appointments WHERE id = ?",
 }
-_PATIENT_SELECT: Final = "SELECT id, full_name, date_of_birth, phone FROM patients"
-_APPOINTMENT_SELECT: Final = """
-SELECT a.id, a.patient_id, a.slot_id, p.name, s.starts_at, a.status
-FROM appointments AS a
-JOIN slots AS s ON s.id = a.slot_id
-JOIN providers AS p ON p.id = s.provider_id
-"""
-_SLOT_SELECT: Final = """
-SELECT s.id, p.name, s.starts_at
-FROM slots AS s
-JOIN providers AS p ON p.id = s.provider_id
-"""
 _APPOINTMENTS_FOR_PATIENT: Final = """
 SELECT a.id, a.patient_id, a.slot_id, p.name, s.starts_at, a.status
 FROM appointments AS a
@@ -255,7 +244,7 @@ class ClinicDB:
         pid = normalize_id(patient_id)
 
         def read(conn: sqlite3.Connection) -> Patient:
-            row = conn.execute(_PATIENT_SELECT + " WHERE id = ?", (pid,)).fetchone()
+            row = conn.execute(PATIENT_SELECT + " WHERE id = ?", (pid,)).fetchone()
             if row is None:
                 raise NotFound("patient")
             return _patient(row)
@@ -300,7 +289,7 @@ class ClinicDB:
             return []
         rows = await self._run(
             lambda conn: conn.execute(
-                _PATIENT_SELECT + " WHERE phone = ? ORDER BY full_name, id", (phone,)
+                PATIENT_SELECT + " WHERE phone = ? ORDER BY full_name, id", (phone,)
             ).fetchall()
         )
         return [_patient(row) for row in rows]
@@ -552,13 +541,13 @@ class ClinicDB:
     # ------------------------------------------------------------------ helpers (worker thread)
 
     def _get_appointment(self, conn: sqlite3.Connection, appointment_id: str) -> Appointment:
-        row = conn.execute(_APPOINTMENT_SELECT + " WHERE a.id = ?", (appointment_id,)).fetchone()
+        row = conn.execute(APPOINTMENT_SELECT + " WHERE a.id = ?", (appointment_id,)).fetchone()
         if row is None:
             raise NotFound("appointment")
         return _appointment(row)
 
     def _get_slot(self, conn: sqlite3.Connection, slot_id: str) -> Slot:
-        row = conn.execute(_SLOT_SELECT + " WHERE s.id = ?", (slot_id,)).fetchone()
+        row = conn.execute(SLOT_SELECT + " WHERE s.id = ?", (slot_id,)).fetchone()
         if row is None:
             raise NotFound("slot")
         return _slot(row)

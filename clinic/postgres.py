@@ -46,6 +46,7 @@ from .errors import AlreadyCancelled, NotFound, SlotTaken, Unavailable
 from .ids import IdKind, new_id, normalize_id
 from .models import Appointment, AppointmentStatus, Patient, Slot
 from .names import MAX_NAMED_PATIENTS, name_keys, names_match
+from .queries import APPOINTMENT_SELECT, PATIENT_SELECT, SLOT_SELECT
 from .schema import APPLIED_MIGRATIONS, is_current, migrate, name_key_rows
 
 logger = logging.getLogger(__name__)
@@ -62,18 +63,6 @@ MAX_NAME_CANDIDATES: Final = 200
 _INLINE_MATCHES: Final = 16
 _DEMO_LOCK: Final = 0x636C696E6963  # pg_advisory_xact_lock key: one demo load at a time
 
-_PATIENT_SELECT: Final = "SELECT id, full_name, date_of_birth, phone FROM patients"
-_APPOINTMENT_SELECT: Final = """
-SELECT a.id, a.patient_id, a.slot_id, p.name, s.starts_at, a.status
-FROM appointments AS a
-JOIN slots AS s ON s.id = a.slot_id
-JOIN providers AS p ON p.id = s.provider_id
-"""
-_SLOT_SELECT: Final = """
-SELECT s.id, p.name, s.starts_at
-FROM slots AS s
-JOIN providers AS p ON p.id = s.provider_id
-"""
 _APPOINTMENTS_FOR_PATIENT: Final = """
 SELECT a.id, a.patient_id, a.slot_id, p.name, s.starts_at, a.status
 FROM appointments AS a
@@ -234,7 +223,7 @@ class PostgresRecords:
     # ------------------------------------------------------------------ reads
 
     async def get_patient(self, patient_id: str) -> Patient:
-        row = await self._one(_PATIENT_SELECT + " WHERE id = %s", (normalize_id(patient_id),))
+        row = await self._one(PATIENT_SELECT + " WHERE id = %s", (normalize_id(patient_id),))
         if row is None:
             raise NotFound("patient")
         return _patient(row)
@@ -270,7 +259,7 @@ class PostgresRecords:
         except ValueError:
             return []
         rows = await self._all(
-            _PATIENT_SELECT + " WHERE phone = %s ORDER BY full_name, id", (phone,)
+            PATIENT_SELECT + " WHERE phone = %s ORDER BY full_name, id", (phone,)
         )
         return [_patient(row) for row in rows]
 
@@ -635,7 +624,7 @@ async def _fetchall(conn: Conn, query: str, params: Any) -> list[tuple[Any, ...]
 
 
 async def _get_appointment(conn: Conn, appointment_id: str, *, lock: bool = False) -> Appointment:
-    query = _APPOINTMENT_SELECT + " WHERE a.id = %s" + (" FOR UPDATE OF a" if lock else "")
+    query = APPOINTMENT_SELECT + " WHERE a.id = %s" + (" FOR UPDATE OF a" if lock else "")
     row = await _fetchone(conn, query, (appointment_id,))
     if row is None:
         raise NotFound("appointment")
@@ -643,7 +632,7 @@ async def _get_appointment(conn: Conn, appointment_id: str, *, lock: bool = Fals
 
 
 async def _get_slot(conn: Conn, slot_id: str, *, lock: bool = False) -> Slot:
-    query = _SLOT_SELECT + " WHERE s.id = %s" + (" FOR UPDATE OF s" if lock else "")
+    query = SLOT_SELECT + " WHERE s.id = %s" + (" FOR UPDATE OF s" if lock else "")
     row = await _fetchone(conn, query, (slot_id,))
     if row is None:
         raise NotFound("slot")
