@@ -53,7 +53,6 @@ COPY --from=build /app/.venv /app/.venv
 COPY agent/ agent/
 COPY verification/ verification/
 COPY clinic/ clinic/
-COPY prompts/ prompts/
 # main.py: where `lk agent` and `python -m livekit.agents start` look for the server first.
 COPY main.py main.py
 

@@ -17,7 +17,7 @@ from clinic.postgres import DEFAULT_POOL_SIZE, DEFAULT_TIMEOUT_SECONDS
 from verification import ConfigurationError
 from verification.env import env_flag, env_int, env_number, env_text, is_production
 
-from .state import CallOptions
+from .state import DEFAULT_MAX_NEW_BOOKINGS, CallOptions
 
 DEFAULT_AGENT_NAME = "clinic-agent"
 DEFAULT_METRICS_PORT = 9464
@@ -178,6 +178,9 @@ class AgentSettings:
                 staff_transfer_number=env_text(env, "STAFF_PHONE_NUMBER") or None,
                 front_desk_phone=env_text(env, "FRONT_DESK_PHONE") or None,
                 front_desk_hours=env_text(env, "FRONT_DESK_HOURS") or None,
+                max_new_bookings=env_int(
+                    env, "MAX_NEW_BOOKINGS", DEFAULT_MAX_NEW_BOOKINGS, minimum=1
+                ),
             ),
             model=model,
             worker=worker,

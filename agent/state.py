@@ -29,6 +29,9 @@ GRANT_TTL_SECONDS = 15 * 60
 MAX_IDENTITY_ATTEMPTS = 3
 
 
+DEFAULT_MAX_NEW_BOOKINGS = 3
+
+
 @dataclass(frozen=True, slots=True)
 class CallOptions:
     """What the clinic allows and how callers reach a person (see `.env.example`).
@@ -41,7 +44,7 @@ class CallOptions:
     staff_transfer_number: str | None = None
     front_desk_phone: str | None = None
     front_desk_hours: str | None = None
-    max_new_bookings: int = 3
+    max_new_bookings: int = DEFAULT_MAX_NEW_BOOKINGS
 
 
 @dataclass
@@ -49,7 +52,8 @@ class Services:
     """The backends a call talks to. Built once per process, shared by its calls.
 
     `identity_throttle` counts wrong name + date of birth (+ phone) answers in the code
-    store, across calls; by default it uses `otp.store` with the default `KnowledgePolicy`.
+    store, across calls; by default `otp.identity_throttle()`: the code store, keyed with the
+    service's pepper, under the service's `KnowledgePolicy` (`KBA_*` from the environment).
     """
 
     clinic: ClinicRecords
@@ -60,9 +64,7 @@ class Services:
 
     def __post_init__(self) -> None:
         if self.identity_throttle is None:
-            self.identity_throttle = IdentityThrottle(
-                self.otp.store, default_region=self.otp.default_region
-            )
+            self.identity_throttle = self.otp.identity_throttle()
         self.bookings = PatientBookings(self.otp.store, self.options.max_new_bookings)
 
     @property

@@ -388,6 +388,13 @@ def test_settings_defaults_are_safe_and_deliberate() -> None:
     assert settings.log_level_for("console") == logging.WARNING
     assert settings.log_level_for("console", verbose=True) == logging.DEBUG
     assert settings.log_level_for("start") == logging.INFO
+    assert settings.options.max_new_bookings == 3
+
+
+def test_settings_read_the_booking_bound() -> None:
+    assert AgentSettings.from_env({"MAX_NEW_BOOKINGS": "5"}).options.max_new_bookings == 5
+    with pytest.raises(ConfigurationError, match="MAX_NEW_BOOKINGS"):
+        AgentSettings.from_env({"MAX_NEW_BOOKINGS": "0"})
 
 
 def test_settings_read_the_small_model_and_worker_knobs() -> None:

@@ -221,3 +221,23 @@ async def test_identity_store_unreachable_is_said_and_grants_nothing(
             assert call.state.identity_failures == 0  # nothing was evaluated
     finally:
         await otp.aclose()
+
+
+async def test_services_take_the_knowledge_limits_the_service_was_configured_with(
+    tmp_path: Path,
+) -> None:
+    """`Services` without an explicit throttle uses the OTP service's own: its store, its
+    `KBA_*` policy and its pepper (a default policy here would ignore the clinic's settings)."""
+    strict = KnowledgePolicy(max_failures_per_record=1, max_failures_per_caller=1)
+    otp = OtpService(
+        SqliteOtpStore(tmp_path / "otp.sqlite3"),
+        RecordingSmsSender(),
+        ClinicDB(tmp_path / "clinic.sqlite3"),
+        pepper=PEPPER,
+        knowledge_policy=strict,
+    )
+    services = Services(clinic=ClinicDB(tmp_path / "clinic.sqlite3"), otp=otp)
+    assert services.throttle.store is otp.store and services.throttle.policy == strict
+    assert (await services.throttle.attempt(record_id="P1", caller_phone=None)).allowed
+    assert not (await services.throttle.attempt(record_id="P1", caller_phone=None)).allowed
+    await otp.aclose()
