@@ -1,8 +1,9 @@
 """Print the static context every LLM turn re-sends: instructions plus tool schemas.
 
-Measured as the OpenAI plugin sends it: `ToolContext(agent.tools).parse_function_tools(
-"openai", strict=True)` serialised as compact JSON (what goes on the wire), plus the
-instructions text. The budget is 4,500 characters.
+Measured as the OpenAI plugin sends it: `ToolContext(tools).parse_function_tools("openai",
+strict=True)` serialised as compact JSON (what goes on the wire), plus the instructions text,
+where `tools` is what a call's model sees: `ClinicAgent`'s own tools and the `OtpToolset` it
+adds when the call starts (request_otp, verify_otp). The budget is 4,500 characters.
 
     uv run python bench/prompt_budget.py
 """
@@ -11,6 +12,7 @@ from __future__ import annotations
 
 import json
 import sys
+import tempfile
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
@@ -18,13 +20,29 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 from livekit.agents import llm
 
 from agent import ClinicAgent
+from verification import ConsoleSmsSender, OtpService, SqliteOtpStore
+from verification.livekit import OtpToolset
 
 BUDGET = 4500
 
 
+class _NoOneOnFile:
+    async def is_on_file(self, phone_e164: str) -> bool:
+        return False
+
+
 def main() -> int:
     agent = ClinicAgent(clinic_name="Bayview Clinic")
-    schemas = llm.ToolContext(agent.tools).parse_function_tools("openai", strict=True)
+    with tempfile.TemporaryDirectory() as tmp:
+        otp = OtpService(
+            SqliteOtpStore(Path(tmp) / "otp.sqlite3"),  # never opened: only schemas are read
+            ConsoleSmsSender(),
+            _NoOneOnFile(),
+            pepper=b"prompt-budget-bench-pepper",
+        )
+        toolset = OtpToolset(otp, session_id="prompt-budget")
+        tools = [*agent.tools, toolset]
+    schemas = llm.ToolContext(tools).parse_function_tools("openai", strict=True)
     tools_chars = len(json.dumps(schemas, separators=(",", ":")))
     instructions_chars = len(agent.base_instructions)
     total = tools_chars + instructions_chars
