@@ -16,8 +16,14 @@ from livekit.agents import RunResult
 from agent import CallOptions
 from agent.replies import BOOKING_LIMIT, RECORDS_UNAVAILABLE
 from clinic import Unavailable, demo
-from tests.agent.conftest import Call, open_call
-from tests.agent.test_scripted_evals import identify_jane, press_keys, say, verify_by_text
+from tests.support.clinic_calls import (
+    Call,
+    identify_jane,
+    open_call,
+    press_keys,
+    say,
+    verify_by_text,
+)
 from verification import VerificationLevel
 
 LEVEL_1, LEVEL_2 = VerificationLevel.LEVEL_1, VerificationLevel.LEVEL_2

@@ -22,8 +22,8 @@ from agent.replies import (
     NO_MATCH,
 )
 from clinic import ClinicDB
-from tests.agent.conftest import PEPPER, Call, open_call
-from tests.agent.test_scripted_evals import say
+from tests.support.clinic_calls import Call, open_call, say
+from tests.support.constants import PEPPER
 from tests.support.redis_server import free_port
 from tests.support.sms import RecordingSmsSender
 from verification import (

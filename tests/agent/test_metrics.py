@@ -16,8 +16,7 @@ from agent.server import build_session
 from agent.settings import AgentSettings, metrics_port
 from agent.usage import report_call_usage
 from clinic import ClinicDB
-from tests.agent.conftest import Call
-from tests.agent.test_scripted_evals import identify_jane, say, verify_by_text
+from tests.support.clinic_calls import Call, identify_jane, say, verify_by_text
 from tests.support.openai_standin import COMPLETION_TOKENS, PROMPT_TOKENS_PER_MESSAGE, OpenAIStandin
 from tests.support.redis_server import free_port
 from tests.support.sms import RecordingSmsSender

@@ -19,8 +19,9 @@ from livekit.agents import RunResult
 from agent.replies import CODE_NUMBER_NOT_SAID, NEEDS_LEVEL_2, PHONE_NOT_SAID
 from agent.speech_filter import FALLBACK
 from clinic import demo
-from tests.agent.conftest import Call, agent_said
-from tests.agent.test_scripted_evals import JANE_PHONE, say, tool_output
+from tests.support.clinic_calls import Call, agent_said, say
+from tests.support.constants import JANE_PHONE
+from tests.support.conversation import tool_output
 from verification.livekit.toolset import NOT_HEARD
 
 

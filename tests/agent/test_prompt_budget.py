@@ -8,7 +8,7 @@ from typing import Any
 from livekit.agents import llm
 
 from agent import ClinicAgent
-from tests.agent.conftest import Call
+from tests.support.clinic_calls import Call
 
 TOOLS = {
     "verify_identity", "request_otp", "verify_otp", "list_appointments", "find_open_slots",

@@ -9,68 +9,22 @@ from __future__ import annotations
 import logging
 
 import pytest
-from livekit import rtc
 from livekit.agents import RunResult
-from livekit.agents.testing import fake_job_context
 
 from agent import CallOptions
 from agent.replies import NO_MATCH
 from clinic import demo
-from tests.agent.conftest import Call, assert_code_not_in_conversation
+from tests.support.clinic_calls import (
+    Call,
+    assert_code_not_in_conversation,
+    identify_jane,
+    press_keys,
+    say,
+    verify_by_text,
+)
+from tests.support.constants import JANE_PHONE
 from tests.support.leaks import assert_no_leak
 from verification import OtpPolicy
-
-JANE_PHONE = "415 555 0123"
-
-
-def tool_output(result: RunResult[None], name: str) -> tuple[str, bool]:
-    """(output, is_error) of the call to tool `name` in this turn."""
-    call_ids = {
-        e.item.call_id for e in result.events if e.type == "function_call" and e.item.name == name
-    }
-    for event in result.events:
-        if event.type == "function_call_output" and event.item.call_id in call_ids:
-            return event.item.output, event.item.is_error
-    raise AssertionError(f"{name} was not called")
-
-
-async def say(call: Call, text: str, tool: str, **arguments: object) -> tuple[str, bool]:
-    call.llm.call(tool, **arguments)
-    result: RunResult[None] = await call.session.run(user_input=text)
-    await call.state.services.otp.drain()  # texts go out in the background
-    result.expect.next_event().is_function_call(name=tool)
-    result.expect.next_event().is_function_call_output()
-    result.expect.next_event().is_message(role="assistant")
-    return tool_output(result, tool)
-
-
-async def identify_jane(call: Call) -> None:
-    output, is_error = await say(
-        call, "I'm Jane Doe, born April 12 1985", "verify_identity",
-        full_name="jane doe", date_of_birth="April 12 1985",
-    )  # fmt: skip
-    assert not is_error and "Verified Jane Doe" in output
-
-
-async def verify_by_text(call: Call, phone: str = JANE_PHONE) -> str:
-    output, is_error = await say(call, f"Text me at {phone}", "request_otp", patient_phone=phone)
-    assert not is_error and output.startswith("I've texted a 6-digit code")
-    code = call.sms.last_code()
-    output, is_error = await say(call, f"It's {code}", "verify_otp", code=code)
-    assert not is_error and "You're verified" in output
-    return code
-
-
-async def press_keys(call: Call, keys: str) -> None:
-    """Press keypad keys on a SIP call: the agent's OTP toolset hears them from the room."""
-    tools = call.agent.otp_tools
-    assert tools is not None
-    with fake_job_context(room=rtc.Room()) as job:
-        tools.attach_keypad(job.room)
-        for key in keys:
-            job.room.emit("sip_dtmf_received", rtc.SipDTMF(code=0, digit=key, participant=None))
-        await tools.keypad_idle()
-        tools.detach_keypad()
 
 
 def assert_code_never_revealed(call: Call, code: str, caplog: pytest.LogCaptureFixture) -> None:

@@ -13,8 +13,7 @@ from livekit.agents.utils import http_context
 from agent import CallOptions
 from agent.server import remember_sip_caller
 from clinic import demo
-from tests.agent.conftest import Call
-from tests.agent.test_scripted_evals import say
+from tests.support.clinic_calls import Call, say
 from tests.support.livekit_standin import LiveKitSipStandin
 
 STAFF = "+14155550100"

@@ -15,12 +15,12 @@ from redis.crc import key_slot
 from redis.exceptions import ClusterCrossSlotError, RedisClusterException
 
 from tests.cluster.redis_cluster import RedisClusterProcesses
+from tests.support.constants import PEPPER
 from tests.support.redis_server import free_port
 from tests.support.sms import RecordingSmsSender, StaticDirectory
 from verification import OtpPolicy, OtpService, RedisOtpStore
 from verification.codes import ANONYMOUS_CALLER
 
-PEPPER = b"test-pepper-0123456789abcdef"
 POLICY = OtpPolicy(max_attempts=3, max_failures=5, max_sends=10, resend_cooldown_seconds=0)
 
 

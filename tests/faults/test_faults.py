@@ -19,8 +19,6 @@ import pytest
 
 from agent import CallOptions
 from clinic import ClinicDB
-from tests.agent.conftest import PEPPER, open_call
-from tests.agent.test_scripted_evals import say
 from tests.sms.standins import (
     AWS_KEY_ID,
     AWS_SECRET,
@@ -31,6 +29,8 @@ from tests.sms.standins import (
     TwilioStandIn,
     unused_port,
 )
+from tests.support.clinic_calls import open_call, say
+from tests.support.constants import PEPPER
 from tests.support.redis_server import RedisServer
 from tests.support.sms import RecordingSmsSender
 from verification import OtpService, RedisOtpStore, SqliteOtpStore

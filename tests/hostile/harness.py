@@ -18,12 +18,12 @@ from livekit.agents import AgentSession, RunResult
 
 from agent import CallOptions, CallState, ClinicAgent, Services
 from clinic import ClinicDB, demo
+from tests.support.constants import PEPPER
 from tests.support.leaks import assert_no_leak, assert_not_said, captured_logs
 from tests.support.scripted_llm import ScriptedLLM
 from tests.support.sms import RecordingSmsSender
 from verification import OtpService, SqliteOtpStore, VerificationLevel
 
-PEPPER = b"hostile-pepper-0123456789abcdef"
 INTERNAL_ERROR = "An internal error occurred"
 TABLES = ("patients", "providers", "slots", "appointments", "appointment_events")
 

@@ -41,6 +41,7 @@ from tests.hostile.strategies import (
     strings,
     weighted,
 )
+from tests.support.constants import PEPPER
 from tests.support.sms import RecordingSmsSender, StaticDirectory
 from verification import (
     IdentityThrottle,
@@ -53,7 +54,6 @@ from verification import (
     parse_spoken_code,
 )
 
-PEPPER = b"hostile-pepper-0123456789abcdef"
 ON_FILE = "+14155550123"
 KNOWN_CODE = "402991"
 REQUEST_STATUSES = {

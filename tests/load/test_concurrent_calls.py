@@ -25,9 +25,9 @@ from clinic import ClinicDB
 from tests.load.checks import check_run
 from tests.load.scenario import CLINIC_NAME, populate, run_calls
 from tests.sms.standins import TWILIO_SID, TWILIO_TOKEN, TwilioStandIn
+from tests.support.constants import PEPPER
 from verification import OtpPolicy, OtpService, RedisOtpStore, TwilioSmsSender
 
-PEPPER = b"load-test-pepper-0123456789abcdef"
 SHARED_SLOTS = 3
 
 pytestmark = pytest.mark.redis

@@ -23,9 +23,8 @@ from agent import Services
 from clinic import ClinicRecords, open_records
 from tests.load.scenario import CLINIC_NAME, Caller, CallResult, run_calls
 from tests.sms.standins import TWILIO_SID, TWILIO_TOKEN, TwilioStandIn
+from tests.support.constants import PEPPER
 from verification import OtpPolicy, OtpService, RedisOtpStore, TwilioSmsSender
-
-PEPPER = b"load-test-pepper-0123456789abcdef"
 
 
 @dataclass(frozen=True, slots=True)

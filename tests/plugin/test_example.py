@@ -11,7 +11,8 @@ import pytest
 from livekit.agents import AgentServer, AgentSession, RunResult
 
 from examples.account_balance import AccountDirectory, BalanceAgent, text_console
-from tests.plugin.conftest import PEPPER, tool_output
+from tests.support.constants import PEPPER
+from tests.support.conversation import tool_output
 from tests.support.scripted_llm import ScriptedLLM
 from tests.support.sms import RecordingSmsSender
 from verification import OtpService, SqliteOtpStore

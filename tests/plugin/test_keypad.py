@@ -10,13 +10,8 @@ from livekit import rtc
 from livekit.agents import Agent, AgentSession, llm
 from livekit.agents.testing import fake_job_context
 
-from tests.plugin.conftest import (
-    ON_FILE,
-    PEPPER,
-    Host,
-    PluginCall,
-    assert_no_code_in_conversation,
-)
+from tests.support.constants import ON_FILE, PEPPER
+from tests.support.plugin_calls import Host, PluginCall, assert_no_code_in_conversation
 from tests.support.scripted_llm import ScriptedLLM
 from tests.support.sms import RecordingSmsSender, StaticDirectory
 from verification import OtpPolicy, OtpService, SqliteOtpStore

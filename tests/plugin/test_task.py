@@ -11,7 +11,7 @@ from typing import Any
 import pytest
 from livekit.agents import Agent, AgentSession, RunContext, RunResult, function_tool
 
-from tests.plugin.conftest import ON_FILE, PEPPER
+from tests.support.constants import ON_FILE, PEPPER
 from tests.support.scripted_llm import ScriptedLLM
 from tests.support.sms import RecordingSmsSender, StaticDirectory
 from verification import OtpService, SqliteOtpStore, mask_phone

@@ -8,17 +8,14 @@ from pathlib import Path
 import pytest
 from livekit.agents import RunResult
 
-from tests.plugin.conftest import (
-    ALSO_ON_FILE,
+from tests.support.constants import ALSO_ON_FILE, NOT_ON_FILE, ON_FILE, PEPPER
+from tests.support.conversation import tool_outputs
+from tests.support.plugin_calls import (
     CALLER_ID,
-    NOT_ON_FILE,
-    ON_FILE,
-    PEPPER,
     Host,
     PluginCall,
     assert_no_code_in_conversation,
     open_plugin_call,
-    tool_outputs,
 )
 from tests.support.sms import RecordingSmsSender, StaticDirectory
 from verification import OtpPolicy, OtpService, OtpStore, RedisOtpStore, SqliteOtpStore

@@ -15,11 +15,6 @@ from tests.sms.standins import (
     unused_port,
 )
 
-PHONE = "+14155550123"
-PHONE_DIGITS = "4155550123"  # the number without country code or '+' must not leak either
-CODE = "402991"
-BODY = f"Your Example Clinic code is {CODE}. It expires in 5 minutes. Don't share it."
-
 
 @pytest.fixture(scope="session")
 def tls(tmp_path_factory: pytest.TempPathFactory) -> tuple[ssl.SSLContext, Path]:

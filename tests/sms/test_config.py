@@ -6,7 +6,6 @@ import time
 
 import pytest
 
-from tests.sms.conftest import BODY, PHONE
 from tests.sms.standins import (
     AWS_KEY_ID,
     AWS_SECRET,
@@ -15,6 +14,7 @@ from tests.sms.standins import (
     SnsStandIn,
     TwilioStandIn,
 )
+from tests.support.constants import BODY, PHONE
 from verification.sms.config import configured_providers, sms_sender_from_env
 from verification.sms.console import ConsoleSmsSender
 from verification.sms.failover import FailoverSmsSender

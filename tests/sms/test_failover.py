@@ -8,7 +8,6 @@ from collections.abc import AsyncIterator
 
 import pytest
 
-from tests.sms.conftest import BODY, PHONE
 from tests.sms.standins import (
     AWS_KEY_ID,
     AWS_SECRET,
@@ -19,6 +18,7 @@ from tests.sms.standins import (
     TwilioStandIn,
     twilio_error,
 )
+from tests.support.constants import BODY, PHONE
 from verification.sms.base import SmsDeliveryError, SmsReceipt
 from verification.sms.failover import CircuitBreaker, FailoverSmsSender
 from verification.sms.sns import SnsSmsSender

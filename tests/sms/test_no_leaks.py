@@ -13,7 +13,6 @@ import traceback
 
 import pytest
 
-from tests.sms.conftest import BODY, CODE, PHONE, PHONE_DIGITS
 from tests.sms.standins import (
     AWS_KEY_ID,
     AWS_SECRET,
@@ -28,6 +27,7 @@ from tests.sms.standins import (
     VonageStandIn,
     twilio_error,
 )
+from tests.support.constants import BODY, CODE, PHONE, PHONE_DIGITS
 from verification.sms.base import SmsDeliveryError, SmsSender
 from verification.sms.failover import FailoverSmsSender
 from verification.sms.sns import SnsSmsSender

@@ -11,7 +11,6 @@ import asyncio
 import gc
 import time
 
-from tests.sms.conftest import BODY, PHONE
 from tests.sms.standins import (
     AWS_KEY_ID,
     AWS_SECRET,
@@ -20,6 +19,7 @@ from tests.sms.standins import (
     SnsStandIn,
     TwilioStandIn,
 )
+from tests.support.constants import BODY, PHONE
 from verification.sms.base import SmsSender
 from verification.sms.sns import SnsSmsSender
 from verification.sms.twilio import TwilioSmsSender

@@ -14,7 +14,6 @@ from pathlib import Path
 
 import pytest
 
-from tests.sms.conftest import BODY, PHONE
 from tests.sms.standins import (
     AWS_KEY_ID,
     AWS_SECRET,
@@ -24,6 +23,7 @@ from tests.sms.standins import (
     SnsStandIn,
     TwilioStandIn,
 )
+from tests.support.constants import BODY, PHONE
 from verification import OtpStore, RedisOtpStore, SqliteOtpStore
 from verification.sms.failover import FailoverSmsSender
 from verification.sms.sns import SnsSmsSender

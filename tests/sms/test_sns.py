@@ -7,8 +7,8 @@ import time
 
 import pytest
 
-from tests.sms.conftest import BODY, PHONE
 from tests.sms.standins import AWS_KEY_ID, AWS_SECRET, Reply, SnsStandIn
+from tests.support.constants import BODY, PHONE
 from verification.sms.base import SmsDeliveryError
 from verification.sms.sns import SnsSmsSender, sns_error_verdict
 

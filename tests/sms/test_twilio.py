@@ -7,8 +7,8 @@ from collections.abc import AsyncIterator
 
 import pytest
 
-from tests.sms.conftest import BODY, PHONE
 from tests.sms.standins import TWILIO_SID, TWILIO_TOKEN, Reply, TwilioStandIn, twilio_error
+from tests.support.constants import BODY, PHONE
 from verification.sms.base import SmsDeliveryError
 from verification.sms.twilio import TwilioSmsSender, twilio_error_verdict
 

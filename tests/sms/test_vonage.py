@@ -11,8 +11,8 @@ import time
 
 import pytest
 
-from tests.sms.conftest import BODY, PHONE
 from tests.sms.standins import VONAGE_KEY, VONAGE_SECRET, Reply, VonageStandIn
+from tests.support.constants import BODY, PHONE
 from verification.sms.base import SmsDeliveryError
 from verification.sms.vonage import VonageSmsSender, vonage_error_verdict
 

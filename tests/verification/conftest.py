@@ -2,19 +2,15 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator
 from pathlib import Path
 
 import pytest
 
+from tests.support.constants import ON_FILE, PEPPER
+from tests.support.services import ServiceFactory
 from tests.support.sms import RecordingSmsSender, StaticDirectory
 from verification import OtpPolicy, OtpService, OtpStore, RedisOtpStore, SqliteOtpStore
-
-ON_FILE = "+14155550123"
-NOT_ON_FILE = "+14155550199"
-PEPPER = b"test-pepper-0123456789abcdef"
-
-ServiceFactory = Callable[..., OtpService]
 
 
 @pytest.fixture(params=["sqlite", "redis"])

@@ -6,8 +6,8 @@ import sqlite3
 from pathlib import Path
 from typing import Any
 
+from tests.support.constants import ON_FILE, PEPPER
 from tests.support.sms import RecordingSmsSender, StaticDirectory
-from tests.verification.conftest import ON_FILE, PEPPER
 from verification import OtpService, RedisOtpStore, SqliteOtpStore, code_digest
 from verification.codes import caller_reference
 

@@ -6,9 +6,10 @@ import logging
 
 import pytest
 
+from tests.support.constants import NOT_ON_FILE, ON_FILE
 from tests.support.leaks import assert_no_leak
+from tests.support.services import ServiceFactory
 from tests.support.sms import RecordingSmsSender
-from tests.verification.conftest import NOT_ON_FILE, ON_FILE, ServiceFactory
 from verification import OtpPolicy, SmsDeliveryError
 
 

@@ -10,9 +10,9 @@ from typing import Any
 
 import redis.asyncio as aioredis
 
+from tests.support.constants import ON_FILE, PEPPER
 from tests.support.redis_server import RedisServer
 from tests.support.sms import RecordingSmsSender, StaticDirectory
-from tests.verification.conftest import ON_FILE, PEPPER
 from verification import OtpPolicy, OtpService, RedisOtpStore
 
 POLICY = OtpPolicy(max_attempts=3, max_failures=1000, max_phone_failures=1000)

@@ -12,8 +12,9 @@ from pathlib import Path
 
 import pytest
 
+from tests.support.constants import ON_FILE, PEPPER
+from tests.support.services import ServiceFactory
 from tests.support.sms import RecordingSmsSender, StaticDirectory
-from tests.verification.conftest import ON_FILE, PEPPER, ServiceFactory
 from verification import OtpPolicy, OtpService, RedisOtpStore, SqliteOtpStore
 
 PATIENT = "+14155550123"  # the patient calls from the phone on file

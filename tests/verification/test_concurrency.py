@@ -17,8 +17,8 @@ from typing import Any
 
 import pytest
 
+from tests.support.constants import ON_FILE, PEPPER
 from tests.support.sms import RecordingSmsSender, StaticDirectory
-from tests.verification.conftest import ON_FILE, PEPPER
 from verification import OtpPolicy, OtpService, OtpStore, RedisOtpStore, SqliteOtpStore
 
 PROCESSES = 5

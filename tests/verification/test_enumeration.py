@@ -16,8 +16,8 @@ from dataclasses import dataclass
 import pytest
 
 from tests.sms.standins import TWILIO_SID, TWILIO_TOKEN, Reply, TwilioStandIn, twilio_error
+from tests.support.constants import NOT_ON_FILE, ON_FILE, PEPPER
 from tests.support.sms import StaticDirectory
-from tests.verification.conftest import NOT_ON_FILE, ON_FILE, PEPPER
 from tests.verification.senders import DroppingServer
 from verification import (
     FailoverSmsSender,

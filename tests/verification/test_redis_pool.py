@@ -7,8 +7,8 @@ from collections import Counter
 
 import pytest
 
+from tests.support.constants import ON_FILE, PEPPER
 from tests.support.sms import RecordingSmsSender, StaticDirectory
-from tests.verification.conftest import ON_FILE, PEPPER
 from verification import OtpPolicy, OtpService, RedisOtpStore
 
 POLICY = OtpPolicy(

@@ -6,8 +6,9 @@ import asyncio
 
 import pytest
 
+from tests.support.constants import NOT_ON_FILE, ON_FILE, PEPPER
+from tests.support.services import ServiceFactory
 from tests.support.sms import RecordingSmsSender, StaticDirectory
-from tests.verification.conftest import NOT_ON_FILE, ON_FILE, PEPPER, ServiceFactory
 from tests.verification.senders import SlowSender
 from verification import OtpPolicy, OtpService, OtpStore, SmsDeliveryError
 

@@ -16,6 +16,7 @@ from pathlib import Path
 
 import pytest
 
+from tests.support.constants import PEPPER
 from verification import (
     IdentityThrottle,
     KnowledgePolicy,
@@ -27,7 +28,6 @@ from verification import (
 
 POLICY = KnowledgePolicy(max_failures_per_record=3, max_failures_per_caller=5, window_seconds=600)
 CALLER = "+12125550100"
-PEPPER = b"throttle-pepper-0123456789"
 
 
 def _open(backend: str, where: str) -> OtpStore:

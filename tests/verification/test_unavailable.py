@@ -6,9 +6,9 @@ import sqlite3
 import threading
 from pathlib import Path
 
+from tests.support.constants import ON_FILE, PEPPER
 from tests.support.redis_server import free_port
 from tests.support.sms import RecordingSmsSender, StaticDirectory
-from tests.verification.conftest import ON_FILE, PEPPER
 from verification import OtpService, RedisOtpStore, SqliteOtpStore
 
 

@@ -1,0 +1,122 @@
+"""One scripted clinic call: the real AgentSession and ClinicAgent, the scripted model, real
+records, and the helpers evals use to play a caller's turns."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from dataclasses import dataclass
+
+from livekit import rtc
+from livekit.agents import AgentSession, RunResult
+from livekit.agents.testing import fake_job_context
+
+from agent import CallOptions, CallState, ClinicAgent, Services
+from clinic import ClinicDB, Patient, demo
+from tests.support.constants import JANE_PHONE
+from tests.support.conversation import assert_no_code_in, tool_output
+from tests.support.leaks import assert_not_said
+from tests.support.scripted_llm import ScriptedLLM
+from tests.support.sms import RecordingSmsSender
+from verification import OtpService
+
+
+@dataclass
+class Call:
+    """One scripted phone call and everything a test inspects afterwards."""
+
+    session: AgentSession[CallState]
+    llm: ScriptedLLM
+    state: CallState
+    clinic: ClinicDB
+    sms: RecordingSmsSender
+    jane: Patient
+    john: Patient
+    greeting: RunResult[None]
+    agent: ClinicAgent
+
+
+@asynccontextmanager
+async def open_call(
+    clinic: ClinicDB,
+    otp: OtpService,
+    sms: RecordingSmsSender,
+    options: CallOptions | None = None,
+    session_id: str = "call-123",
+    *,
+    caller_phone: str | None = None,
+    services: Services | None = None,
+) -> AsyncIterator[Call]:
+    """Start one scripted call on these backends (or on `services`, shared by several
+    calls); the session closes on exit. `caller_phone` is the SIP caller ID, if any."""
+    state = CallState(
+        services=services or Services(clinic=clinic, otp=otp, options=options or CallOptions()),
+        session_id=session_id,
+        caller_phone=caller_phone,
+    )
+    scripted = ScriptedLLM()
+    jane = await clinic.find_patient(demo.JANE.full_name, demo.JANE.date_of_birth)
+    john = await clinic.find_patient(demo.JOHN.full_name, demo.JOHN.date_of_birth)
+    assert jane is not None and john is not None
+    async with AgentSession[CallState](llm=scripted, userdata=state) as session:
+        agent = ClinicAgent(clinic_name="Bayview Clinic")
+        greeting = await session.start(agent, capture_run=True)
+        yield Call(session, scripted, state, clinic, sms, jane, john, greeting, agent)
+
+
+def agent_said(call: Call) -> list[str]:
+    """Everything the agent said (or showed) in the call: its assistant messages."""
+    return [
+        item.text_content or ""
+        for item in call.session.history.items
+        if item.type == "message" and item.role == "assistant"
+    ]
+
+
+def assert_agent_never_said(call: Call, codes: set[str], phones: set[str]) -> None:
+    """Whatever the model wrote, no code and no full phone number was spoken or shown."""
+    assert_not_said(agent_said(call), codes, phones)
+
+
+def assert_code_not_in_conversation(call: Call, codes: set[str]) -> None:
+    """Rule 7 over the call's history (see `assert_no_code_in`)."""
+    assert_no_code_in([call.session.history], codes)
+
+
+async def say(call: Call, text: str, tool: str, **arguments: object) -> tuple[str, bool]:
+    call.llm.call(tool, **arguments)
+    result: RunResult[None] = await call.session.run(user_input=text)
+    await call.state.services.otp.drain()  # texts go out in the background
+    result.expect.next_event().is_function_call(name=tool)
+    result.expect.next_event().is_function_call_output()
+    result.expect.next_event().is_message(role="assistant")
+    return tool_output(result, tool)
+
+
+async def identify_jane(call: Call) -> None:
+    output, is_error = await say(
+        call, "I'm Jane Doe, born April 12 1985", "verify_identity",
+        full_name="jane doe", date_of_birth="April 12 1985",
+    )  # fmt: skip
+    assert not is_error and "Verified Jane Doe" in output
+
+
+async def verify_by_text(call: Call, phone: str = JANE_PHONE) -> str:
+    output, is_error = await say(call, f"Text me at {phone}", "request_otp", patient_phone=phone)
+    assert not is_error and output.startswith("I've texted a 6-digit code")
+    code = call.sms.last_code()
+    output, is_error = await say(call, f"It's {code}", "verify_otp", code=code)
+    assert not is_error and "You're verified" in output
+    return code
+
+
+async def press_keys(call: Call, keys: str) -> None:
+    """Press keypad keys on a SIP call: the agent's OTP toolset hears them from the room."""
+    tools = call.agent.otp_tools
+    assert tools is not None
+    with fake_job_context(room=rtc.Room()) as job:
+        tools.attach_keypad(job.room)
+        for key in keys:
+            job.room.emit("sip_dtmf_received", rtc.SipDTMF(code=0, digit=key, participant=None))
+        await tools.keypad_idle()
+        tools.detach_keypad()

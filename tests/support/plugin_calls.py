@@ -1,0 +1,92 @@
+"""The plugin on a minimal agent: a real AgentSession in text mode, the scripted LLM, a real
+OtpService on SQLite (or Redis), and a host hook that records what it was asked to grant."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator, Callable
+from contextlib import asynccontextmanager
+from dataclasses import dataclass, field
+from typing import Any
+
+from livekit.agents import Agent, AgentSession, RunContext, RunResult
+
+from tests.support.constants import ALSO_ON_FILE, ON_FILE, PEPPER
+from tests.support.conversation import assert_no_code_in, generated_codes, tool_output
+from tests.support.scripted_llm import ScriptedLLM
+from tests.support.sms import RecordingSmsSender, StaticDirectory
+from verification import OtpPolicy, OtpService, OtpStore
+from verification.livekit import OtpToolset
+
+CALLER_ID = ON_FILE
+
+
+@dataclass
+class Host:
+    """What the host's `on_verified` hook saw, and what it answers or raises."""
+
+    calls: list[tuple[RunContext[Any] | None, str]] = field(default_factory=list)
+    answer: str | None = "Account 1 unlocked."
+    fail_with: Exception | None = None
+
+    async def on_verified(self, context: RunContext[Any] | None, phone_e164: str) -> str | None:
+        self.calls.append((context, phone_e164))
+        if self.fail_with is not None:
+            raise self.fail_with
+        return self.answer
+
+
+@dataclass
+class PluginCall:
+    session: AgentSession[None]
+    llm: ScriptedLLM
+    toolset: OtpToolset
+    otp: OtpService
+    sms: RecordingSmsSender
+    host: Host
+
+    async def say(self, text: str, tool: str, **arguments: object) -> tuple[str, bool]:
+        """The caller says `text`; the model answers with one call to `tool`."""
+        self.llm.call(tool, **arguments)
+        result: RunResult[None] = await self.session.run(user_input=text)
+        await self.otp.drain()
+        return tool_output(result, tool)
+
+    async def code(self) -> str:
+        await self.otp.drain()
+        return self.sms.last_code()
+
+
+@asynccontextmanager
+async def open_plugin_call(
+    store: OtpStore,
+    *,
+    policy: OtpPolicy | None = None,
+    caller_phone: str | None = None,
+    host: Host | None = None,
+    make_toolset: Callable[[OtpService, Host], OtpToolset] | None = None,
+    session_id: str = "plugin-call-1",
+) -> AsyncIterator[PluginCall]:
+    sms = RecordingSmsSender()
+    directory = StaticDirectory({ON_FILE, ALSO_ON_FILE})
+    otp = OtpService(store, sms, directory, policy or OtpPolicy(), pepper=PEPPER)
+    host = host or Host()
+    toolset = (
+        make_toolset(otp, host)
+        if make_toolset is not None
+        else OtpToolset(
+            otp, session_id=session_id, caller_phone=caller_phone, on_verified=host.on_verified
+        )
+    )
+    scripted = ScriptedLLM()
+    agent = Agent(instructions="Verify the caller's phone by text code.", tools=[toolset])
+    async with AgentSession[None](llm=scripted) as session:
+        await session.start(agent)
+        yield PluginCall(session, scripted, toolset, otp, sms, host)
+        await otp.drain()
+    await otp.aclose()
+
+
+def assert_no_code_in_conversation(call: PluginCall) -> None:
+    """No generated code in the history or the agent's context (see `assert_no_code_in`)."""
+    contexts = [call.session.history, call.session.current_agent.chat_ctx]
+    assert_no_code_in(contexts, generated_codes(call.sms))
