@@ -62,3 +62,17 @@ def test_importing_a_core_package_loads_no_livekit_module(package: str) -> None:
         [sys.executable, "-c", probe], cwd=ROOT, capture_output=True, text=True, check=True
     )
     assert done.stdout.strip() == "[]"
+
+
+def test_tests_share_code_through_tests_support_only() -> None:
+    """A conftest holds fixtures and a test module holds tests: what several suites share
+    lives in `tests/support/`, so nothing imports a conftest or another test module."""
+    offending = {
+        f"{source.relative_to(ROOT)}: {name}"
+        for folder in ("tests", "bench")
+        for source in (ROOT / folder).rglob("*.py")
+        for name in _imports(source)
+        if name.startswith("tests.")
+        and (name.rsplit(".", 1)[-1] == "conftest" or name.rsplit(".", 1)[-1].startswith("test_"))
+    }
+    assert offending == set()
