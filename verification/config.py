@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Mapping
-from typing import Any
+from typing import Any, TypeVar
 
 from .env import ConfigurationError, env_flag, env_int, env_number, env_text, is_production
 from .pepper import load_pepper
@@ -19,6 +19,8 @@ from .stores.redis import DEFAULT_KEY_PREFIX, DEFAULT_MAX_CONNECTIONS, RedisOtpS
 from .stores.sqlite import DEFAULT_BUSY_TIMEOUT_SECONDS, SqliteOtpStore
 
 log = logging.getLogger(__name__)
+
+P = TypeVar("P", OtpPolicy, KnowledgePolicy)
 
 DEFAULT_SQLITE_PATH = "var/otp.sqlite3"
 
@@ -49,28 +51,27 @@ def redis_cluster_from_env(env: Mapping[str, str]) -> bool:
 
 
 def policy_from_env(env: Mapping[str, str]) -> OtpPolicy:
-    defaults = OtpPolicy()
-    values = {
-        field: env_int(env, name, getattr(defaults, field))
-        for name, field in _POLICY_VARIABLES.items()
-    }
-    try:
-        return OtpPolicy(**values)
-    except ValueError as exc:
-        raise ConfigurationError(f"invalid OTP policy: {exc}") from None
+    """The code limits (`OTP_*`); a default for every variable left unset."""
+    return _policy(env, OtpPolicy, _POLICY_VARIABLES, "OTP policy")
 
 
 def knowledge_policy_from_env(env: Mapping[str, str]) -> KnowledgePolicy:
     """The knowledge-based throttle's limits (`KBA_*`), for `IdentityThrottle`."""
-    defaults = KnowledgePolicy()
+    return _policy(
+        env, KnowledgePolicy, _KNOWLEDGE_VARIABLES, "knowledge-based verification policy"
+    )
+
+
+def _policy(env: Mapping[str, str], cls: type[P], variables: Mapping[str, str], what: str) -> P:
+    """`cls` with each field read from its variable (whole numbers), checked by `cls` itself."""
+    defaults = cls()
     values = {
-        field: env_int(env, name, getattr(defaults, field))
-        for name, field in _KNOWLEDGE_VARIABLES.items()
+        field: env_int(env, name, getattr(defaults, field)) for name, field in variables.items()
     }
     try:
-        return KnowledgePolicy(**values)
+        return cls(**values)
     except ValueError as exc:
-        raise ConfigurationError(f"invalid knowledge-based verification policy: {exc}") from None
+        raise ConfigurationError(f"invalid {what}: {exc}") from None
 
 
 def store_from_env(env: Mapping[str, str]) -> OtpStore:
