@@ -40,7 +40,6 @@ import contextlib
 import gc
 import logging
 import os
-import socket
 import subprocess
 import sys
 import tempfile
@@ -56,6 +55,7 @@ from livekit.agents import AgentSession
 from agent import CallState, ClinicAgent, Services
 from clinic import ClinicDB
 from tests.load.scenario import Caller, populate
+from tests.support.ports import free_port
 from tests.support.scripted_llm import ScriptedLLM
 from tests.support.sms import RecordingSmsSender
 from verification import OtpPolicy, OtpService, SqliteOtpStore
@@ -214,12 +214,6 @@ async def calls_in_one_process(
 # -- 2. an idle worker --------------------------------------------------------------------------
 
 
-def _closed_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
 Sample = tuple[str, int, int, int, int]  # role, pid, RSS, PSS, USS (KiB)
 
 
@@ -234,7 +228,7 @@ def idle_worker(settle: float) -> tuple[list[Sample], str]:
     }
     env |= {
         "APP_ENV": "development",
-        "LIVEKIT_URL": f"ws://127.0.0.1:{_closed_port()}",
+        "LIVEKIT_URL": f"ws://127.0.0.1:{free_port()}",
         "LIVEKIT_API_KEY": "bench",
         "LIVEKIT_API_SECRET": "bench-secret-0123456789abcdef0123456789",
         "OPENAI_API_KEY": "sk-bench-not-used",

@@ -21,7 +21,7 @@ from agent.server import build_services
 from agent.settings import DEFAULT_METRICS_HOST, AgentSettings
 from tests.support.livekit_standin import LiveKitSipStandin
 from tests.support.openai_standin import OpenAIStandin
-from tests.support.redis_server import free_port
+from tests.support.ports import free_port
 from verification import ConfigurationError
 
 ROOT = Path(__file__).resolve().parents[2]

@@ -24,7 +24,7 @@ from agent.replies import (
 from clinic import ClinicDB
 from tests.support.clinic_calls import Call, open_call, say
 from tests.support.constants import PEPPER
-from tests.support.redis_server import free_port
+from tests.support.ports import free_port
 from tests.support.sms import RecordingSmsSender
 from verification import (
     IdentityThrottle,

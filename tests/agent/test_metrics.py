@@ -18,7 +18,7 @@ from agent.usage import report_call_usage
 from clinic import ClinicDB
 from tests.support.clinic_calls import Call, identify_jane, say, verify_by_text
 from tests.support.openai_standin import COMPLETION_TOKENS, PROMPT_TOKENS_PER_MESSAGE, OpenAIStandin
-from tests.support.redis_server import free_port
+from tests.support.ports import free_port
 from tests.support.sms import RecordingSmsSender
 from verification import OtpService, SqliteOtpStore
 from verification.metrics import safe_label

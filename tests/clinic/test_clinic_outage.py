@@ -18,8 +18,8 @@ import pytest
 from clinic import ClinicError, PostgresRecords, Unavailable
 from tests.clinic.backends import PostgresBackend, snapshot
 from tests.clinic.support import START, FakeClock
+from tests.support.ports import free_port
 from tests.support.postgres import PostgresDatabase
-from tests.support.redis_server import free_port
 
 pytestmark = pytest.mark.postgres
 

@@ -14,7 +14,8 @@ import time
 from collections.abc import Callable
 from pathlib import Path
 
-from tests.support.redis_server import free_port, throwaway_server_args
+from tests.support.ports import free_port
+from tests.support.redis_server import throwaway_server_args
 
 REDIS_CLUSTER_SLOTS = 16384
 

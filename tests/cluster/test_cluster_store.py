@@ -16,7 +16,7 @@ from redis.exceptions import ClusterCrossSlotError, RedisClusterException
 
 from tests.cluster.redis_cluster import RedisClusterProcesses
 from tests.support.constants import PEPPER
-from tests.support.redis_server import free_port
+from tests.support.ports import free_port
 from tests.support.sms import RecordingSmsSender, StaticDirectory
 from verification import OtpPolicy, OtpService, RedisOtpStore
 from verification.codes import ANONYMOUS_CALLER

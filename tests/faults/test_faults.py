@@ -27,10 +27,10 @@ from tests.sms.standins import (
     Reply,
     SnsStandIn,
     TwilioStandIn,
-    unused_port,
 )
 from tests.support.clinic_calls import open_call, say
 from tests.support.constants import PEPPER
+from tests.support.ports import free_port
 from tests.support.redis_server import RedisServer
 from tests.support.sms import RecordingSmsSender
 from verification import OtpService, RedisOtpStore, SqliteOtpStore
@@ -140,12 +140,12 @@ async def test_every_provider_failing_changes_nothing_the_caller_hears(
     elif failure == "hangs":
         twilio_standin.delay = sns_standin.delay = 30.0
     twilio_url = (
-        f"http://127.0.0.1:{unused_port()}"
+        f"http://127.0.0.1:{free_port()}"
         if failure == "refuses_connections"
         else twilio_standin.url
     )
     sns_url = (
-        f"http://127.0.0.1:{unused_port()}" if failure == "refuses_connections" else sns_standin.url
+        f"http://127.0.0.1:{free_port()}" if failure == "refuses_connections" else sns_standin.url
     )
     sender = sms_sender_from_env(_env(twilio_url, sns_url, deadline), validity_seconds=300)
     otp = OtpService(SqliteOtpStore(tmp_path / "otp.sqlite3"), sender, clinic, pepper=PEPPER)

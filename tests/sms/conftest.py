@@ -12,8 +12,8 @@ import pytest
 from tests.sms.standins import (
     VonageStandIn,
     self_signed_tls,
-    unused_port,
 )
+from tests.support.ports import free_port
 
 
 @pytest.fixture(scope="session")
@@ -35,7 +35,7 @@ async def vonage_standin(
 
 @pytest.fixture
 def refused_port() -> int:
-    return unused_port()
+    return free_port()
 
 
 class _Collector(logging.Handler):

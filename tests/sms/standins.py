@@ -18,7 +18,6 @@ import contextlib
 import datetime as dt
 import ipaddress
 import json
-import socket
 import ssl
 import uuid
 from dataclasses import dataclass, field
@@ -65,14 +64,6 @@ class _Script:
         if self.replies:
             return self.replies.pop(0)
         return self.always
-
-
-def unused_port() -> int:
-    """A port on 127.0.0.1 nobody listens on (for 'connection refused')."""
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
-        sock.bind(("127.0.0.1", 0))
-        port: int = sock.getsockname()[1]
-    return port
 
 
 class StandIn:

@@ -102,7 +102,7 @@ async def test_a_breaker_store_outage_never_stops_a_send(
     twilio_standin: TwilioStandIn, sns_standin: SnsStandIn, tmp_path: Path
 ) -> None:
     """A breaker only saves time: with its store down, the send goes ahead."""
-    from tests.support.redis_server import free_port
+    from tests.support.ports import free_port
 
     store = RedisOtpStore.from_url(f"redis://127.0.0.1:{free_port()}/0", socket_timeout=0.2)
     sender = call_sender(store, twilio_standin.url, sns_standin.url)

@@ -12,6 +12,8 @@ import subprocess
 import time
 from pathlib import Path
 
+from tests.support.ports import free_port
+
 
 def throwaway_server_args(
     binary: str, port: int, workdir: Path, logfile: str, *extra: str
@@ -22,12 +24,6 @@ def throwaway_server_args(
         "--save", "", "--appendonly", "no",
         "--dir", str(workdir), "--logfile", str(workdir / logfile),
     ]  # fmt: skip
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
 
 
 class RedisServer:

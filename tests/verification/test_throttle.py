@@ -167,7 +167,7 @@ async def test_counters_never_hold_the_number_or_record_id_in_clear(
 
 
 async def test_store_down_raises_store_unavailable(tmp_path: Path) -> None:
-    from tests.support.redis_server import free_port
+    from tests.support.ports import free_port
 
     store = RedisOtpStore.from_url(f"redis://127.0.0.1:{free_port()}/0", socket_timeout=0.2)
     with pytest.raises(StoreUnavailable):

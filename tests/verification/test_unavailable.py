@@ -7,7 +7,7 @@ import threading
 from pathlib import Path
 
 from tests.support.constants import ON_FILE, PEPPER
-from tests.support.redis_server import free_port
+from tests.support.ports import free_port
 from tests.support.sms import RecordingSmsSender, StaticDirectory
 from verification import OtpService, RedisOtpStore, SqliteOtpStore
 
