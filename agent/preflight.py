@@ -71,10 +71,10 @@ async def check_openai(base_url: str | None, api_key: str | None) -> ServiceProb
     )
 
 
-async def check_deepgram(api_key: str) -> ServiceProblem | None:
+async def check_deepgram(api_key: str, base_url: str | None = None) -> ServiceProblem | None:
     return await _check_http(
         "Deepgram",
-        f"{DEEPGRAM_URL}/projects",
+        f"{base_url or DEEPGRAM_URL}/projects",
         {"Authorization": f"Token {api_key}"},
         "DEEPGRAM_API_KEY",
     )
@@ -112,10 +112,11 @@ async def check_services(
         checks.append(
             check_livekit(worker.livekit_url, worker.livekit_api_key, worker.livekit_api_secret)
         )
-    if audio and model.openai_base_url and model.openai_api_key:
-        checks.append(check_openai(None, model.openai_api_key))  # speech goes to OpenAI itself
+    if audio and model.openai_api_key and (model.openai_base_url or model.tts_base_url):
+        # speech goes to OpenAI itself (or to OPENAI_TTS_BASE_URL), not to the LLM server
+        checks.append(check_openai(model.tts_base_url, model.openai_api_key))
     if audio and model.deepgram_api_key:
-        checks.append(check_deepgram(model.deepgram_api_key))
+        checks.append(check_deepgram(model.deepgram_api_key, model.deepgram_base_url))
     for problem in await asyncio.gather(*checks):
         if problem is not None:
             return problem

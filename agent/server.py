@@ -51,6 +51,7 @@ log = logging.getLogger(__name__)
 
 SIP_PARTICIPANT_WAIT_SECONDS = 10.0
 OPENAI_API_URL = "https://api.openai.com/v1"
+DEEPGRAM_API_URL = "https://api.deepgram.com/v1"
 
 
 def build_services(settings: AgentSettings, env: Mapping[str, str] | None = None) -> Services:
@@ -160,13 +161,23 @@ def build_session(
     """
     knobs = settings.model
     stt = (
-        deepgram.STT(model=knobs.deepgram_model, numerals=True, mip_opt_out=True)
+        deepgram.STT(
+            model=knobs.deepgram_model,
+            numerals=True,
+            mip_opt_out=True,
+            base_url=f"{knobs.deepgram_base_url or DEEPGRAM_API_URL}/listen",
+        )
         if audio and knobs.deepgram_api_key
         else NOT_GIVEN
     )
     tts = (
-        # OpenAI itself: the SDK would otherwise follow OPENAI_BASE_URL to a local LLM server
-        openai.TTS(model=knobs.tts_model, voice=knobs.tts_voice, base_url=OPENAI_API_URL)
+        # OpenAI itself unless OPENAI_TTS_BASE_URL says otherwise: the SDK would otherwise
+        # follow OPENAI_BASE_URL to a local LLM server
+        openai.TTS(
+            model=knobs.tts_model,
+            voice=knobs.tts_voice,
+            base_url=knobs.tts_base_url or OPENAI_API_URL,
+        )
         if audio and knobs.openai_api_key
         else NOT_GIVEN
     )

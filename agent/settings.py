@@ -66,8 +66,12 @@ class ModelSettings:
     parallel_tool_calls: bool | None = None
     tts_model: str = "gpt-4o-mini-tts"
     tts_voice: str = "ash"
+    # None: OpenAI itself (speech never follows OPENAI_BASE_URL to a local LLM server)
+    tts_base_url: str | None = None
     deepgram_model: str = "nova-3"
     deepgram_api_key: str | None = None
+    # None: Deepgram's own API root
+    deepgram_base_url: str | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -124,8 +128,10 @@ class AgentSettings:
             parallel_tool_calls=_optional_flag(env, "OPENAI_PARALLEL_TOOL_CALLS"),
             tts_model=env_text(env, "OPENAI_TTS_MODEL", "gpt-4o-mini-tts"),
             tts_voice=env_text(env, "OPENAI_TTS_VOICE", "ash"),
+            tts_base_url=env_text(env, "OPENAI_TTS_BASE_URL").rstrip("/") or None,
             deepgram_model=env_text(env, "DEEPGRAM_MODEL", "nova-3"),
             deepgram_api_key=env_text(env, "DEEPGRAM_API_KEY") or None,
+            deepgram_base_url=env_text(env, "DEEPGRAM_BASE_URL").rstrip("/") or None,
         )
         if model.temperature is not None and model.temperature > 2:
             raise ConfigurationError(

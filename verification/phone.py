@@ -1,8 +1,9 @@
 """Phone numbers: one canonical form (E.164) in, a masked form out.
 
-Everything that stores, compares or rate-limits by phone uses `normalize_phone` first, so
-"(415) 555-0123" and "+1 415 555 0123" are one number. Everything that logs or speaks a
-number uses `mask_phone`, so no full number reaches a log line or the LLM.
+A number is parsed once, where it enters (what a caller said, a caller ID, a record being
+added), with the configured region: `normalize_phone` returns an `E164`, and every layer below
+takes that value as it is instead of parsing it again. Everything that logs or speaks a number
+uses `mask_phone`, so no full number reaches a log line or the LLM.
 """
 
 from __future__ import annotations
@@ -12,8 +13,22 @@ import phonenumbers
 MAX_PHONE_INPUT_CHARS = 64  # longer than any real number with formatting; refuse the rest early
 
 
-def normalize_phone(raw: str, default_region: str = "US") -> str:
-    """Return `raw` as E.164 ("+14155550123"); raise `ValueError` if it is not a valid number."""
+class E164(str):
+    """A phone number already parsed and validated, in E.164 ("+14155550123").
+
+    Only `normalize_phone` makes one, so a layer handed an `E164` knows it needs no parsing;
+    it is a `str` everywhere else (stores, records, logs after masking).
+    """
+
+    __slots__ = ()
+
+
+def normalize_phone(raw: str, default_region: str = "US") -> E164:
+    """Return `raw` as E.164 ("+14155550123"); raise `ValueError` if it is not a valid number.
+
+    An `E164` is returned as it is: it was parsed where it came in."""
+    if isinstance(raw, E164):
+        return raw
     if not isinstance(raw, str):
         raise ValueError("phone number must be text")
     text = raw.strip()
@@ -25,7 +40,7 @@ def normalize_phone(raw: str, default_region: str = "US") -> str:
         raise ValueError("not a valid phone number") from exc
     if not phonenumbers.is_valid_number(parsed):
         raise ValueError("not a valid phone number")
-    return phonenumbers.format_number(parsed, phonenumbers.PhoneNumberFormat.E164)
+    return E164(phonenumbers.format_number(parsed, phonenumbers.PhoneNumberFormat.E164))
 
 
 def mask_phone(e164: str) -> str:
