@@ -17,9 +17,10 @@ import os
 from collections.abc import Callable, Mapping
 
 from ..env import ConfigurationError, env_int, env_number, env_text, is_production
+from ..stores.base import BreakerStore
 from .base import SmsSender
 from .console import ConsoleSmsSender
-from .failover import BreakerStore, FailoverSmsSender
+from .failover import FailoverSmsSender
 
 KNOWN_PROVIDERS = ("twilio", "sns", "vonage", "console")
 CONSOLE_IN_PRODUCTION = "console SMS prints codes; configure a provider (SMS_PROVIDERS)"

@@ -25,7 +25,7 @@ from typing import Literal, Protocol
 
 from ..metrics import record_sms_attempt
 from ..phone import mask_phone
-from ..stores.base import StoreUnavailable
+from ..stores.base import BreakerStore, StoreUnavailable
 from .base import SmsDeliveryError, SmsReceipt, SmsSender
 
 logger = logging.getLogger(__name__)
@@ -100,18 +100,6 @@ class CircuitBreaker:
     def release(self) -> None:
         """The probe ended without a verdict (the send was cancelled): let another probe."""
         self._probing = False
-
-
-class BreakerStore(Protocol):
-    """Where shared breakers live (`OtpStore` provides these; see `verification.stores`)."""
-
-    async def breaker_allow(self, provider: str, probe_seconds: float) -> bool: ...
-
-    async def breaker_record(
-        self, provider: str, *, failed: bool, threshold: int, cooloff_seconds: float
-    ) -> None: ...
-
-    async def breaker_release(self, provider: str) -> None: ...
 
 
 class _Breaker(Protocol):

@@ -50,7 +50,9 @@ class CheckResult:
     retry_after_seconds: int | None = None
 
 
-class OtpStore(Protocol):
+class CodeStore(Protocol):
+    """Codes and the limits around them: one atomic step per request and per guess."""
+
     async def issue(
         self, phone: str, session_id: str, digest: bytes, policy: OtpPolicy, *, caller: str
     ) -> IssueResult:
@@ -66,6 +68,12 @@ class OtpStore(Protocol):
         wrong one against the code, against `caller` and against the whole phone."""
         ...
 
+    async def aclose(self) -> None: ...
+
+
+class CounterStore(Protocol):
+    """Named failure counters shared by every call (knowledge answers, booking quotas)."""
+
     async def take(self, counters: Sequence[tuple[str, int]], window_seconds: int) -> int | None:
         """Atomically count one failure in advance on every `(subject, limit)` counter, or,
         if any is already at its limit, on none of them: return None when counted, else the
@@ -75,6 +83,12 @@ class OtpStore(Protocol):
     async def give_back(self, subjects: Sequence[str]) -> None:
         """Undo one `take` on each subject (never below zero)."""
         ...
+
+    async def aclose(self) -> None: ...
+
+
+class BreakerStore(Protocol):
+    """SMS providers' circuit breakers, shared by every call process."""
 
     async def breaker_allow(self, provider: str, probe_seconds: float) -> bool:
         """May a send use `provider` now? Closed: yes. Open: no, until its cool-off ends;
@@ -94,6 +108,10 @@ class OtpStore(Protocol):
         ...
 
     async def aclose(self) -> None: ...
+
+
+class OtpStore(CodeStore, CounterStore, BreakerStore, Protocol):
+    """All three on one backing store and one connection (`SqliteOtpStore`, `RedisOtpStore`)."""
 
 
 def seconds_until(deadline: float, now: float) -> int:
