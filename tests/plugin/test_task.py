@@ -93,7 +93,7 @@ async def test_a_caller_who_stops_leaves_the_host_with_an_error(
         scripted.call("verify_phone").say("Which number?")
         await session.run(user_input="verify me")
 
-        scripted.call("stop_verification", reason="no phone at hand")
+        scripted.call("decline_phone_verification", reason="no phone at hand")
         result: RunResult[None] = await session.run(user_input="I don't have my phone")
 
         assert current_agent(session) is host
