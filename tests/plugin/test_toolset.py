@@ -3,10 +3,12 @@ model; the tools run against a real OtpService on SQLite (and Redis for parallel
 
 from __future__ import annotations
 
+import json
+import re
 from pathlib import Path
 
 import pytest
-from livekit.agents import RunResult
+from livekit.agents import RunResult, llm
 
 from tests.support.constants import ALSO_ON_FILE, NOT_ON_FILE, ON_FILE, PEPPER
 from tests.support.conversation import tool_outputs
@@ -19,7 +21,7 @@ from tests.support.plugin_calls import (
 )
 from tests.support.sms import RecordingSmsSender, StaticDirectory
 from verification import OtpPolicy, OtpService, OtpStore, RedisOtpStore, SqliteOtpStore
-from verification.livekit import OtpToolset
+from verification.livekit import OtpToolset, VerifyPhoneTask
 from verification.livekit.replies import (
     CHECKING_NOW,
     DEFAULT_STAFF_HINT,
@@ -331,4 +333,25 @@ async def test_outside_a_job_session_id_is_required(tmp_path: Path) -> None:
     otp = OtpService(store, RecordingSmsSender(), StaticDirectory(set()), pepper=PEPPER)
     with pytest.raises(ValueError, match="session_id"):
         OtpToolset(otp)
+    await otp.aclose()
+
+
+# -- nothing for a model to copy -----------------------------------------------------------
+
+DESCRIPTIONS_BUDGET = 700  # characters of the toolset's tool schemas, as the model gets them
+
+
+async def test_tool_descriptions_hold_no_value_a_model_could_copy(tmp_path: Path) -> None:
+    """A small model copied verify_otp's example code ("402991") into its calls: schemas
+    hold placeholders only, no digits at all, and stay short (they are re-sent every turn)."""
+    store = SqliteOtpStore(tmp_path / "otp.sqlite3")
+    otp = OtpService(store, RecordingSmsSender(), StaticDirectory(set()), pepper=PEPPER)
+    task = VerifyPhoneTask(otp, session_id="descriptions")
+    for tools in ([OtpToolset(otp, session_id="descriptions")], task.tools):
+        schemas = llm.ToolContext(list(tools)).parse_function_tools("openai", strict=True)
+        text = json.dumps(schemas, separators=(",", ":"))
+        assert not re.search(r"\d", text), text
+    toolset = OtpToolset(otp, session_id="budget")
+    schemas = llm.ToolContext([toolset]).parse_function_tools("openai", strict=True)
+    assert len(json.dumps(schemas, separators=(",", ":"))) <= DESCRIPTIONS_BUDGET
     await otp.aclose()
