@@ -14,7 +14,6 @@ from __future__ import annotations
 
 import asyncio
 import logging
-import os
 from collections.abc import AsyncIterable, AsyncIterator
 from datetime import date
 from typing import Any
@@ -33,13 +32,13 @@ from livekit.agents import (
 )
 
 from clinic import Appointment, NotFound, parse_date
-from verification import StoreUnavailable, VerificationLevel
+from verification import StoreUnavailable, VerificationLevel, mask_phone
 
 from . import identity, replies
+from .instructions import instructions
 from .metrics import measured
 from .otp_tools import ClinicOtpTools, caller_turns
 from .phone_grants import grant_for_proven_phone
-from .prompts import instructions
 from .replies import NEEDS_LEVEL_1, NEEDS_LEVEL_2, NOT_YOURS, STAFF_HINT, records_call
 from .speech import say_date, say_time
 from .speech_filter import SpeechFilter
@@ -73,8 +72,8 @@ def _parse_day(text: str | None, what: str) -> date | None:
 class ClinicAgent(Agent):
     """The clinic's receptionist: identifies callers, texts codes, manages appointments."""
 
-    def __init__(self, *, clinic_name: str | None = None) -> None:
-        self.clinic_name = clinic_name or os.environ.get("CLINIC_NAME", "").strip() or "the clinic"
+    def __init__(self, *, clinic_name: str) -> None:
+        self.clinic_name = clinic_name
         self.base_instructions = instructions(self.clinic_name)
         super().__init__(instructions=self.base_instructions)
         self.otp_tools: ClinicOtpTools | None = None
@@ -97,7 +96,7 @@ class ClinicAgent(Agent):
         context = f"\n\nToday is {say_date(today)}."
         if state.caller_phone:
             context += (
-                f" The caller is calling from a number ending in {state.caller_phone[-4:]}; "
+                f" The caller is calling from the number {mask_phone(state.caller_phone)}; "
                 'you may offer to text a code to it with request_otp(patient_phone="caller").'
             )
         await self.update_instructions(self.base_instructions + context)

@@ -35,10 +35,10 @@ from livekit.agents import RunResult, llm
 from verification import mask_phone
 
 from .clinic_agent import ClinicAgent
-from .server import build_llm, build_services, build_session, prepare_records, warm_up
 from .settings import AgentSettings
 from .state import CallState
 from .usage import report_call_usage
+from .wiring import build_llm, build_services, build_session, prepare_records, warm_up
 
 log = logging.getLogger(__name__)
 

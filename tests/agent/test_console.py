@@ -17,8 +17,8 @@ from pathlib import Path
 import pytest
 
 from agent.console import mask_numbers
-from agent.server import build_services
 from agent.settings import DEFAULT_METRICS_HOST, AgentSettings
+from agent.wiring import build_services
 from tests.support.livekit_standin import LiveKitSipStandin
 from tests.support.openai_standin import OpenAIStandin
 from tests.support.ports import free_port
@@ -78,6 +78,38 @@ async def openai_standin() -> AsyncIterator[OpenAIStandin]:
     await server.start()
     yield server
     await server.stop()
+
+
+# --- help -------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("args", "expected"),
+    [
+        (["--help"], ["console [--text]", "download-files", "dev", "start", "--verbose"]),
+        (["help"], ["console [--text]", "download-files"]),
+        (["console", "--help"], ["python -m agent console [--text]", "OPENAI_BASE_URL"]),
+        (["console", "--text", "-h"], ["python -m agent console [--text]"]),
+        (["start", "--help"], ["python -m agent start", "LIVEKIT_URL"]),
+        (["download-files", "--help"], ["python -m agent download-files"]),
+    ],
+)
+def test_help_needs_no_keys(tmp_path: Path, args: list[str], expected: list[str]) -> None:
+    """Help is printed whatever the environment lacks (no key, no server, no audio)."""
+    done = _run(tmp_path, ["-m", "agent", *args], timeout=60)
+    assert done.returncode == 0, done.stderr
+    assert done.stderr == ""
+    for text in expected:
+        assert text in done.stdout
+
+
+def test_an_unknown_command_lists_the_commands(tmp_path: Path) -> None:
+    done = _run(tmp_path, ["-m", "agent", "bogus"], timeout=60)
+    assert done.returncode == 2
+    assert "Traceback" not in done.stderr and done.stdout == ""
+    assert done.stderr.startswith("agent: unknown command 'bogus'\n")
+    for command in ("console", "dev", "start", "connect", "download-files"):
+        assert f"  {command} " in done.stderr
 
 
 # --- missing settings -------------------------------------------------------------------------
@@ -463,10 +495,10 @@ async def test_production_warns_when_records_stay_on_one_machine_but_codes_are_s
     }
     if shared_codes:
         env["REDIS_URL"] = f"redis://127.0.0.1:{free_port()}/0"  # built, never dialled
-    caplog.set_level(logging.WARNING, logger="agent.server")
-    services = build_services(AgentSettings.from_env(env), env)
+    caplog.set_level(logging.WARNING, logger="agent.wiring")
+    services = build_services(AgentSettings.from_env(env))
     await services.aclose()
-    warned = [r.getMessage() for r in caplog.records if r.name == "agent.server"]
+    warned = [r.getMessage() for r in caplog.records if r.name == "agent.wiring"]
     if shared_codes:
         assert len(warned) == 1 and "Point CLINIC_DATABASE_URL at PostgreSQL" in warned[0]
     else:
