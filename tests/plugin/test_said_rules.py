@@ -51,10 +51,14 @@ async def test_a_number_said_in_an_earlier_turn_may_be_texted(call: PluginCall) 
     assert [to for to, _ in call.sms.sent] == [ALSO_ON_FILE]
 
 
-async def test_the_callers_own_number_needs_no_repeating(tmp_path: Path) -> None:
+async def test_the_caller_id_digits_need_the_callers_word(tmp_path: Path) -> None:
+    """The model copying the caller ID's digits is not the caller agreeing to it; the word
+    "caller" (the caller's own number, as the caller asked) is."""
     store = SqliteOtpStore(tmp_path / "otp.sqlite3")
     async with open_plugin_call(store, caller_phone=CALLER_ID) as call:
         output, is_error = await call.say("Text me", "request_otp", patient_phone="+14155550123")
+        assert (output, is_error) == (NUMBER_NOT_SAID.model, True)
+        output, is_error = await call.say("Text me", "request_otp", patient_phone="caller")
         await call.otp.drain()
     assert not is_error and "ending in 0123" in output
     assert [to for to, _ in call.sms.sent] == [ON_FILE]

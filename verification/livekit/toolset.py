@@ -239,8 +239,9 @@ class OtpToolset(llm.Toolset):
 
     def _phone_meant(self, session: AgentSession[Any], said: str) -> str:
         """The number to text: the caller's own for "caller" and words like it, the host's
-        for "known", else a number the caller said in this call (or either of those two).
-        Text that is no phone number goes on to the service, which answers it."""
+        for "known", else a number the caller said in this call. The caller ID's digits
+        written out by the model are not the caller agreeing to it: only the word is. Text
+        that is no phone number goes on to the service, which answers it."""
         if _means_caller_id(said):
             if self.caller_phone is None:
                 raise Refusal(replies.CALLER_NUMBER_UNKNOWN)
@@ -253,8 +254,6 @@ class OtpToolset(llm.Toolset):
             e164 = normalize_phone(said, self.otp.default_region)
         except ValueError:
             return said
-        if e164 in (self.caller_phone, self.known_phone):
-            return e164
         if not said_phone(e164, caller_turns(session), self.otp.default_region):
             log.info("number not said by the caller", extra={"session_id": self.session_id})
             raise Refusal(replies.NUMBER_NOT_SAID)
