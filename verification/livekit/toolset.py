@@ -27,7 +27,7 @@ import logging
 import re
 import time
 from collections import OrderedDict
-from collections.abc import Awaitable, Callable, Coroutine
+from collections.abc import Awaitable, Callable, Coroutine, Sequence
 from typing import Any
 
 from livekit import rtc
@@ -90,7 +90,7 @@ class OtpToolset(llm.Toolset):
                 )
             session_id = job.job.id
         super().__init__(id=id)
-        self._tools = with_prebuilt_schemas(self._tools, strict=strict_schemas)
+        self._prebuilt = with_prebuilt_schemas(super().tools, strict=strict_schemas)
         self.otp = otp_service
         self.session_id = session_id
         self.caller_phone = caller_phone
@@ -117,6 +117,11 @@ class OtpToolset(llm.Toolset):
             submit=self._submit_keypad,
             caller_identity=lambda: self.caller_identity or linked_identity(self._session),
         )
+
+    @property
+    def tools(self) -> Sequence[llm.Tool | llm.Toolset]:
+        """`request_otp` and `verify_otp`, with their schemas built once (`schemas.py`)."""
+        return self._prebuilt
 
     @property
     def caller_phone(self) -> str | None:
