@@ -26,7 +26,7 @@ from typing import Literal, Protocol
 from ..metrics import record_sms_attempt
 from ..phone import mask_phone
 from ..stores.base import BreakerStore, StoreUnavailable
-from .base import SmsDeliveryError, SmsReceipt, SmsSender
+from .base import SmsDeliveryError, SmsReceipt, SmsSender, close_sender
 
 logger = logging.getLogger(__name__)
 
@@ -257,9 +257,16 @@ class FailoverSmsSender:
         return list(self._memory)
 
     async def aclose(self) -> None:
-        """Close every sender that holds resources."""
+        """Close every sender that has something to close (`close_sender`), each one even if
+        another fails; the first failure is raised once all were tried."""
+        failure: BaseException | None = None
         for sender in self._senders:
-            await sender.aclose()
+            try:
+                await close_sender(sender)
+            except Exception as exc:
+                failure = failure or exc
+        if failure is not None:
+            raise failure
 
     async def send(self, to: str, body: str) -> SmsReceipt:
         """Send through the first provider that accepts; raise `SmsDeliveryError` otherwise."""
