@@ -20,6 +20,11 @@ OPTED_OUT = "That number has opted out of text messages from us."
 REGION_BLOCKED = "We can't send text messages to that country."
 
 
+def missing_extra(provider: str, extra: str) -> str:
+    """The one sentence for a provider whose SDK (an extra of the plugin) is not installed."""
+    return f"SMS provider '{provider}' needs the '{extra}' extra: uv sync --extra {extra}"
+
+
 class Verdict(NamedTuple):
     """How to treat one provider error: may another try help, what to tell the caller."""
 
