@@ -24,6 +24,7 @@ import verification.sms
 from verification.env import ConfigurationError
 from verification.sms.settings import SmsSettings
 from verification.sms.twilio import TwilioSmsSender
+from verification.sms.twilio_voice import TwilioVoiceSender
 
 assert type(SmsSettings.from_env({}).build_sms_sender()).__name__ == "ConsoleSmsSender"
 receipt = asyncio.run(verification.sms.ConsoleSmsSender(io.StringIO()).send("+14155550123", "hi"))
@@ -39,6 +40,14 @@ for providers in ("twilio", "sns", "vonage"):
         print("refused", exc)
 try:
     TwilioSmsSender("AC1", "t", "+15005550006")
+except ConfigurationError as exc:
+    print("built", exc)
+try:
+    SmsSettings.from_env({**env, "VOICE_CALLS": "true", "SMS_PROVIDERS": "console"})
+except ConfigurationError as exc:
+    print("refused", exc)
+try:
+    TwilioVoiceSender("AC1", "t", "+15005550006")
 except ConfigurationError as exc:
     print("built", exc)
 loaded = sorted(m for m in sys.modules if m.split(".")[0] in SDKS and sys.modules[m] is not None)
@@ -59,4 +68,6 @@ def test_the_sms_package_works_without_any_provider_sdk() -> None:
         "refused SMS provider 'vonage' needs the 'vonage' extra: uv sync --extra vonage",
     ]
     assert lines[4] == "built " + lines[1].removeprefix("refused ")
-    assert lines[5] == "loaded []"
+    assert lines[5] == lines[1].replace("refused SMS provider", "refused voice provider")
+    assert lines[6] == lines[4]
+    assert lines[7] == "loaded []"

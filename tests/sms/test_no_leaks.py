@@ -13,21 +13,11 @@ import traceback
 
 import pytest
 
-from tests.sms.standins import (
-    AWS_KEY_ID,
-    AWS_SECRET,
-    TWILIO_SID,
-    TWILIO_TOKEN,
-    VONAGE_KEY,
-    VONAGE_SECRET,
-    Reply,
-    SnsStandIn,
-    StandIn,
-    TwilioStandIn,
-    VonageStandIn,
-    twilio_error,
-)
 from tests.support.constants import BODY, CODE, PHONE, PHONE_DIGITS
+from tests.support.sns_standin import AWS_KEY_ID, AWS_SECRET, SnsStandIn
+from tests.support.standin_server import Reply, StandIn
+from tests.support.twilio_standin import TWILIO_SID, TWILIO_TOKEN, TwilioStandIn, twilio_error
+from tests.support.vonage_standin import VONAGE_KEY, VONAGE_SECRET, VonageStandIn
 from verification.sms.base import SmsDeliveryError, SmsSender
 from verification.sms.failover import FailoverSmsSender
 from verification.sms.sns import SnsSmsSender

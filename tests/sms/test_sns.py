@@ -7,8 +7,9 @@ import time
 
 import pytest
 
-from tests.sms.standins import AWS_KEY_ID, AWS_SECRET, Reply, SnsStandIn
 from tests.support.constants import BODY, PHONE
+from tests.support.sns_standin import AWS_KEY_ID, AWS_SECRET, SnsStandIn
+from tests.support.standin_server import Reply
 from verification.sms.base import SmsDeliveryError
 from verification.sms.sns import SnsSmsSender, sns_error_verdict
 

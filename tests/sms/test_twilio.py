@@ -7,8 +7,9 @@ from collections.abc import AsyncIterator
 
 import pytest
 
-from tests.sms.standins import TWILIO_SID, TWILIO_TOKEN, Reply, TwilioStandIn, twilio_error
 from tests.support.constants import BODY, PHONE
+from tests.support.standin_server import Reply
+from tests.support.twilio_standin import TWILIO_SID, TWILIO_TOKEN, TwilioStandIn, twilio_error
 from verification.sms.base import SmsDeliveryError
 from verification.sms.twilio import TwilioSmsSender, twilio_error_verdict
 

@@ -11,8 +11,9 @@ import time
 
 import pytest
 
-from tests.sms.standins import VONAGE_KEY, VONAGE_SECRET, Reply, VonageStandIn
 from tests.support.constants import BODY, PHONE
+from tests.support.standin_server import Reply
+from tests.support.vonage_standin import VONAGE_KEY, VONAGE_SECRET, VonageStandIn
 from verification.sms.base import SmsDeliveryError
 from verification.sms.vonage import VonageSmsSender, vonage_error_verdict
 

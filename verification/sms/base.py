@@ -1,8 +1,9 @@
-"""The SMS delivery seam: one protocol, one receipt, one error type.
+"""The delivery seam: two protocols (a text, a call), one receipt, one error type.
 
-Verification never cares which provider carried a message. Every sender (console, Twilio,
-AWS SNS, Vonage, failover) implements `SmsSender` and raises only `SmsDeliveryError`, whose
-`retryable` flag is what lets `FailoverSmsSender` decide whether another provider may help.
+Verification never cares which provider carried a code. Every text sender (console, Twilio,
+AWS SNS, Vonage, failover) implements `SmsSender`, every call sender (console, Twilio)
+`VoiceSender`, and both raise only `SmsDeliveryError`, whose `retryable` flag is what lets
+`FailoverSmsSender` decide whether another provider may help.
 
 The protocol asks for `send` alone. A sender that holds something (an HTTP session, a thread)
 may also offer `aclose()`, the way httpx transports do; whoever closes a sender goes through
@@ -73,6 +74,20 @@ class SmsSender(Protocol):
 
     async def aclose(self) -> None:
         """Release what the sender holds (HTTP sessions, threads); a later send may reopen."""
+        ...
+
+
+@runtime_checkable
+class VoiceSender(Protocol):
+    """Places one automated call that says a text, for a caller whose phone can't show texts.
+
+    Same receipt and error as `SmsSender`: an invalid or unreachable number is not retryable;
+    throttling, timeouts and 5xx are. `aclose()` is optional here too (`close_sender`).
+    """
+
+    async def send(self, to: str, body: str, *, language: str = "en") -> SmsReceipt:
+        """Call the E.164 number `to` and say `body` in `language` (a language folder's code,
+        e.g. "en", "es"); raise `SmsDeliveryError` and nothing else."""
         ...
 
 

@@ -1,10 +1,11 @@
-"""SMS settings: every SMS variable parsed once, from the mapping given, into one typed object.
+"""SMS and call settings: every delivery variable parsed once, from the mapping given.
 
 `SmsSettings.from_env(env)` reads the mapping it is handed (verification's settings hand it
 the environment; it never reads `os.environ` itself) and refuses, with one
 `ConfigurationError` naming every variable at fault, whatever would fail on the first call.
-Nothing is built while parsing: `build_sms_sender` makes the sender when the service starts,
-importing each provider's SDK only then, so `import verification.sms` needs none of them.
+Nothing is built while parsing: `build_sms_sender` and `build_voice_sender` make the
+senders when the service starts, importing each provider's SDK only then, so
+`import verification.sms` needs none of them.
 
 `SMS_PROVIDERS` names providers in priority order; without it, every provider whose
 variables are present is used (twilio, then vonage), else the development console. AWS SNS
@@ -13,6 +14,11 @@ whether or not SNS is meant to carry SMS, so ambient AWS settings must not switc
 Real providers are always wrapped in `FailoverSmsSender`, even a single one: it adds the
 overall deadline, the circuit breakers and the hop logging. The console sender is refused
 in `APP_ENV=production`, because it prints codes.
+
+Codes by automated call are offered only when `VOICE_CALLS=true`: through Twilio (its
+credentials, and a voice-capable number: `TWILIO_VOICE_NUMBER`, else `TWILIO_PHONE_NUMBER`)
+or, in development, the console (`VOICE_PROVIDER`; unset: Twilio when its credentials are
+set, else the console).
 """
 
 from __future__ import annotations
@@ -22,15 +28,19 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Final, TypeVar
 
-from ..env import ConfigurationError, env_int, env_number, env_text, is_production
+from ..env import ConfigurationError, env_flag, env_int, env_number, env_text, is_production
 from ..stores.base import BreakerStore
-from .base import SmsSender
-from .console import ConsoleSmsSender
+from .base import SmsSender, VoiceSender
+from .console import ConsoleSmsSender, ConsoleVoiceSender
 from .errors import missing_extra
 from .failover import FailoverSmsSender
 
 KNOWN_PROVIDERS: Final = ("twilio", "sns", "vonage", "console")
 CONSOLE_IN_PRODUCTION: Final = "console SMS prints codes; configure a provider (SMS_PROVIDERS)"
+VOICE_PROVIDERS: Final = ("twilio", "console")
+CONSOLE_CALLS_IN_PRODUCTION: Final = (
+    "console calls print codes; set VOICE_PROVIDER=twilio (or VOICE_CALLS=false)"
+)
 # Overrides that exist for local stand-ins; in production plain http would carry the
 # credentials and every code in clear text.
 _HTTPS_ONLY_IN_PRODUCTION: Final = ("TWILIO_BASE_URL", "SNS_ENDPOINT_URL")
@@ -77,6 +87,15 @@ class VonageSettings:
 
 
 @dataclass(frozen=True, slots=True)
+class VoiceSettings:
+    """Codes by automated call: `provider` is None when calls are not offered."""
+
+    provider: str | None = None
+    from_number: str | None = None
+    twilio: TwilioSettings | None = None
+
+
+@dataclass(frozen=True, slots=True)
 class SmsSettings:
     """Which providers carry codes, in what order, with what timings (defaults: console)."""
 
@@ -88,6 +107,7 @@ class SmsSettings:
     twilio: TwilioSettings | None = None
     sns: SnsSettings | None = None
     vonage: VonageSettings | None = None
+    voice: VoiceSettings = VoiceSettings()
 
     @classmethod
     def from_env(cls, env: Mapping[str, str]) -> SmsSettings:
@@ -111,6 +131,7 @@ class SmsSettings:
             twilio=_collect(problems, _twilio, env) if "twilio" in providers else None,
             sns=_collect(problems, _sns, env) if "sns" in providers else None,
             vonage=_collect(problems, _vonage, env) if "vonage" in providers else None,
+            voice=_collect(problems, _voice, env) or VoiceSettings(),
         )
         if problems:  # all of them at once: one round of fixing, not three
             raise ConfigurationError("; ".join(problems))
@@ -136,6 +157,23 @@ class SmsSettings:
             breaker_store=breaker_store,
             breaker_threshold=self.breaker_threshold,
             breaker_cooloff=self.breaker_cooloff,
+        )
+
+    def build_voice_sender(self) -> VoiceSender | None:
+        """The configured call sender, or None when codes by call are not offered."""
+        voice = self.voice
+        if voice.provider == "console":
+            return ConsoleVoiceSender()
+        if voice.provider != "twilio" or voice.twilio is None or not voice.from_number:
+            return None
+        from .twilio_voice import TwilioVoiceSender
+
+        return TwilioVoiceSender(
+            voice.twilio.account_sid,
+            voice.twilio.auth_token,
+            voice.from_number,
+            base_url=voice.twilio.base_url,
+            timeout=self.attempt_timeout,
         )
 
     def _build_one(self, name: str, validity_seconds: int | None) -> SmsSender:
@@ -187,11 +225,13 @@ def _get(env: Mapping[str, str], name: str) -> str | None:
     return env_text(env, name) or None
 
 
-def _missing(env: Mapping[str, str], provider: str, *groups: tuple[str, ...]) -> None:
+def _missing(
+    env: Mapping[str, str], provider: str, *groups: tuple[str, ...], channel: str = "SMS"
+) -> None:
     """Raise naming every missing variable; a group of several means any one of them."""
     missing = [" or ".join(group) for group in groups if not any(_get(env, n) for n in group)]
     if missing:
-        raise ConfigurationError(f"SMS provider '{provider}' is missing {', '.join(missing)}")
+        raise ConfigurationError(f"{channel} provider '{provider}' is missing {', '.join(missing)}")
 
 
 def _positive(env: Mapping[str, str], name: str, default: float, *, integer: bool = False) -> float:
@@ -212,12 +252,12 @@ def _collect(
         return None
 
 
-def _installed(provider: str) -> None:
+def _installed(provider: str, channel: str = "SMS") -> None:
     """Refuse at start, not on the first call, a provider whose SDK (an extra) is missing;
     `find_spec` looks for the package without importing it."""
     package, extra = _EXTRAS[provider]
     if importlib.util.find_spec(package) is None:
-        raise ConfigurationError(missing_extra(provider, extra))
+        raise ConfigurationError(missing_extra(provider, extra, channel=channel))
 
 
 def _providers(env: Mapping[str, str]) -> tuple[str, ...]:
@@ -254,6 +294,10 @@ def _twilio(env: Mapping[str, str]) -> TwilioSettings:
         ("TWILIO_AUTH_TOKEN",),
         ("TWILIO_PHONE_NUMBER", "TWILIO_MESSAGING_SERVICE_SID"),
     )
+    return _twilio_account(env)
+
+
+def _twilio_account(env: Mapping[str, str]) -> TwilioSettings:
     return TwilioSettings(
         account_sid=env_text(env, "TWILIO_ACCOUNT_SID"),
         auth_token=env_text(env, "TWILIO_AUTH_TOKEN"),
@@ -283,4 +327,33 @@ def _vonage(env: Mapping[str, str]) -> VonageSettings:
         api_secret=env_text(env, "VONAGE_API_SECRET"),
         from_number=env_text(env, "VONAGE_FROM_NUMBER"),
         rest_host=_get(env, "VONAGE_REST_HOST"),
+    )
+
+
+def _voice(env: Mapping[str, str]) -> VoiceSettings:
+    if not env_flag(env, "VOICE_CALLS", False):
+        return VoiceSettings()
+    twilio_set = any(_get(env, n) for n in ("TWILIO_ACCOUNT_SID", "TWILIO_AUTH_TOKEN"))
+    provider = env_text(env, "VOICE_PROVIDER", "twilio" if twilio_set else "console").lower()
+    if provider not in VOICE_PROVIDERS:
+        raise ConfigurationError(
+            f"VOICE_PROVIDER must be {' or '.join(VOICE_PROVIDERS)}, got {provider!r}"
+        )
+    if provider == "console":
+        if is_production(env):
+            raise ConfigurationError(CONSOLE_CALLS_IN_PRODUCTION)
+        return VoiceSettings(provider="console")
+    _installed("twilio", channel="voice")
+    _missing(
+        env,
+        "twilio",
+        ("TWILIO_ACCOUNT_SID",),
+        ("TWILIO_AUTH_TOKEN",),
+        ("TWILIO_VOICE_NUMBER", "TWILIO_PHONE_NUMBER"),
+        channel="voice",
+    )
+    return VoiceSettings(
+        provider="twilio",
+        from_number=_get(env, "TWILIO_VOICE_NUMBER") or _get(env, "TWILIO_PHONE_NUMBER"),
+        twilio=_twilio_account(env),
     )

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any
 
 from ..env import ConfigurationError
@@ -52,7 +53,7 @@ _ACCOUNT_ERRORS = frozenset({20003, 20005, 20404, 21212, 21606, 21608, 21659})
 
 
 def twilio_error_verdict(status: int | None, code: int | None) -> Verdict:
-    """Map a Twilio HTTP status and error code to a verdict (the whole table lives here).
+    """Map a Twilio HTTP status and error code on a message to a verdict.
 
     Recipient problems (invalid, landline, opted out, region) are final. Throttling (20429,
     HTTP 429), carrier delivery failures (30003-30008), 5xx, and anything unknown are
@@ -60,16 +61,22 @@ def twilio_error_verdict(status: int | None, code: int | None) -> Verdict:
     provider cannot send until someone fixes its credentials, but another provider can, so
     failover should move on; they are flagged `misconfigured` so the sender logs at ERROR.
     """
-    if code in _RECIPIENT_ERRORS:
-        return Verdict(retryable=False, reason=_RECIPIENT_ERRORS[code])
-    if code in _ACCOUNT_ERRORS or status in (401, 403):
+    return table_verdict(status, code, _RECIPIENT_ERRORS, _ACCOUNT_ERRORS)
+
+
+def table_verdict(
+    status: int | None,
+    code: int | None,
+    recipient: Mapping[int, str],
+    account: frozenset[int],
+) -> Verdict:
+    """The one shape of every Twilio verdict: a recipient error is final (with its sentence);
+    an account error is retryable and `misconfigured`; throttling, 5xx and anything we do not
+    recognise are retryable (a rejected request sent nothing, so another try is safe)."""
+    if code is not None and code in recipient:
+        return Verdict(retryable=False, reason=recipient[code])
+    if code in account or status in (401, 403):
         return Verdict(retryable=True, misconfigured=True)
-    if code == 20429 or status == 429:
-        return Verdict(retryable=True)
-    if code is not None and 30003 <= code <= 30008:
-        return Verdict(retryable=True)
-    # 5xx and anything we do not recognise: a rejected request sent nothing, so another
-    # provider is safe to try.
     return Verdict(retryable=True)
 
 

@@ -25,6 +25,7 @@ from twilio.rest import Client
 # import them now, when a sender is built at start-up, so the first caller's send does not
 # stall the event loop on imports.
 from twilio.rest.api.v2010 import account as _twilio_account  # noqa: F401
+from twilio.twiml.voice_response import VoiceResponse
 
 logger = logging.getLogger("verification.sms.twilio")
 
@@ -109,3 +110,15 @@ class TwilioConnection:
         http, self._http, self._client = self._http, None, None
         if http is not None:
             await http.close()
+
+
+def say_twiml(sentences: list[str], *, language: str, voice: str, pause_seconds: int) -> str:
+    """TwiML that waits `pause_seconds` for the callee to bring the phone to their ear, then
+    says each sentence with `<Say language voice>`, a pause after each (the SDK's builder
+    escapes the text)."""
+    response = VoiceResponse()
+    response.pause(length=pause_seconds)
+    for sentence in sentences:
+        response.say(sentence, language=language, voice=voice)
+        response.pause(length=pause_seconds)
+    return str(response.to_xml(xml_declaration=False))
