@@ -4,6 +4,8 @@ Every logger is captured at DEBUG (the SDKs' own included: twilio's HTTP client 
 botocore, urllib3, vonage), across successes and every kind of failure, and so are the
 errors we raise with their tracebacks. None may contain the code, the message body or the
 full number; the stand-in must have received them, so the test cannot pass vacuously.
+Beyond the contract suite's check, each provider's sweep runs its own error formats and
+proves its SDK's own logging (request lines, botocore's payloads) was seen and redacted.
 """
 
 from __future__ import annotations
