@@ -15,7 +15,7 @@ from collections import deque
 from dataclasses import dataclass, field
 from typing import Any
 
-from livekit.agents import llm
+from livekit.agents import APIConnectionError, llm
 from livekit.agents.llm.tool_context import Tool, ToolChoice
 from livekit.agents.types import (
     DEFAULT_API_CONNECT_OPTIONS,
@@ -28,11 +28,13 @@ from livekit.agents.types import (
 @dataclass
 class Step:
     """One model turn: text (streamed in `chunks` when given) and/or tool calls. A call's
-    arguments are a dict (sent as JSON) or a raw string sent as it is."""
+    arguments are a dict (sent as JSON) or a raw string sent as it is. With `error`, the
+    model server fails this turn instead (LiveKit retries a retryable one, then gives up)."""
 
     text: str | None = None
     calls: list[tuple[str, dict[str, Any] | str]] = field(default_factory=list)
     chunks: list[str] = field(default_factory=list)
+    error: Exception | None = None
     #: may be the reply right after a tool's output (the model's next tool step in one turn)
     after_tool: bool = False
     #: taken even when the session asks for a reply without tools (tool_choice "none")
@@ -75,6 +77,12 @@ class ScriptedLLM(llm.LLM[Any]):
         """Queue one turn in which the model writes `text` and also calls `name`: the stray
         words some models put around a call."""
         self.steps.append(Step(text=text, calls=[(name, arguments)]))
+        return self
+
+    def fail(self, message: str = "failed to generate LLM completion") -> ScriptedLLM:
+        """Queue one turn in which the model server fails (as llama.cpp does on a tool call it
+        cannot parse): an error LiveKit does not retry, so the reply is given up at once."""
+        self.steps.append(Step(error=APIConnectionError(message, retryable=False)))
         return self
 
     def call_raw(self, name: str, arguments: str) -> ScriptedLLM:
@@ -141,6 +149,8 @@ class _ScriptedStream(llm.LLMStream):
         super().__init__(owner, **kwargs)
 
     async def _run(self) -> None:
+        if self._step.error is not None:
+            raise self._step.error
         calls = [
             llm.FunctionToolCall(
                 name=name,
