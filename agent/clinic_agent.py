@@ -34,14 +34,16 @@ from verification import StoreUnavailable, VerificationLevel, mask_phone
 
 from . import handoff, identity, replies
 from .failures import FailureWatch
-from .instructions import instructions
+from .instructions import instructions, phrase
 from .metrics import measured
 from .otp_tools import ClinicOtpTools, caller_turns
 from .phone_grants import grant_for_proven_phone
+from .quiet_line import QuietLine
 from .replies import NEEDS_LEVEL_1, NEEDS_LEVEL_2, NOT_YOURS, STAFF_HINT, records_call
 from .speech import say_date, say_time
 from .speech_filter import SpeechFilter
 from .state import CallState, LimitReached
+from .telephony import hang_up
 
 log = logging.getLogger(__name__)
 
@@ -77,11 +79,13 @@ class ClinicAgent(Agent):
         super().__init__(instructions=self.base_instructions)
         self.otp_tools: ClinicOtpTools | None = None
         self.failures: FailureWatch | None = None
+        self.quiet_line: QuietLine | None = None
 
     async def on_enter(self) -> None:
         state: CallState = self.session.userdata
         if self.failures is None:
             self.failures = FailureWatch(self.session, state)
+            self.quiet_line = QuietLine(self.session, state)
         if self.otp_tools is None:
             self.otp_tools = ClinicOtpTools(
                 state.services.otp,
@@ -102,7 +106,7 @@ class ClinicAgent(Agent):
                 'you may offer to text a code to it with request_otp(patient_phone="caller").'
             )
         await self.update_instructions(self.base_instructions + context)
-        self.session.say(f"Thank you for calling {self.clinic_name}. How can I help you today?")
+        self.session.say(phrase("greeting", state.language, clinic_name=self.clinic_name))
 
     async def _on_verified(self, context: RunContext[Any] | None, phone_e164: str) -> str:
         """The OTP toolset's grant hook (spoken and keypad entry alike)."""
@@ -146,9 +150,9 @@ class ClinicAgent(Agent):
         """Check the caller's name and date of birth against our records.
 
         Args:
-            full_name: patient's full name
-            date_of_birth: as said, e.g. "April 12 1985"
-            phone: patient's phone, only if the caller said it
+            full_name: as the caller said it
+            date_of_birth: as the caller said it
+            phone: only if the caller said it
         """
         return await identity.verify_identity(
             context.userdata, full_name, date_of_birth, phone, caller_turns(context)
@@ -188,9 +192,9 @@ class ClinicAgent(Agent):
         """Find open appointment times.
 
         Args:
-            start_date: first day, e.g. "2026-12-01"
-            end_date: last day
-            provider: e.g. "Dr. Patel"
+            start_date: first day, YYYY-MM-DD
+            end_date: last day, YYYY-MM-DD
+            provider: a provider's name, if the caller asked for one
         """
         start = _parse_day(start_date, "start")
         end = _parse_day(end_date, "end")
@@ -208,7 +212,7 @@ class ClinicAgent(Agent):
         """Book an open time for the verified caller.
 
         Args:
-            slot_id: id from find_open_slots
+            slot_id: from find_open_slots
         """
         state = context.userdata
         patient_id = self._active_patient(state)
@@ -238,10 +242,10 @@ class ClinicAgent(Agent):
     @function_tool
     @measured
     async def cancel_appointment(self, context: Context, appointment_id: str) -> str:
-        """Cancel an appointment. Confirm with the caller first.
+        """Cancel an appointment the caller confirmed.
 
         Args:
-            appointment_id: id from list_appointments
+            appointment_id: from list_appointments
         """
         state = context.userdata
         appointment = await self._own_appointment(state, appointment_id)
@@ -255,11 +259,11 @@ class ClinicAgent(Agent):
     async def reschedule_appointment(
         self, context: Context, appointment_id: str, new_slot_id: str
     ) -> str:
-        """Move an appointment to an open time. Confirm with the caller first.
+        """Move an appointment to an open time the caller confirmed.
 
         Args:
-            appointment_id: id from list_appointments
-            new_slot_id: id from find_open_slots
+            appointment_id: from list_appointments
+            new_slot_id: from find_open_slots
         """
         state = context.userdata
         appointment = await self._own_appointment(state, appointment_id)
@@ -276,7 +280,7 @@ class ClinicAgent(Agent):
         """Hand the call to a person at the front desk.
 
         Args:
-            reason: a few words on why, for the staff
+            reason: why, in a few words, for the staff
         """
         state = context.userdata
         log.info("staff requested", extra={"session_id": state.session_id})
@@ -288,6 +292,21 @@ class ClinicAgent(Agent):
             return "Transferring now: tell the caller in one short sentence."
         desk = handoff.front_desk(state.services.options)
         return f"No live transfer from here. Tell the caller to call the front desk at {desk}."
+
+    @function_tool
+    @measured
+    async def end_call(self, context: Context) -> str:
+        """End the call when the caller is done."""
+        state = context.userdata
+        log.info("caller ended the call", extra={"session_id": state.session_id})
+        task = asyncio.create_task(self._hang_up_after_reply(context))
+        state.background.add(task)
+        task.add_done_callback(state.background.discard)
+        return "Say a short goodbye; the call ends after it."
+
+    async def _hang_up_after_reply(self, context: Context) -> None:
+        await context.speech_handle
+        await hang_up(self.session, context.userdata)
 
     async def _transfer_after_reply(self, context: Context) -> None:
         """Transfer once the agent has said it is transferring (the tool's reply)."""

@@ -33,6 +33,9 @@ DEFAULT_IDLE_PROCESSES = 2
 # On SIGTERM the worker takes no new calls and waits this long for calls in progress: a clinic
 # call rarely lasts 15 minutes (the verification grant's lifetime, too).
 DEFAULT_DRAIN_TIMEOUT_SECONDS = 900
+# Seconds of silence (caller and agent) before the agent asks whether the caller is still
+# there; as long again, and it says goodbye and hangs up (agent/quiet_line.py).
+DEFAULT_QUIET_LINE_SECONDS = 15.0
 # Seconds the LLM may take to start a reply: OpenAI's own API, and a local server (which reads
 # the whole prompt on the CPU before its first token).
 DEFAULT_OPENAI_TIMEOUT_SECONDS = 10.0
@@ -120,6 +123,9 @@ class AgentSettings:
     # LOG_LEVEL, or None: the mode's own default (console: warnings only; dev/start: INFO).
     log_level: str | None
     production: bool
+    # QUIET_LINE_SECONDS: silence before "are you still there?" (then as long again before
+    # goodbye); None (0) never asks.
+    quiet_line_seconds: float | None
     # RECORD_CALL_CONTENT: let LiveKit keep call audio, transcripts and tool arguments (its
     # project setting decides); off, it keeps timing and structure only (agent/telephony.py).
     record_call_content: bool
@@ -216,6 +222,10 @@ class AgentSettings:
             metrics_dir=env_text(env, "PROMETHEUS_MULTIPROC_DIR", DEFAULT_METRICS_DIR),
             log_level=log_level,
             production=production,
+            quiet_line_seconds=env_number(
+                env, "QUIET_LINE_SECONDS", DEFAULT_QUIET_LINE_SECONDS, minimum=0
+            )
+            or None,
             record_call_content=env_flag(env, "RECORD_CALL_CONTENT", False),
             environment=dict(env),
         )

@@ -98,8 +98,9 @@ def build_session(
 ) -> AgentSession[CallState]:
     """Deepgram hears, OpenAI (or any OpenAI-compatible server) thinks, OpenAI speaks.
 
-    Without audio (the text console) there is no STT, TTS or VAD; without a Deepgram key no
-    STT, without an OpenAI key no TTS: `python -m agent` refuses the audio modes then.
+    Without audio (the text console) there is no STT, TTS or VAD, and no quiet-line
+    countdown (a developer typing is not a caller gone quiet); without a Deepgram key no STT,
+    without an OpenAI key no TTS: `python -m agent` refuses the audio modes then.
     """
     knobs = settings.model
     stt = (
@@ -130,6 +131,7 @@ def build_session(
         tts=tts,
         userdata=state,
         max_tool_steps=MAX_TOOL_STEPS,
+        user_away_timeout=settings.quiet_line_seconds if audio else None,
         conn_options=SessionConnectOptions(
             llm_conn_options=APIConnectOptions(timeout=knobs.timeout_seconds)
         ),
