@@ -168,7 +168,8 @@ class SpeechFilter:
                 words = self._hidden["phone"].format(last4=mention.digits[-4:])
             else:
                 words = self._hidden["code"]
-            if not sentence[: mention.start].strip():
+            before = sentence[: mention.start].rstrip()
+            if not before or before[-1] in ".!?":
                 words = words[:1].upper() + words[1:]
             sentence = sentence[: mention.start] + words + sentence[mention.end :]
         return sentence

@@ -8,7 +8,8 @@ something else:
 * a date ("April 12 1985", "doce de abril", "2026-12-01", "12/01"), a time ("10 AM",
   "10:30", "a las diez de la mañana"), a year ("1985"), an amount ("$45.00", "20 dollars");
 * a list of days or hours ("9, 10, 11, 13 and 14");
-* one number word among other words ("the one at ten", "una cita");
+* one number word above nine among other words ("at ten", "the twelve o'clock"); a lone
+  digit word ("one", "una") counts one digit, so "The first is four. Then oh. ..." adds up;
 * one of the host's own numbers (`allowed`, its front desk).
 
 `count_digits(sentence, allowed)` returns what is left: the mentions whose digits count.
@@ -161,13 +162,19 @@ def _something_else(
 
 
 def _day_or_year(said: Sequence[Token], words: Vocabulary) -> bool:
-    """Numbers next to a month that read as its day, its year, or both ("12 1985",
-    "twelve nineteen eighty five"); "April 402991" is no date."""
-    if read_day(said, words) is not None or read_year(said, words) is not None:
-        return True
-    return any(
-        read_day(said[:cut], words) is not None and read_year(said[cut:], words) is not None
-        for cut in range(1, len(said))
+    """Numbers next to a month that read as its day (1-31), its year (1900-2099), or both
+    ("12 1985", "twelve nineteen eighty five"); "April 402991" or "April 40 2991" is no date."""
+
+    def day(items: Sequence[Token]) -> bool:
+        return 1 <= (read_day(items, words) or 0) <= MAX_LISTED_DAY
+
+    def year(items: Sequence[Token]) -> bool:
+        return read_year(items, words) in _YEARS
+
+    return (
+        day(said)
+        or year(said)
+        or any(day(said[:cut]) and year(said[cut:]) for cut in range(1, len(said)))
     )
 
 
@@ -202,8 +209,9 @@ def count_digits(sentence: str, allowed: Iterable[str] = ()) -> list[Mention]:
     )
     mentions: list[Mention] = []
     for first, last in number_runs(tokens, numbers, words):
-        if first == last and tokens[first].kind == WORD and other_words:
-            continue  # "the one at ten": a number word among words is no code
+        lone = first == last and tokens[first].kind == WORD and other_words
+        if lone and tokens[first].key not in words.digits:
+            continue  # "at ten", "the twelve": a number word among words is no code
         digits = digits_of(tokens[first : last + 1], words)
         if not digits or _is_allowed(digits, allowed):
             continue
