@@ -84,18 +84,29 @@ class _Heard:
     texts: list[tuple[int, int, str]]  # (turn index, offset, text read)
 
 
-def _hear(turns: Sequence[str]) -> _Heard:
+def _recent(turns: Sequence[str]) -> list[tuple[int, int, str]]:
+    """(turn index, offset, text) of the latest `MAX_HEARD_CHARS` characters, oldest first.
+    A lone string is one turn; anything in the turns that is not a string is heard as ""."""
+    if isinstance(turns, str):
+        turns = [turns]
+    elif not isinstance(turns, Sequence):
+        turns = list(turns) if isinstance(turns, Iterable) else []
     texts: list[tuple[int, int, str]] = []
     budget = MAX_HEARD_CHARS
-    count = len(turns) if isinstance(turns, Sequence) else 0
-    for index in range(count - 1, -1, -1):
+    for index in range(len(turns) - 1, -1, -1):
         if budget <= 0:
             break
-        text = turns[index] if isinstance(turns[index], str) else ""
+        turn = turns[index]
+        text = turn if isinstance(turn, str) else ""
         offset = max(0, len(text) - budget)
         texts.append((index, offset, text[offset:]))
         budget -= max(1, len(text) - offset)
     texts.reverse()
+    return texts
+
+
+def _hear(turns: Sequence[str]) -> _Heard:
+    texts = _recent(turns)
     tokens: list[Token] = []
     places: list[tuple[int, int]] = []
     for index, offset, text in texts:
@@ -243,8 +254,7 @@ def said_date(value: date, turns: Sequence[str]) -> bool:
     """True when some stretch of what the caller said reads as the date `value`."""
     if not isinstance(value, date):
         return False
-    heard = _hear(turns)
-    texts = [text for _, _, text in heard.texts]
+    texts = [text for _, _, text in _recent(turns)]
     joined = [f"{a} {b}" for a, b in pairwise(texts)]  # a date said over a pause
     return any(_date_in(text, value) for text in texts + joined)
 
@@ -322,7 +332,7 @@ def said_name(full_name: str, turns: Sequence[str]) -> bool:
         return False
     longest = max(len(part) for part in parts)
     heard: set[str] = set()
-    for _, _, text in _hear(turns).texts:
+    for _, _, text in _recent(turns):
         said = _name_words(text, strict=False) or []
         for i in range(len(said)):
             joined = ""
