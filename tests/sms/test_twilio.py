@@ -40,6 +40,17 @@ async def test_send_posts_the_message_and_returns_twilios_sid(
     assert request.form == {"To": PHONE, "From": FROM, "Body": BODY}
 
 
+async def test_the_form_reaches_twilio_exactly_as_written(
+    sender: TwilioSmsSender, twilio_standin: TwilioStandIn
+) -> None:
+    """Our HTTP client url-encodes the SDK's form itself (no aiohttp FormData per send)."""
+    body = "Clínica Bayview: su código es 402991 & vence en 5 minutos = +1; ¿dudas? 😀"
+    await sender.send(PHONE, body)
+    [request] = twilio_standin.requests
+    assert request.headers["Content-Type"] == "application/x-www-form-urlencoded"
+    assert request.form == {"To": PHONE, "From": FROM, "Body": body}
+
+
 async def test_messaging_service_and_validity_period(twilio_standin: TwilioStandIn) -> None:
     sender = TwilioSmsSender(
         TWILIO_SID,
