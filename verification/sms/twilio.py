@@ -47,9 +47,17 @@ _RECIPIENT_ERRORS: dict[int, str] = {
     21612: NOT_MOBILE,  # 'To' number not currently reachable via SMS
     21614: NOT_MOBILE,  # 'To' number is not a mobile number
 }
+# Our sender is not registered with the US carriers, which block every text from it until
+# it is (docs/operations.md, "Going live"). Twilio reports these on the message's delivery
+# status (status callbacks, the Console's message logs), not when the message is created;
+# wherever they surface, they are ours to fix and another provider may still deliver.
+GO_LIVE_ERRORS: dict[int, str] = {
+    30032: "the toll-free verification of the sending number",
+    30034: "the A2P 10DLC registration of the sending number",
+}
 # Our account is wrong (credentials, sender number): this provider is useless until fixed,
 # but another provider may still deliver, so these are retryable and logged at ERROR.
-_ACCOUNT_ERRORS = frozenset({20003, 20005, 20404, 21212, 21606, 21608, 21659})
+_ACCOUNT_ERRORS = frozenset({20003, 20005, 20404, 21212, 21606, 21608, 21659, *GO_LIVE_ERRORS})
 
 
 def twilio_error_verdict(status: int | None, code: int | None) -> Verdict:
@@ -57,9 +65,10 @@ def twilio_error_verdict(status: int | None, code: int | None) -> Verdict:
 
     Recipient problems (invalid, landline, opted out, region) are final. Throttling (20429,
     HTTP 429), carrier delivery failures (30003-30008), 5xx, and anything unknown are
-    retryable. Authentication failures (20003, HTTP 401) are retryable on purpose: this
-    provider cannot send until someone fixes its credentials, but another provider can, so
-    failover should move on; they are flagged `misconfigured` so the sender logs at ERROR.
+    retryable. Authentication failures (20003, HTTP 401) and an unregistered sender (30034,
+    30032) are retryable on purpose: this provider cannot send until someone fixes its
+    account, but another provider can, so failover should move on; they are flagged
+    `misconfigured` so the sender logs at ERROR, naming what to fix.
     """
     return table_verdict(status, code, _RECIPIENT_ERRORS, _ACCOUNT_ERRORS)
 
@@ -150,7 +159,7 @@ class TwilioSmsSender:
             raise refused(
                 logger,
                 PROVIDER, twilio_error_verdict(status, code), masked, status=status, code=code,
-                hint="the Twilio credentials and sender",
+                hint=GO_LIVE_ERRORS.get(code or 0, "the Twilio credentials and sender"),
             ) from None  # fmt: skip
         except Exception as exc:
             raise not_sent(
