@@ -1,7 +1,8 @@
 """The provider SDKs are extras: `import verification.sms` works with none of them installed.
 
 A fresh interpreter is run with twilio, boto3/botocore and vonage made unimportable (a `None`
-in `sys.modules` is how Python spells "not installed" for an import). The package imports,
+in `sys.modules` is how Python spells "not installed" for an import), and the other extras
+(redis, prometheus-client) with them. The package imports,
 the console sender sends, and a provider asked for is refused with the extra to install,
 at start and when built.
 """
@@ -16,7 +17,7 @@ ROOT = Path(__file__).resolve().parents[2]
 
 PROBE = """
 import asyncio, io, sys
-SDKS = ("twilio", "boto3", "botocore", "vonage")
+SDKS = ("twilio", "boto3", "botocore", "vonage", "redis", "prometheus_client")
 for name in SDKS:
     sys.modules[name] = None
 
@@ -27,7 +28,9 @@ from verification.sms.twilio import TwilioSmsSender
 from verification.sms.twilio_voice import TwilioVoiceSender
 
 assert type(SmsSettings.from_env({}).build_sms_sender()).__name__ == "ConsoleSmsSender"
-receipt = asyncio.run(verification.sms.ConsoleSmsSender(io.StringIO()).send("+14155550123", "hi"))
+console = verification.sms.ConsoleSmsSender(io.StringIO())
+failover = verification.sms.FailoverSmsSender([console])
+receipt = asyncio.run(failover.send("+14155550123", "hi"))
 print("console", receipt.provider)
 
 env = {"TWILIO_ACCOUNT_SID": "AC1", "TWILIO_AUTH_TOKEN": "t", "TWILIO_PHONE_NUMBER": "+15005550006"}
