@@ -33,26 +33,21 @@ failover = verification.sms.FailoverSmsSender([console])
 receipt = asyncio.run(failover.send("+14155550123", "hi"))
 print("console", receipt.provider)
 
-env = {"TWILIO_ACCOUNT_SID": "AC1", "TWILIO_AUTH_TOKEN": "t", "TWILIO_PHONE_NUMBER": "+15005550006"}
-for providers in ("twilio", "sns", "vonage"):
+def attempt(label, build):
     try:
-        SmsSettings.from_env({**env, "AWS_REGION": "us-east-1", "VONAGE_API_KEY": "k",
-                              "VONAGE_API_SECRET": "s", "VONAGE_FROM_NUMBER": "C",
-                              "SMS_PROVIDERS": providers})
+        build()
     except ConfigurationError as exc:
-        print("refused", exc)
-try:
-    TwilioSmsSender("AC1", "t", "+15005550006")
-except ConfigurationError as exc:
-    print("built", exc)
-try:
-    SmsSettings.from_env({**env, "VOICE_CALLS": "true", "SMS_PROVIDERS": "console"})
-except ConfigurationError as exc:
-    print("refused", exc)
-try:
-    TwilioVoiceSender("AC1", "t", "+15005550006")
-except ConfigurationError as exc:
-    print("built", exc)
+        print(label, exc)
+
+env = {"TWILIO_ACCOUNT_SID": "AC1", "TWILIO_AUTH_TOKEN": "t", "TWILIO_PHONE_NUMBER": "+15005550006",
+       "AWS_REGION": "us-east-1", "VONAGE_API_KEY": "k", "VONAGE_API_SECRET": "s",
+       "VONAGE_FROM_NUMBER": "C"}
+for providers in ("twilio", "sns", "vonage"):
+    attempt("refused", lambda: SmsSettings.from_env({**env, "SMS_PROVIDERS": providers}))
+attempt("built", lambda: TwilioSmsSender("AC1", "t", "+15005550006"))
+calls = {**env, "VOICE_CALLS": "true", "SMS_PROVIDERS": "console"}
+attempt("refused", lambda: SmsSettings.from_env(calls))
+attempt("built", lambda: TwilioVoiceSender("AC1", "t", "+15005550006"))
 loaded = sorted(m for m in sys.modules if m.split(".")[0] in SDKS and sys.modules[m] is not None)
 print("loaded", loaded)
 """

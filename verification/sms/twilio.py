@@ -15,7 +15,7 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections.abc import Mapping
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from ..env import ConfigurationError
 from ..phone import mask_phone
@@ -30,9 +30,6 @@ from .errors import (
     not_sent,
     refused,
 )
-
-if TYPE_CHECKING:
-    from .twilio_http import TwilioConnection
 
 logger = logging.getLogger(__name__)
 
@@ -89,24 +86,40 @@ def table_verdict(
     return Verdict(retryable=True)
 
 
-def connect(account_sid: str, auth_token: str, base_url: str | None) -> TwilioConnection:
-    """The SDK's client for one account; a `ConfigurationError` naming the extra without it."""
-    try:
-        from .twilio_http import TwilioConnection
-    except ImportError as exc:
-        raise ConfigurationError(missing_extra(PROVIDER, "twilio")) from exc
-    return TwilioConnection(account_sid, auth_token, base_url)
-
-
-class TwilioSmsSender:
-    """Sends SMS with Twilio's Messages API using the SDK's async client.
-
-    One aiohttp session is created on the first send (it must be born inside the running
-    loop) and reused; call `aclose()` at shutdown. `timeout` bounds each send with
-    `asyncio.timeout`, because the SDK's async client does not apply a timeout itself.
+class TwilioAccount:
+    """What Twilio's senders share: one account's SDK client on one reused aiohttp session,
+    created on the first send (it must be born inside the running loop); `aclose()` at
+    shutdown. `timeout` bounds each request with `asyncio.timeout`, because the SDK's async
+    client does not apply one itself. A `ConfigurationError` names the extra without the SDK.
     """
 
     provider = PROVIDER
+
+    def __init__(
+        self, account_sid: str, auth_token: str, base_url: str | None, timeout: float
+    ) -> None:
+        if not account_sid or not auth_token:
+            raise ValueError("Twilio needs an account SID and an auth token")
+        if timeout <= 0:
+            raise ValueError("timeout must be positive")
+        try:
+            from .twilio_http import TwilioConnection
+        except ImportError as exc:
+            raise ConfigurationError(missing_extra(PROVIDER, "twilio")) from exc
+        self._connection = TwilioConnection(account_sid, auth_token, base_url)
+        self._base_url = base_url
+        self._timeout = timeout
+
+    def __repr__(self) -> str:
+        return f"{type(self).__name__}(base_url={self._base_url!r}, timeout={self._timeout!r})"
+
+    async def aclose(self) -> None:
+        """Close the shared HTTP session; a later send opens a new one."""
+        await self._connection.aclose()
+
+
+class TwilioSmsSender(TwilioAccount):
+    """Sends SMS with Twilio's Messages API using the SDK's async client (see `TwilioAccount`)."""
 
     def __init__(
         self,
@@ -119,27 +132,14 @@ class TwilioSmsSender:
         messaging_service_sid: str | None = None,
         validity_seconds: int | None = None,
     ) -> None:
-        if not account_sid or not auth_token:
-            raise ValueError("Twilio needs an account SID and an auth token")
         if not from_number and not messaging_service_sid:
             raise ValueError("Twilio needs a sender number or a messaging service SID")
-        if timeout <= 0:
-            raise ValueError("timeout must be positive")
         if validity_seconds is not None and not 1 <= validity_seconds <= 36000:
             raise ValueError("validity_seconds must be between 1 and 36000")
-        self._connection = connect(account_sid, auth_token, base_url)
+        super().__init__(account_sid, auth_token, base_url, timeout)
         self._from_number = from_number
         self._messaging_service_sid = messaging_service_sid
-        self._base_url = base_url
-        self._timeout = timeout
         self._validity_seconds = validity_seconds
-
-    def __repr__(self) -> str:
-        return f"TwilioSmsSender(base_url={self._base_url!r}, timeout={self._timeout!r})"
-
-    async def aclose(self) -> None:
-        """Close the shared HTTP session; a later send opens a new one."""
-        await self._connection.aclose()
 
     async def send(self, to: str, body: str) -> SmsReceipt:
         """Send `body` to `to`; raise `SmsDeliveryError` (never the SDK's exceptions)."""
