@@ -34,7 +34,8 @@ from verification import StoreUnavailable, VerificationLevel, mask_phone
 
 from . import handoff, identity, replies
 from .failures import FailureWatch
-from .instructions import instructions, phrase
+from .instructions import instructions, languages, phrase
+from .language import CallLanguage
 from .metrics import measured
 from .otp_tools import ClinicOtpTools, caller_turns
 from .phone_grants import grant_for_proven_phone
@@ -80,12 +81,14 @@ class ClinicAgent(Agent):
         self.otp_tools: ClinicOtpTools | None = None
         self.failures: FailureWatch | None = None
         self.quiet_line: QuietLine | None = None
+        self.call_language: CallLanguage | None = None
 
     async def on_enter(self) -> None:
         state: CallState = self.session.userdata
-        if self.failures is None:
+        if self.failures is None:  # once per call: what watches the session
             self.failures = FailureWatch(self.session, state)
             self.quiet_line = QuietLine(self.session, state)
+            self.call_language = CallLanguage(self.session, state, self._follow_language)
         if self.otp_tools is None:
             self.otp_tools = ClinicOtpTools(
                 state.services.otp,
@@ -98,15 +101,31 @@ class ClinicAgent(Agent):
             state.pending_phone_source = lambda: toolset.pending_phone
             await toolset.setup()  # in a job: listens to the room's keypad
             await self.update_tools([*self.tools, toolset])
-        today = state.services.clinic.now().date()
-        context = f"\n\nToday is {say_date(today)}."
+        await self.update_instructions(self._call_instructions(state))
+        greeting = [phrase("greeting", state.language, clinic_name=self.clinic_name)]
+        greeting += [phrase("invite", other) for other in languages() if other != state.language]
+        self.session.say(" ".join(greeting))
+
+    def _call_instructions(self, state: CallState) -> str:
+        """The instructions in the call's language, with what this call knows: today's date,
+        and the caller ID (masked) when there is one."""
+        language = state.language
+        today = say_date(state.services.clinic.now().date())
+        context = phrase("today", language, date=today)
         if state.caller_phone:
-            context += (
-                f" The caller is calling from the number {mask_phone(state.caller_phone)}; "
-                'you may offer to text a code to it with request_otp(patient_phone="caller").'
-            )
-        await self.update_instructions(self.base_instructions + context)
-        self.session.say(phrase("greeting", state.language, clinic_name=self.clinic_name))
+            context += " " + phrase("caller_id", language, masked=mask_phone(state.caller_phone))
+        return f"{instructions(self.clinic_name, language)}\n\n{context}"
+
+    def _follow_language(self, language: str) -> None:
+        """The caller switched language: the instructions follow (the code's text message
+        and the agent's own sentences read `CallState.language` already)."""
+        state: CallState = self.session.userdata
+        log.info(
+            "call language changed", extra={"session_id": state.session_id, "language": language}
+        )
+        task = asyncio.create_task(self.update_instructions(self._call_instructions(state)))
+        state.background.add(task)
+        task.add_done_callback(state.background.discard)
 
     async def _on_verified(self, context: RunContext[Any] | None, phone_e164: str) -> str:
         """The OTP toolset's grant hook (spoken and keypad entry alike)."""

@@ -79,6 +79,9 @@ class ModelSettings:
     # None: OpenAI itself (speech never follows OPENAI_BASE_URL to a local LLM server)
     tts_base_url: str | None = None
     deepgram_model: str = "nova-3"
+    # "multi": nova-3 hears English and Spanish (and switches mid-call), naming each
+    # transcript's language, which the call follows (agent/language.py)
+    deepgram_language: str = "multi"
     deepgram_api_key: str | None = None
     # None: Deepgram's own API root
     deepgram_base_url: str | None = None
@@ -157,6 +160,7 @@ class AgentSettings:
             tts_voice=env_text(env, "OPENAI_TTS_VOICE", "ash"),
             tts_base_url=env_text(env, "OPENAI_TTS_BASE_URL").rstrip("/") or None,
             deepgram_model=env_text(env, "DEEPGRAM_MODEL", "nova-3"),
+            deepgram_language=env_text(env, "DEEPGRAM_LANGUAGE", "multi"),
             deepgram_api_key=env_text(env, "DEEPGRAM_API_KEY") or None,
             deepgram_base_url=env_text(env, "DEEPGRAM_BASE_URL").rstrip("/") or None,
         )

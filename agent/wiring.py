@@ -106,6 +106,7 @@ def build_session(
     stt = (
         deepgram.STT(
             model=knobs.deepgram_model,
+            language=knobs.deepgram_language,
             numerals=True,
             mip_opt_out=True,
             base_url=f"{knobs.deepgram_base_url or DEEPGRAM_API_URL}/listen",

@@ -8,6 +8,7 @@ from typing import Any
 from livekit.agents import llm
 
 from agent import ClinicAgent
+from agent.instructions import instructions, languages
 from tests.support.clinic_calls import Call
 
 TOOLS = {
@@ -25,11 +26,14 @@ def model_schemas(call: Call) -> list[dict[str, Any]]:
 
 
 async def test_tools_match_the_contract_and_fit_the_budget(call: Call) -> None:
+    """In every language: the instructions and the tool schemas within 4,500 characters."""
     schemas = model_schemas(call)
     assert sorted(s["function"]["name"] for s in schemas) == sorted(TOOLS)  # no second copy
-    size = len(call.agent.base_instructions) + len(json.dumps(schemas, separators=(",", ":")))
-    print(f"prompt budget: {size} of 4500 characters")
-    assert size <= 4500
+    tools = len(json.dumps(schemas, separators=(",", ":")))
+    for language in languages():
+        size = len(instructions("Bayview Clinic", language)) + tools
+        print(f"prompt budget ({language}): {size} of 4500 characters")
+        assert size <= 4500, language
 
 
 async def test_tool_arguments_match_the_contract(call: Call) -> None:
