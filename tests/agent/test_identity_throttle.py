@@ -187,7 +187,8 @@ async def test_parallel_answers_in_one_turn_respect_the_call_limit_exactly(
             ("verify_identity", {**JANE, "date_of_birth": f"1985-04-{d}"}) for d in range(13, 18)
         ]
         call.llm.call_parallel(*wrong)
-        result: RunResult[None] = await call.session.run(user_input="Jane Doe, April 1985")
+        said = "Jane Doe. " + " Or ".join(f"April {d} 1985." for d in range(13, 18))
+        result: RunResult[None] = await call.session.run(user_input=said)
         outputs = [
             (e.item.output, e.item.is_error)
             for e in result.events
