@@ -57,6 +57,13 @@ OTP_DELIVERIES = Counter(
     "tells real sends from decoys: keep /metrics on localhost (METRICS_HOST).",
     ["outcome"],
 )
+OTP_PHONE_CEILINGS = Counter(
+    "clinic_otp_phone_ceilings",
+    "Per-phone ceilings that filled (failures: wrong guesses from all callers; sends: codes "
+    "from all callers), each time one fills. Someone may be attacking that patient: the "
+    "audit event otp.phone_ceiling_reached names the masked number and its phone_ref.",
+    ["ceiling"],
+)
 SMS_SEND_SECONDS = Histogram(
     "clinic_sms_send_seconds",
     "Time one SMS provider took to accept or refuse a message.",
@@ -104,6 +111,10 @@ def count_verification(outcome: str) -> None:
     if child is None:
         child = _VERIFY_CHILDREN[outcome] = OTP_VERIFICATIONS.labels(outcome=outcome)
     child.inc()
+
+
+def count_ceiling(ceiling: str) -> None:
+    OTP_PHONE_CEILINGS.labels(ceiling=ceiling).inc()
 
 
 def count_delivery(outcome: str) -> None:

@@ -24,14 +24,14 @@ from . import outcomes
 from .audit import audit
 from .codes import CodeDigester, caller_reference, generate_code, phone_reference
 from .directory import PhoneDirectory
-from .metrics import count_delivery, count_request, count_verification
+from .metrics import count_ceiling, count_delivery, count_request, count_verification
 from .outcomes import RequestOutcome, VerifyOutcome
 from .phone import MAX_PHONE_INPUT_CHARS, mask_phone, normalize_phone
 from .policy import KnowledgePolicy, OtpPolicy
 from .settings import VerificationSettings
 from .sms.base import SmsDeliveryError, SmsSender
 from .spoken import parse_spoken_code
-from .stores.base import OtpStore, StoreUnavailable
+from .stores.base import CALLER_OWN, CALLER_WITHHELD, OtpStore, StoreUnavailable
 from .throttle import IdentityThrottle, KeyedCounters
 
 log = logging.getLogger(__name__)
@@ -164,7 +164,7 @@ class OtpService:
             audit("otp.invalid_phone", phone=None, phone_ref=None, session_id=session_id)
             return outcomes.invalid_phone()
         masked, ref = self._phone_tags(e164)
-        caller = self._caller_refs(caller_phone)
+        caller = self._caller_scope(caller_phone, e164)
         audit(
             "otp.requested", phone=masked, phone_ref=ref, session_id=session_id, caller_ref=caller
         )
@@ -204,6 +204,8 @@ class OtpService:
                 code_pending=issued.own_code_live,
             )
 
+        if issued.tripped:
+            self._ceiling_reached("sends", masked, ref, session_id)
         if on_file:
             self._send_in_background(e164, code, masked, ref, session_id)
         else:
@@ -282,7 +284,7 @@ class OtpService:
         masked, ref = self._phone_tags(e164)
 
         digest = self._digest(e164, session_id, guess)
-        caller = self._caller_refs(caller_phone)
+        caller = self._caller_scope(caller_phone, e164)
         try:
             result = await self.store.check(e164, session_id, digest, self.policy, caller=caller)
         except StoreUnavailable:
@@ -297,6 +299,8 @@ class OtpService:
             attempts_left=result.attempts_left,
             caller_ref=caller,
         )
+        if result.tripped:
+            self._ceiling_reached("failures", masked, ref, session_id)
         status = result.status
         if status == "verified":
             return outcomes.VERIFIED
@@ -318,14 +322,31 @@ class OtpService:
     def _tags(self, e164: str) -> tuple[str, str]:
         return mask_phone(e164), phone_reference(self._pepper, e164)
 
-    def _caller_refs(self, caller_phone: str | None) -> str:
-        """The key a caller's limits are kept under: a keyed hash of their own number (never
-        the number itself), or "anonymous" for a withheld or unparseable caller id."""
-        e164 = self._normalize(caller_phone) if caller_phone else None
-        return self._caller_tags(e164)
+    def _caller_scope(self, caller_phone: str | None, e164: str) -> str:
+        """Whose limits a request or guess about `e164` feeds (rule 16): `CALLER_OWN` when
+        the caller ID is that phone, `CALLER_WITHHELD` when there is none (or it is not a
+        number), else a keyed hash of the caller's number (never the number itself)."""
+        caller = self._normalize(caller_phone) if caller_phone else None
+        if caller is None:
+            return CALLER_WITHHELD
+        if caller == e164:
+            return CALLER_OWN
+        return self._caller_tags(caller)
 
-    def _caller_tag(self, e164: str | None) -> str:
+    def _caller_tag(self, e164: str) -> str:
         return caller_reference(self._pepper, e164)
+
+    def _ceiling_reached(self, ceiling: str, masked: str, ref: str, session_id: str) -> None:
+        """A per-phone ceiling just filled: someone may be attacking this patient. A metric,
+        and a warning staff can act on (masked number and its keyed reference only)."""
+        count_ceiling(ceiling)
+        audit(
+            "otp.phone_ceiling_reached",
+            phone=masked,
+            phone_ref=ref,
+            session_id=session_id,
+            ceiling=ceiling,
+        )
 
 
 @lru_cache(maxsize=_CACHE_SIZE)

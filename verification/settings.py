@@ -47,6 +47,8 @@ _POLICY_VARIABLES = {
     "OTP_FAILURE_WINDOW_SECONDS": "failure_window_seconds",
     "OTP_MAX_PHONE_FAILURES": "max_phone_failures",
     "OTP_MAX_PHONE_SENDS": "max_phone_sends",
+    "OTP_OWNER_RESERVE_SENDS": "owner_reserve_sends",
+    "OTP_OWNER_RESERVE_FAILURES": "owner_reserve_failures",
 }
 _KNOWLEDGE_VARIABLES = {
     "KBA_MAX_FAILURES_PER_RECORD": "max_failures_per_record",

@@ -121,7 +121,9 @@ async def test_cooldown_ends(make_service: ServiceFactory, sender: RecordingSmsS
 async def test_send_window_caps_codes_per_phone(
     make_service: ServiceFactory, sender: RecordingSmsSender
 ) -> None:
-    service = make_service(OtpPolicy(max_sends=3, send_window_seconds=2, resend_cooldown_seconds=0))
+    service = make_service(
+        OtpPolicy(max_phone_sends=3, send_window_seconds=2, resend_cooldown_seconds=0)
+    )
     statuses = [(await service.request_code(ON_FILE, session_id="c")).status for _ in range(4)]
     await service.drain()
 
@@ -133,7 +135,7 @@ async def test_send_window_caps_codes_per_phone(
 
 
 async def test_send_limits_apply_to_numbers_not_on_file_too(make_service: ServiceFactory) -> None:
-    service = make_service(OtpPolicy(max_sends=2, resend_cooldown_seconds=0))
+    service = make_service(OtpPolicy(max_phone_sends=2, resend_cooldown_seconds=0))
     real = [(await service.request_code(ON_FILE, session_id="c")).status for _ in range(3)]
     await service.drain()
     decoy = [(await service.request_code(NOT_ON_FILE, session_id="c")).status for _ in range(3)]
@@ -260,7 +262,7 @@ async def test_failures_lock_the_phone_and_resends_do_not_reset_them(
     make_service: ServiceFactory, sender: RecordingSmsSender
 ) -> None:
     service = make_service(
-        OtpPolicy(max_attempts=3, max_failures=5, max_sends=10, resend_cooldown_seconds=0)
+        OtpPolicy(max_attempts=3, max_phone_failures=5, max_sends=10, resend_cooldown_seconds=0)
     )
     await service.request_code(ON_FILE, session_id="c")
     await service.drain()
@@ -289,25 +291,31 @@ async def test_failures_lock_the_phone_and_resends_do_not_reset_them(
 async def test_success_resets_the_failure_count(
     make_service: ServiceFactory, sender: RecordingSmsSender
 ) -> None:
+    """A caller's own count starts again once that caller proves the phone (NIST's
+    "consecutive" failures); the phone's ceiling does not (test_callers.py)."""
     service = make_service(OtpPolicy(max_attempts=3, max_failures=3, resend_cooldown_seconds=0))
-    await service.request_code(ON_FILE, session_id="c")
+    caller = "+12125550100"
+    await service.request_code(ON_FILE, session_id="c", caller_phone=caller)
     await service.drain()
     code = sender.last_code()
     for _ in range(2):
-        await service.verify_code(ON_FILE, wrong(code), session_id="c")
-    assert (await service.verify_code(ON_FILE, code, session_id="c")).verified
+        await service.verify_code(ON_FILE, wrong(code), session_id="c", caller_phone=caller)
+    assert (await service.verify_code(ON_FILE, code, session_id="c", caller_phone=caller)).verified
 
-    await service.request_code(ON_FILE, session_id="c")
+    await service.request_code(ON_FILE, session_id="c", caller_phone=caller)
     await service.drain()
     code = sender.last_code()
-    results = [await service.verify_code(ON_FILE, wrong(code), session_id="c") for _ in range(2)]
+    results = [
+        await service.verify_code(ON_FILE, wrong(code), session_id="c", caller_phone=caller)
+        for _ in range(2)
+    ]
     assert [r.status for r in results] == ["wrong_code", "wrong_code"]  # 2 < 3: not locked
 
 
 async def test_lock_outranks_cooldown_and_rate_limit(
     make_service: ServiceFactory, sender: RecordingSmsSender
 ) -> None:
-    service = make_service(OtpPolicy(max_attempts=3, max_failures=1, max_sends=1))
+    service = make_service(OtpPolicy(max_attempts=3, max_phone_failures=1, max_phone_sends=1))
     await service.request_code(ON_FILE, session_id="c")
     await service.drain()
     await service.verify_code(ON_FILE, wrong(sender.last_code()), session_id="c")
