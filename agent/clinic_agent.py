@@ -14,12 +14,10 @@ from __future__ import annotations
 
 import asyncio
 import logging
-import os
 from collections.abc import AsyncIterable, AsyncIterator
 from datetime import date
 from typing import Any
 
-from livekit import api
 from livekit.agents import (
     Agent,
     FlushSentinel,
@@ -28,18 +26,18 @@ from livekit.agents import (
     StopResponse,
     ToolError,
     function_tool,
-    get_job_context,
     llm,
 )
 
 from clinic import Appointment, NotFound, parse_date
-from verification import StoreUnavailable, VerificationLevel
+from verification import StoreUnavailable, VerificationLevel, mask_phone
 
-from . import identity, replies
+from . import handoff, identity, replies
+from .failures import FailureWatch
+from .instructions import instructions
 from .metrics import measured
 from .otp_tools import ClinicOtpTools, caller_turns
 from .phone_grants import grant_for_proven_phone
-from .prompts import instructions
 from .replies import NEEDS_LEVEL_1, NEEDS_LEVEL_2, NOT_YOURS, STAFF_HINT, records_call
 from .speech import say_date, say_time
 from .speech_filter import SpeechFilter
@@ -73,14 +71,17 @@ def _parse_day(text: str | None, what: str) -> date | None:
 class ClinicAgent(Agent):
     """The clinic's receptionist: identifies callers, texts codes, manages appointments."""
 
-    def __init__(self, *, clinic_name: str | None = None) -> None:
-        self.clinic_name = clinic_name or os.environ.get("CLINIC_NAME", "").strip() or "the clinic"
+    def __init__(self, *, clinic_name: str) -> None:
+        self.clinic_name = clinic_name
         self.base_instructions = instructions(self.clinic_name)
         super().__init__(instructions=self.base_instructions)
         self.otp_tools: ClinicOtpTools | None = None
+        self.failures: FailureWatch | None = None
 
     async def on_enter(self) -> None:
         state: CallState = self.session.userdata
+        if self.failures is None:
+            self.failures = FailureWatch(self.session, state)
         if self.otp_tools is None:
             self.otp_tools = ClinicOtpTools(
                 state.services.otp,
@@ -97,7 +98,7 @@ class ClinicAgent(Agent):
         context = f"\n\nToday is {say_date(today)}."
         if state.caller_phone:
             context += (
-                f" The caller is calling from a number ending in {state.caller_phone[-4:]}; "
+                f" The caller is calling from the number {mask_phone(state.caller_phone)}; "
                 'you may offer to text a code to it with request_otp(patient_phone="caller").'
             )
         await self.update_instructions(self.base_instructions + context)
@@ -278,48 +279,20 @@ class ClinicAgent(Agent):
             reason: a few words on why, for the staff
         """
         state = context.userdata
-        options = state.services.options
-        job = get_job_context(required=False)
         log.info("staff requested", extra={"session_id": state.session_id})
-        if options.staff_transfer_number and state.sip_participant_identity and job is not None:
+        if handoff.can_transfer(state):
             _proceed_uninterrupted(context)
-            task = asyncio.create_task(
-                self._transfer_after_reply(context, options.staff_transfer_number)
-            )
+            task = asyncio.create_task(self._transfer_after_reply(context))
             state.background.add(task)
             task.add_done_callback(state.background.discard)
             return "Transferring now: tell the caller in one short sentence."
-        desk = options.front_desk_phone or "the number on our website"
-        hours = f", {options.front_desk_hours}" if options.front_desk_hours else ""
-        return (
-            f"No live transfer from here. Tell the caller to call the front desk at {desk}{hours}."
-        )
+        desk = handoff.front_desk(state.services.options)
+        return f"No live transfer from here. Tell the caller to call the front desk at {desk}."
 
-    async def _transfer_after_reply(self, context: Context, number: str) -> None:
-        """Transfer once the agent has said it is transferring (the tool's reply). A failed
-        transfer comes back as a status, not an exception: both end in the same apology."""
-        state = context.userdata
-        job = get_job_context()
+    async def _transfer_after_reply(self, context: Context) -> None:
+        """Transfer once the agent has said it is transferring (the tool's reply)."""
         await context.speech_handle
-        try:
-            result = await job.api.sip.transfer_sip_participant(
-                api.TransferSIPParticipantRequest(
-                    room_name=job.room.name,
-                    participant_identity=state.sip_participant_identity or "",
-                    transfer_to=f"tel:{number}",
-                    play_dialtone=False,
-                )
-            )
-            failed = result.status == api.SIPTransferStatus.STS_TRANSFER_FAILED
-        except Exception:
-            log.exception("staff transfer failed", extra={"session_id": state.session_id})
-            failed = True
-        if failed:
-            log.warning("staff transfer not completed", extra={"session_id": state.session_id})
-            desk = state.services.options.front_desk_phone or "the number on our website"
-            await self.session.say(
-                f"I'm sorry, I couldn't transfer you. Please call our front desk at {desk}."
-            )
+        await handoff.transfer(context.userdata, self.session)
 
     # -- gates ------------------------------------------------------------------------------
 

@@ -37,8 +37,8 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from clinic import ClinicDB
-from tests.sms.standins import TWILIO_SID, TWILIO_TOKEN, TwilioStandIn
 from tests.support.redis_server import RedisServer
+from tests.support.twilio_standin import TWILIO_SID, TWILIO_TOKEN, TwilioStandIn
 from verification import (
     ConsoleSmsSender,
     OtpPolicy,

@@ -19,7 +19,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from tests.sms.standins import TWILIO_SID, TWILIO_TOKEN, TwilioStandIn
+from tests.support.twilio_standin import TWILIO_SID, TWILIO_TOKEN, TwilioStandIn
 from verification.sms.twilio import TwilioSmsSender
 
 TICK = 0.010

@@ -7,7 +7,6 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
 
-from livekit import rtc
 from livekit.agents import AgentSession, RunResult
 from livekit.agents.testing import fake_job_context
 
@@ -16,6 +15,7 @@ from clinic import ClinicDB, Patient, demo
 from tests.support.constants import JANE_PHONE
 from tests.support.conversation import assert_no_code_in, tool_output
 from tests.support.leaks import assert_not_said
+from tests.support.plugin_calls import phone_room, press
 from tests.support.scripted_llm import ScriptedLLM
 from tests.support.sms import RecordingSmsSender
 from verification import OtpService
@@ -114,9 +114,8 @@ async def press_keys(call: Call, keys: str) -> None:
     """Press keypad keys on a SIP call: the agent's OTP toolset hears them from the room."""
     tools = call.agent.otp_tools
     assert tools is not None
-    with fake_job_context(room=rtc.Room()) as job:
+    with fake_job_context(room=phone_room()) as job:
         tools.attach_keypad(job.room)
-        for key in keys:
-            job.room.emit("sip_dtmf_received", rtc.SipDTMF(code=0, digit=key, participant=None))
+        press(job.room, keys)
         await tools.keypad_idle()
         tools.detach_keypad()
