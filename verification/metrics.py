@@ -64,6 +64,23 @@ OTP_PHONE_CEILINGS = Counter(
     "audit event otp.phone_ceiling_reached names the masked number and its phone_ref.",
     ["ceiling"],
 )
+OTP_CODES_SENT = Counter(
+    "clinic_otp_codes_sent",
+    "Codes a provider accepted (texts and calls to numbers on file), by the number's country "
+    "calling code (1, 44, ...) and channel (sms, call). Against clinic_otp_codes_verified per "
+    "country: many sends and few verifications from one country is SMS pumping.",
+    ["country", "channel"],
+)
+OTP_CODES_VERIFIED = Counter(
+    "clinic_otp_codes_verified",
+    "Codes verified, by the number's country calling code (1, 44, ...).",
+    ["country"],
+)
+OTP_SENDING_PAUSED = Counter(
+    "clinic_otp_sending_paused",
+    "Code requests refused because the daily send budget is spent, or sending is switched "
+    "off (OTP_DAILY_SEND_BUDGET=0). Every caller hears the same; alert on any.",
+)
 SMS_SEND_SECONDS = Histogram(
     "clinic_sms_send_seconds",
     "Time one SMS provider took to accept or refuse a message.",
@@ -115,6 +132,18 @@ def count_verification(outcome: str) -> None:
 
 def count_ceiling(ceiling: str) -> None:
     OTP_PHONE_CEILINGS.labels(ceiling=ceiling).inc()
+
+
+def count_code_sent(calling_code: str, channel: str) -> None:
+    OTP_CODES_SENT.labels(country=safe_label(calling_code), channel=channel).inc()
+
+
+def count_code_verified(calling_code: str) -> None:
+    OTP_CODES_VERIFIED.labels(country=safe_label(calling_code)).inc()
+
+
+def count_sending_paused() -> None:
+    OTP_SENDING_PAUSED.inc()
 
 
 def count_delivery(outcome: str) -> None:

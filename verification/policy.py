@@ -32,6 +32,15 @@ class OtpPolicy:
     An attacker's best odds per phone per failure window are `best_odds_per_phone` =
     (max_phone_failures + owner_reserve_failures) / 10**code_length: (97 + 3) / 10**6 =
     1e-4 by default, NIST SP 800-63B's ceiling, however many caller numbers they use.
+
+    What the clinic spends (rule 18), answered the same for every caller:
+
+    - `daily_send_budget`: codes (texts and calls) all phones together may be sent in any
+      24 hours, charged for every request that would issue a code, decoys included, so a
+      spent budget tells no one who is a patient. None: no cap; 0: sending is off.
+    - `allowed_countries`: the ISO regions a code may go to ("US", "CA"); a number on file
+      elsewhere is never texted and its caller hears what a stranger's number hears. None:
+      any.
     """
 
     code_length: int = 6
@@ -46,6 +55,8 @@ class OtpPolicy:
     max_phone_sends: int = 10
     owner_reserve_sends: int = 1
     owner_reserve_failures: int = 3
+    daily_send_budget: int | None = None
+    allowed_countries: frozenset[str] | None = None
 
     @property
     def best_odds_per_phone(self) -> float:
@@ -72,6 +83,16 @@ class OtpPolicy:
         for name in ("resend_cooldown_seconds", "owner_reserve_sends", "owner_reserve_failures"):
             if getattr(self, name) < 0:
                 raise ValueError(f"{name} must not be negative")
+        if self.daily_send_budget is not None and self.daily_send_budget < 0:
+            raise ValueError("daily_send_budget must not be negative (0 switches sending off)")
+        if self.allowed_countries is not None and not _regions(self.allowed_countries):
+            raise ValueError("allowed_countries must be a frozenset of ISO regions ('US')")
+
+
+def _regions(value: object) -> bool:
+    return isinstance(value, frozenset) and all(
+        isinstance(c, str) and len(c) == 2 and c.isalpha() and c.isupper() for c in value
+    )
 
 
 @dataclass(frozen=True, slots=True)

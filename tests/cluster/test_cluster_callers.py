@@ -67,3 +67,18 @@ async def test_sms_breakers_are_shared_through_the_cluster(cluster_store: RedisO
     assert not await cluster_store.breaker_allow("twilio", 5.0)
     await cluster_store.breaker_record("twilio", failed=False, threshold=2, cooloff_seconds=60)
     assert await cluster_store.breaker_allow("twilio", 5.0)
+
+
+async def test_the_daily_send_budget_is_one_counter_for_every_phone(
+    cluster_store: RedisOtpStore,
+) -> None:
+    """The budget's counter has its own slot; phones in other slots are charged to it."""
+    sender = RecordingSmsSender()
+    phones = ["+14155550123", "+14155550188", "+14155550199"]
+    slots = {key_slot(cluster_store.keys_for(phone).code.encode()) for phone in phones}
+    assert len(slots) == 3
+    policy = OtpPolicy(daily_send_budget=2)
+    service = OtpService(cluster_store, sender, StaticDirectory(set(phones)), policy, pepper=PEPPER)
+    statuses = [(await service.request_code(p, session_id=f"s-{p}")).status for p in phones]
+    await service.drain()
+    assert statuses == ["sent", "sent", "unavailable"] and len(sender.sent) == 2

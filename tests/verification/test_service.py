@@ -10,7 +10,7 @@ from tests.support.constants import NOT_ON_FILE, ON_FILE, PEPPER
 from tests.support.services import ServiceFactory
 from tests.support.sms import RecordingSmsSender, StaticDirectory
 from tests.verification.senders import SlowSender
-from verification import OtpPolicy, OtpService, OtpStore, SmsDeliveryError
+from verification import OtpPolicy, OtpService, OtpStore, SmsDeliveryError, SmsReceipt
 
 FAST = OtpPolicy(resend_cooldown_seconds=0)
 
@@ -416,3 +416,26 @@ async def test_outcomes_say_whether_a_code_is_pending_or_spent(
         True,
         True,
     ]
+
+
+class SendOnlySender:
+    """A sender written to the published protocol: `send` and nothing else."""
+
+    provider = "send-only"
+
+    def __init__(self) -> None:
+        self.sent = 0
+
+    async def send(self, to: str, body: str) -> SmsReceipt:
+        self.sent += 1
+        return SmsReceipt(self.provider, f"m{self.sent}")
+
+
+async def test_a_sender_with_only_send_works_and_closes(store: OtpStore) -> None:
+    """Issue 16.5: `aclose` is optional (httpx-style); it used to crash `OtpService.aclose`
+    with AttributeError."""
+    sender = SendOnlySender()
+    service = OtpService(store, sender, StaticDirectory({ON_FILE}), pepper=PEPPER)  # type: ignore[arg-type]
+    assert (await service.request_code(ON_FILE, session_id="c")).sent
+    await service.aclose()
+    assert sender.sent == 1
