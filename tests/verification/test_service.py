@@ -7,9 +7,9 @@ import asyncio
 import pytest
 
 from tests.support.constants import NOT_ON_FILE, ON_FILE, PEPPER
+from tests.support.misbehaving_senders import SlowSender
 from tests.support.services import ServiceFactory
 from tests.support.sms import RecordingSmsSender, StaticDirectory
-from tests.verification.senders import SlowSender
 from verification import OtpPolicy, OtpService, OtpStore, SmsDeliveryError, SmsReceipt
 
 FAST = OtpPolicy(resend_cooldown_seconds=0)
@@ -439,3 +439,28 @@ async def test_a_sender_with_only_send_works_and_closes(store: OtpStore) -> None
     assert (await service.request_code(ON_FILE, session_id="c")).sent
     await service.aclose()
     assert sender.sent == 1
+
+
+async def test_an_e164_handed_in_is_used_as_it_is(
+    make_service: ServiceFactory, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Issue 18.2: a number is parsed once, at the edge. Handed an `E164`, the service never
+    normalises it again; it looks its region up once per number (allow-list, metrics)."""
+    import phonenumbers
+
+    from verification import E164
+
+    parsed: list[str] = []
+    real_parse = phonenumbers.parse
+
+    def counting_parse(number: str, region: str | None = None) -> phonenumbers.PhoneNumber:
+        parsed.append(number)
+        return real_parse(number, region)
+
+    monkeypatch.setattr(phonenumbers, "parse", counting_parse)
+    service = make_service(FAST)
+    phone = E164("+14155550177")
+    for session in ("a", "b", "c"):
+        await service.request_code(phone, session_id=session, caller_phone=E164("+12125550100"))
+        await service.verify_code(phone, "000000", session_id=session)
+    assert parsed == ["+14155550177"]  # the one region lookup
