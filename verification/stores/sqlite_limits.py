@@ -22,13 +22,29 @@ def kind(caller: str) -> str:
     return caller if caller in (CALLER_OWN, CALLER_WITHHELD) else "other"
 
 
-def _window(db: sqlite3.Connection, sql: str, args: tuple[object, ...], limit: int) -> float | None:
-    """None when the events `sql` selects (their times, in a window) are fewer than `limit`;
+_TIME = {"otp_failures": "at", "otp_send_log": "sent_at", "counter_events": "at"}
+
+
+def _window(
+    db: sqlite3.Connection,
+    table: str,
+    where: str,
+    args: tuple[object, ...],
+    since: float,
+    limit: int,
+) -> float | None:
+    """None when `table` holds fewer than `limit` events matching `where` after `since`;
     else when the window has room again (the time of the event that must leave first)."""
-    times = [row[0] for row in db.execute(sql + " ORDER BY 1", args)]
-    if len(times) < limit:
-        return None
-    return float(times[len(times) - limit])
+    time = _TIME[table]
+    rows = f"FROM {table} WHERE {where} AND {time} > ?"  # our own names only
+    (count,) = db.execute(f"SELECT COUNT(*) {rows}", (*args, since)).fetchone()
+    if count < limit:
+        return None  # the common case: one indexed count, no rows read
+    (oldest,) = db.execute(
+        f"SELECT {time} {rows} ORDER BY {time} LIMIT 1 OFFSET ?",
+        (*args, since, count - limit),
+    ).fetchone()
+    return float(oldest)
 
 
 def _failures_full(
@@ -37,10 +53,7 @@ def _failures_full(
     """When `who`'s failure window on `phone` has room again, or None if it has room now."""
     window = policy.failure_window_seconds
     oldest = _window(
-        db,
-        "SELECT at FROM otp_failures WHERE phone = ? AND caller = ? AND at > ?",
-        (phone, who, now - window),
-        limit,
+        db, "otp_failures", "phone = ? AND caller = ?", (phone, who), now - window, limit
     )
     return None if oldest is None else oldest + window
 
@@ -120,10 +133,7 @@ def send_refusal(
         if last is not None and now - last < policy.resend_cooldown_seconds:
             return refuse("cooldown", last + policy.resend_cooldown_seconds)
         mine = _window(
-            db,
-            "SELECT sent_at FROM otp_send_log WHERE phone = ? AND caller = ? AND sent_at > ?",
-            (phone, caller, since),
-            policy.max_sends,
+            db, "otp_send_log", "phone = ? AND caller = ?", (phone, caller), since, policy.max_sends
         )
         if mine is not None:
             return refuse("rate_limited", mine + window)
@@ -135,8 +145,10 @@ def send_refusal(
 
     ceiling = _window(
         db,
-        "SELECT sent_at FROM otp_send_log WHERE phone = ? AND caller != ? AND sent_at > ?",
-        (phone, RESERVE, since),
+        "otp_send_log",
+        "phone = ? AND caller != ?",
+        (phone, RESERVE),
+        since,
         policy.max_phone_sends,
     )
     if ceiling is None:
@@ -144,11 +156,9 @@ def send_refusal(
     if kind(caller) != CALLER_OWN or policy.owner_reserve_sends == 0:
         return refuse("rate_limited", ceiling + window)
     reserve = _window(
-        db,
-        "SELECT sent_at FROM otp_send_log WHERE phone = ? AND caller = ? AND sent_at > ?",
-        (phone, RESERVE, since),
+        db, "otp_send_log", "phone = ? AND caller = ?", (phone, RESERVE), since,
         policy.owner_reserve_sends,
-    )
+    )  # fmt: skip
     if reserve is not None:
         return refuse("rate_limited", min(ceiling, reserve) + window)
     return None, RESERVE
@@ -169,10 +179,5 @@ def counter_room(
     """When `subject`'s window has room again, or None if it has room now."""
     if limit < 1:
         return now + window_seconds  # nothing may be counted
-    oldest = _window(
-        db,
-        "SELECT at FROM counter_events WHERE subject = ? AND at > ?",
-        (subject, now - window_seconds),
-        limit,
-    )
+    oldest = _window(db, "counter_events", "subject = ?", (subject,), now - window_seconds, limit)
     return None if oldest is None else oldest + window_seconds
