@@ -23,6 +23,7 @@ from typing import Any
 from livekit.agents import AgentSession, ConversationItemAddedEvent, ErrorEvent
 
 from . import handoff
+from .instructions import phrase
 from .state import CallState
 
 log = logging.getLogger(__name__)
@@ -32,14 +33,6 @@ GIVE_UP_AFTER = 2
 
 SERVICES = {"llm_error": "the language model", "stt_error": "speech-to-text",
             "tts_error": "text-to-speech"}  # fmt: skip
-RETRY = {
-    "llm_error": "I'm sorry, I didn't manage to answer that. Could you say it again?",
-    "stt_error": "I'm sorry, I couldn't hear that. Could you say it again?",
-    "tts_error": "I'm sorry, could you say that again?",
-}
-GIVING_UP = "I'm sorry, our phone system is having trouble right now."
-TRANSFERRING = "Let me transfer you to our staff."
-CALL_THE_DESK = "Please call our front desk at {desk}. Goodbye."
 
 
 @dataclass(frozen=True, slots=True)
@@ -65,6 +58,7 @@ class FailureWatch:
         self.in_a_row = 0
         self.handed_off = False
         self._tasks: set[asyncio.Task[None]] = set()
+        self._said: set[str] = set()  # our own sentences are not the model answering
         session.on("error", self._on_error)
         session.on("conversation_item_added", self._on_item)
 
@@ -83,13 +77,12 @@ class FailureWatch:
 
     def _on_item(self, event: ConversationItemAddedEvent) -> None:
         item = event.item
-        if item.type == "message" and item.role == "assistant" and not self._ours(item):
+        if (
+            item.type == "message"
+            and item.role == "assistant"
+            and item.text_content not in self._said
+        ):
             self.in_a_row = 0  # the model answered: the service is back
-
-    @staticmethod
-    def _ours(item: Any) -> bool:
-        text = item.text_content or ""
-        return text in RETRY.values() or text.startswith(GIVING_UP)
 
     def _on_error(self, event: ErrorEvent) -> None:
         error = event.error
@@ -109,14 +102,18 @@ class FailureWatch:
             self.handed_off = True
             self._start(self._hand_off())
         elif kind != "tts_error":  # without speech there is nothing to say it with
-            self._start(self._say(RETRY[kind]))
+            self._start(self._say(self._phrase(f"retry_{kind}")))
 
     def _start(self, work: Any) -> None:
         task = asyncio.get_running_loop().create_task(work)
         self._tasks.add(task)
         task.add_done_callback(self._tasks.discard)
 
+    def _phrase(self, name: str, **values: str) -> str:
+        return phrase(name, self.state.language, **values)
+
     async def _say(self, text: str) -> None:
+        self._said.add(text)
         try:
             await self.session.say(text, allow_interruptions=True)
         except Exception:  # the session may be closing; the failure is logged already
@@ -127,13 +124,14 @@ class FailureWatch:
     async def _hand_off(self) -> None:
         """A person takes over: a transfer where there is one, else the desk's number; then
         the call ends (nothing is left to retry with)."""
+        giving_up = self._phrase("giving_up")
         if handoff.can_transfer(self.state):
-            await self._say(f"{GIVING_UP} {TRANSFERRING}")
+            await self._say(f"{giving_up} {self._phrase('transferring')}")
             if await handoff.transfer(self.state, self.session):
                 return
         else:
             desk = handoff.front_desk(self.state.services.options)
-            await self._say(f"{GIVING_UP} {CALL_THE_DESK.format(desk=desk)}")
+            await self._say(f"{giving_up} {self._phrase('call_the_desk', desk=desk)}")
         self.session.shutdown(drain=True)
 
 

@@ -15,11 +15,10 @@ from typing import Any
 from livekit import api
 from livekit.agents import AgentSession, get_job_context
 
+from .instructions import phrase
 from .state import CallOptions, CallState
 
 log = logging.getLogger(__name__)
-
-TRANSFER_FAILED = "I'm sorry, I couldn't transfer you. Please call our front desk at {desk}."
 
 
 def front_desk(options: CallOptions) -> str:
@@ -60,10 +59,10 @@ async def transfer(state: CallState, session: AgentSession[Any]) -> bool:
     if failed:
         log.warning("staff transfer not completed", extra={"session_id": state.session_id})
         desk = state.services.options.front_desk_phone or "the number on our website"
-        await session.say(TRANSFER_FAILED.format(desk=desk))
+        await session.say(phrase("transfer_failed", state.language, desk=desk))
         return False
     log.info("caller transferred to staff", extra={"session_id": state.session_id})
     return True
 
 
-__all__ = ["TRANSFER_FAILED", "can_transfer", "front_desk", "transfer"]
+__all__ = ["can_transfer", "front_desk", "transfer"]

@@ -33,6 +33,9 @@ DEFAULT_IDLE_PROCESSES = 2
 # On SIGTERM the worker takes no new calls and waits this long for calls in progress: a clinic
 # call rarely lasts 15 minutes (the verification grant's lifetime, too).
 DEFAULT_DRAIN_TIMEOUT_SECONDS = 900
+# Seconds of silence (caller and agent) before the agent asks whether the caller is still
+# there; as long again, and it says goodbye and hangs up (agent/quiet_line.py).
+DEFAULT_QUIET_LINE_SECONDS = 15.0
 # Seconds the LLM may take to start a reply: OpenAI's own API, and a local server (which reads
 # the whole prompt on the CPU before its first token).
 DEFAULT_OPENAI_TIMEOUT_SECONDS = 10.0
@@ -76,6 +79,9 @@ class ModelSettings:
     # None: OpenAI itself (speech never follows OPENAI_BASE_URL to a local LLM server)
     tts_base_url: str | None = None
     deepgram_model: str = "nova-3"
+    # "multi": nova-3 hears English and Spanish (and switches mid-call), naming each
+    # transcript's language, which the call follows (agent/language.py)
+    deepgram_language: str = "multi"
     deepgram_api_key: str | None = None
     # None: Deepgram's own API root
     deepgram_base_url: str | None = None
@@ -120,6 +126,9 @@ class AgentSettings:
     # LOG_LEVEL, or None: the mode's own default (console: warnings only; dev/start: INFO).
     log_level: str | None
     production: bool
+    # QUIET_LINE_SECONDS: silence before "are you still there?" (then as long again before
+    # goodbye); None (0) never asks.
+    quiet_line_seconds: float | None
     # RECORD_CALL_CONTENT: let LiveKit keep call audio, transcripts and tool arguments (its
     # project setting decides); off, it keeps timing and structure only (agent/telephony.py).
     record_call_content: bool
@@ -151,6 +160,7 @@ class AgentSettings:
             tts_voice=env_text(env, "OPENAI_TTS_VOICE", "ash"),
             tts_base_url=env_text(env, "OPENAI_TTS_BASE_URL").rstrip("/") or None,
             deepgram_model=env_text(env, "DEEPGRAM_MODEL", "nova-3"),
+            deepgram_language=env_text(env, "DEEPGRAM_LANGUAGE", "multi"),
             deepgram_api_key=env_text(env, "DEEPGRAM_API_KEY") or None,
             deepgram_base_url=env_text(env, "DEEPGRAM_BASE_URL").rstrip("/") or None,
         )
@@ -216,6 +226,10 @@ class AgentSettings:
             metrics_dir=env_text(env, "PROMETHEUS_MULTIPROC_DIR", DEFAULT_METRICS_DIR),
             log_level=log_level,
             production=production,
+            quiet_line_seconds=env_number(
+                env, "QUIET_LINE_SECONDS", DEFAULT_QUIET_LINE_SECONDS, minimum=0
+            )
+            or None,
             record_call_content=env_flag(env, "RECORD_CALL_CONTENT", False),
             environment=dict(env),
         )

@@ -15,17 +15,20 @@ and structure, with LiveKit's own redaction on.
 from __future__ import annotations
 
 import asyncio
+import logging
 from dataclasses import dataclass
 from typing import Any
 
-from livekit import rtc
-from livekit.agents import NOT_GIVEN, JobContext, NotGivenOr
+from livekit import api, rtc
+from livekit.agents import NOT_GIVEN, AgentSession, JobContext, NotGivenOr, get_job_context
 from livekit.agents.voice import room_io
 from livekit.agents.voice.agent_session import RecordingOptions
 
 from verification import normalize_phone
 
 from .state import CallState
+
+log = logging.getLogger(__name__)
 
 SIP_PARTICIPANT_WAIT_SECONDS = 10.0
 
@@ -102,6 +105,20 @@ def phone_room(
     )
 
 
+async def hang_up(session: AgentSession[Any], state: CallState) -> None:
+    """End the call (call it once the last words are said): on the phone line the room is
+    deleted (LiveKit's RoomService), which drops the caller's line; then the session ends."""
+    job = get_job_context(required=False)
+    if job is not None and state.sip_participant_identity:
+        try:
+            await job.api.room.delete_room(api.DeleteRoomRequest(room=job.room.name))
+        except Exception:
+            log.exception(
+                "could not hang up the phone line", extra={"session_id": state.session_id}
+            )
+    session.shutdown(drain=True)
+
+
 def _telephony_noise_cancellation() -> room_io.AudioInputOptions | None:
     """Telephony noise cancellation when LiveKit's plugin is installed (LiveKit Cloud only)."""
     try:
@@ -115,6 +132,7 @@ __all__ = [
     "CONTENT_FREE_RECORDING",
     "SessionRoom",
     "find_sip_caller",
+    "hang_up",
     "phone_room",
     "remember_sip_caller",
 ]

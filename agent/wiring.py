@@ -98,13 +98,15 @@ def build_session(
 ) -> AgentSession[CallState]:
     """Deepgram hears, OpenAI (or any OpenAI-compatible server) thinks, OpenAI speaks.
 
-    Without audio (the text console) there is no STT, TTS or VAD; without a Deepgram key no
-    STT, without an OpenAI key no TTS: `python -m agent` refuses the audio modes then.
+    Without audio (the text console) there is no STT, TTS or VAD, and no quiet-line
+    countdown (a developer typing is not a caller gone quiet); without a Deepgram key no STT,
+    without an OpenAI key no TTS: `python -m agent` refuses the audio modes then.
     """
     knobs = settings.model
     stt = (
         deepgram.STT(
             model=knobs.deepgram_model,
+            language=knobs.deepgram_language,
             numerals=True,
             mip_opt_out=True,
             base_url=f"{knobs.deepgram_base_url or DEEPGRAM_API_URL}/listen",
@@ -130,6 +132,7 @@ def build_session(
         tts=tts,
         userdata=state,
         max_tool_steps=MAX_TOOL_STEPS,
+        user_away_timeout=settings.quiet_line_seconds if audio else None,
         conn_options=SessionConnectOptions(
             llm_conn_options=APIConnectOptions(timeout=knobs.timeout_seconds)
         ),

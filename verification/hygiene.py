@@ -42,25 +42,39 @@ _TOOL_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
 _SENTENCE_END: Final = re.compile(r"[.!?\n]+\s+")
 
 
-def _balanced(text: str) -> bool:
-    """Every brace, bracket, parenthesis, angle bracket and code fence opened is closed."""
-    pairs = (("{", "}"), ("[", "]"), ("(", ")"), ("<", ">"))
-    return all(text.count(a) <= text.count(b) for a, b in pairs) and text.count("```") % 2 == 0
+_OPENERS: Final = {"{": "}", "[": "]", "(": ")", "<": ">"}
+_MARKS: Final = re.compile(r"[{}\[\]()<>]|```")
 
 
 def _sentences(text: str) -> list[str]:
-    """`text` cut after each sentence end that closes every structure opened before it and
-    is not inside a number ("415. 555" stays together); the tail is the last piece."""
+    """`text` cut after each sentence end that closes every brace, bracket, parenthesis,
+    angle bracket and code fence opened in its sentence and is not inside a number ("415.
+    555" stays together); the tail is the last piece. One pass: linear in the text."""
     pieces: list[str] = []
     start = 0
+    opened = dict.fromkeys(_OPENERS, 0)
+    closed = dict.fromkeys(_OPENERS, 0)
+    fences = 0
+    marks = _MARKS.finditer(text)
+    mark = next(marks, None)
     for match in _SENTENCE_END.finditer(text):
         end = match.end()
+        while mark is not None and mark.start() < end:
+            found = mark.group()
+            if found == "```":
+                fences += 1
+            elif found in _OPENERS:
+                opened[found] += 1
+            else:
+                closed[next(o for o, c in _OPENERS.items() if c == found)] += 1
+            mark = next(marks, None)
         before = text[match.start() - 1 : match.start()]
         if end >= len(text) or text[end].isdigit() or before.isdigit():
             continue
-        if _balanced(text[start:end]):
+        if fences % 2 == 0 and all(opened[o] <= closed[o] for o in _OPENERS):
             pieces.append(text[start:end])
             start = end
+            opened, closed, fences = dict.fromkeys(_OPENERS, 0), dict.fromkeys(_OPENERS, 0), 0
     pieces.append(text[start:])
     return pieces
 
@@ -101,11 +115,14 @@ class SpeechFilter:
 
     def feed(self, chunk: str) -> str:
         """Text that is safe to emit now (complete sentences), possibly empty."""
-        self._pending += chunk if isinstance(chunk, str) else ""
-        *ready, self._pending = _sentences(self._pending)
-        if len(self._pending) > MAX_PENDING_CHARS:  # no sentence end in sight: cut here
-            ready.append(self._pending)
-            self._pending = ""
+        text = chunk if isinstance(chunk, str) else ""
+        ready: list[str] = []
+        for at in range(0, len(text), MAX_PENDING_CHARS):  # bounded work per piece
+            *complete, self._pending = _sentences(self._pending + text[at : at + MAX_PENDING_CHARS])
+            ready += complete
+            if len(self._pending) > MAX_PENDING_CHARS:  # no sentence end in sight: cut here
+                ready.append(self._pending)
+                self._pending = ""
         return self._said("".join(self._sentence(s) for s in ready))
 
     def finish(self) -> str:
@@ -151,7 +168,8 @@ class SpeechFilter:
                 words = self._hidden["phone"].format(last4=mention.digits[-4:])
             else:
                 words = self._hidden["code"]
-            if not sentence[: mention.start].strip():
+            before = sentence[: mention.start].rstrip()
+            if not before or before[-1] in ".!?":
                 words = words[:1].upper() + words[1:]
             sentence = sentence[: mention.start] + words + sentence[mention.end :]
         return sentence

@@ -52,6 +52,7 @@ from .spoken.vocabulary import APOSTROPHES, Vocabulary, every_language, merged
 
 MAX_HEARD_CHARS: Final = 2_000  # the caller's latest words: a code is said right after it is sent
 MAX_CODE_DIGITS: Final = 16
+MAX_PHONE_DIGITS: Final = 20  # E.164's 15 and an international prefix ("011", "0044")
 MAX_PHONE_PIECES: Final = 6  # "plus one" / "four one five" / ... over pauses and turns
 MAX_REGIONS: Final = 8
 MAX_MONTHS_READ: Final = 8
@@ -83,18 +84,29 @@ class _Heard:
     texts: list[tuple[int, int, str]]  # (turn index, offset, text read)
 
 
-def _hear(turns: Sequence[str]) -> _Heard:
+def _recent(turns: Sequence[str]) -> list[tuple[int, int, str]]:
+    """(turn index, offset, text) of the latest `MAX_HEARD_CHARS` characters, oldest first.
+    A lone string is one turn; anything in the turns that is not a string is heard as ""."""
+    if isinstance(turns, str):
+        turns = [turns]
+    elif not isinstance(turns, Sequence):
+        turns = list(turns) if isinstance(turns, Iterable) else []
     texts: list[tuple[int, int, str]] = []
     budget = MAX_HEARD_CHARS
-    count = len(turns) if isinstance(turns, Sequence) else 0
-    for index in range(count - 1, -1, -1):
+    for index in range(len(turns) - 1, -1, -1):
         if budget <= 0:
             break
-        text = turns[index] if isinstance(turns[index], str) else ""
+        turn = turns[index]
+        text = turn if isinstance(turn, str) else ""
         offset = max(0, len(text) - budget)
         texts.append((index, offset, text[offset:]))
         budget -= max(1, len(text) - offset)
     texts.reverse()
+    return texts
+
+
+def _hear(turns: Sequence[str]) -> _Heard:
+    texts = _recent(turns)
     tokens: list[Token] = []
     places: list[tuple[int, int]] = []
     for index, offset, text in texts:
@@ -192,7 +204,7 @@ def _phone_in(heard: _Heard, target: str, regions: list[str], words: Vocabulary)
     for run in number_runs(tokens, numbers, merged()):
         for first, last in spans(tokens, numbers, run, most=MAX_PHONE_PIECES):
             digits = read_digits(tokens[first : last + 1], words)
-            if not digits or len(digits) > MAX_CODE_DIGITS + 4:
+            if not digits or len(digits) > MAX_PHONE_DIGITS:
                 continue
             plus = "+" if plus_before(tokens, first, merged()) else ""
             if _parses_to(plus + digits, regions, target):
@@ -208,26 +220,29 @@ def _phone_in(heard: _Heard, target: str, regions: list[str], words: Vocabulary)
 
 def _digits_for_words(tokens: Sequence[Token], words: Vocabulary) -> str:
     """The text with each stretch of number words written as its digits, "plus" as "+"."""
+
+    def says_number(token: Token) -> bool:
+        return token.kind == WORD and (
+            words.is_number_word(token.key) or token.key in words.repeats
+        )
+
+    def inside(token: Token) -> bool:
+        return token.kind == SPACE or says_number(token) or token.key in words.joiners
+
     out: list[str] = []
     i = 0
     while i < len(tokens):
-        token = tokens[i]
-        if token.kind == WORD and token.key in words.plus:
+        if tokens[i].kind == WORD and tokens[i].key in words.plus:
             out.append("+")
-        elif token.kind == WORD and words.is_number_word(token.key) | (token.key in words.repeats):
+        elif says_number(tokens[i]):
             j = i + 1
-            while j < len(tokens) and (
-                tokens[j].kind == SPACE
-                or (tokens[j].kind == WORD and tokens[j].key not in words.plus and (
-                    words.is_number_word(tokens[j].key) or tokens[j].key in words.repeats
-                    or tokens[j].key in words.joiners or tokens[j].key in words.hesitations))
-            ):  # fmt: skip
+            while j < len(tokens) and inside(tokens[j]):
                 j += 1
             out.append((read_digits(tokens[i:j], words) or "") + " ")
             i = j
             continue
         else:
-            out.append(token.text)
+            out.append(tokens[i].text)
         i += 1
     return "".join(out)
 
@@ -239,8 +254,7 @@ def said_date(value: date, turns: Sequence[str]) -> bool:
     """True when some stretch of what the caller said reads as the date `value`."""
     if not isinstance(value, date):
         return False
-    heard = _hear(turns)
-    texts = [text for _, _, text in heard.texts]
+    texts = [text for _, _, text in _recent(turns)]
     joined = [f"{a} {b}" for a, b in pairwise(texts)]  # a date said over a pause
     return any(_date_in(text, value) for text in texts + joined)
 
@@ -259,15 +273,30 @@ def _date_in(text: str, value: date) -> bool:
     for first, last in number_runs(tokens, numbers, words):
         not_first.update(range(first + 1, last + 1))
         not_last.update(range(first, last))
+    # a comma is the caller's pause: "April 12 1985, 415 555 0123" ends its date at the comma
+    paused = {i for i, after in _next_tokens(tokens) if after is not None and after.text in ",;"}
     months = [i for i, t in enumerate(tokens) if t.kind == WORD and t.key in words.months]
     for month in months[-MAX_MONTHS_READ:]:
         lefts = [month] + [i for i in date_reach(tokens, month, -1, words) if i not in not_first]
-        rights = [month] + [i for i in date_reach(tokens, month, 1, words) if i not in not_last]
+        rights = [month] + [
+            i for i in date_reach(tokens, month, 1, words) if i not in not_last or i in paused
+        ]
         for left in lefts:
             for right in rights:
                 if _reads_as(text[tokens[left].start : tokens[right].end], value):
                     return True
     return False
+
+
+def _next_tokens(tokens: Sequence[Token]) -> list[tuple[int, Token | None]]:
+    """Each token's index with the next token that is not a space (None at the end)."""
+    pairs: list[tuple[int, Token | None]] = []
+    following: Token | None = None
+    for i in range(len(tokens) - 1, -1, -1):
+        pairs.append((i, following))
+        if tokens[i].kind != SPACE:
+            following = tokens[i]
+    return pairs
 
 
 def _reads_as(text: str, value: date) -> bool:
@@ -318,7 +347,7 @@ def said_name(full_name: str, turns: Sequence[str]) -> bool:
         return False
     longest = max(len(part) for part in parts)
     heard: set[str] = set()
-    for _, _, text in _hear(turns).texts:
+    for _, _, text in _recent(turns):
         said = _name_words(text, strict=False) or []
         for i in range(len(said)):
             joined = ""

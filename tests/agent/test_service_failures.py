@@ -20,7 +20,7 @@ from livekit.agents.testing import fake_job_context
 from livekit.agents.utils import http_context
 
 from agent import CallOptions
-from agent.failures import CALL_THE_DESK, GIVING_UP, RETRY, TRANSFERRING
+from agent.instructions import phrase
 from tests.support.clinic_calls import Call, agent_said, identify_jane, say, verify_by_text
 from tests.support.livekit_standin import LiveKitSipStandin
 
@@ -44,7 +44,7 @@ async def test_a_failed_reply_is_an_apology_and_the_next_turn_retries(call: Call
 
     await failed_turn(call, "Please cancel my appointment")
 
-    assert agent_said(call)[-1] == RETRY["llm_error"]
+    assert agent_said(call)[-1] == phrase("retry_llm_error")
     assert call.agent.failures is not None
     assert call.agent.failures.last is not None
     assert call.agent.failures.last.line.startswith("the language model failed:")
@@ -63,9 +63,9 @@ async def test_failures_in_a_row_give_the_front_desk_and_end_the_call(call: Call
     await failed_turn(call, "Hello, are you there?")
 
     said = agent_said(call)
-    assert said[-2] == RETRY["llm_error"]
+    assert said[-2] == phrase("retry_llm_error")
     desk = "415 555 0100, weekdays 8 to 5"
-    assert said[-1] == f"{GIVING_UP} {CALL_THE_DESK.format(desk=desk)}"
+    assert said[-1] == f"{phrase('giving_up')} {phrase('call_the_desk', desk=desk)}"
     # the same apology is never said twice in a row
     assert all(a != b for a, b in itertools.pairwise(said))
     for _ in range(100):  # the session closes once the goodbye is said
@@ -97,7 +97,7 @@ async def test_on_the_phone_line_failures_in_a_row_transfer_to_staff(
             await failed_turn(call, "Hello?")
             await failed_turn(call, "Hello?")
 
-    assert agent_said(call)[-1] == f"{GIVING_UP} {TRANSFERRING}"
+    assert agent_said(call)[-1] == f"{phrase('giving_up')} {phrase('transferring')}"
     (request,) = livekit_server.transfers
     assert request.transfer_to == f"tel:{STAFF}"
     assert request.participant_identity == "sip_caller"

@@ -72,7 +72,7 @@ async def test_the_code_may_be_read_over_two_turns(call: PluginCall) -> None:
     call.llm.say("Go on.")
     await call.session.run(user_input=f"it's {code[:3]}")
 
-    output, _ = await call.say(f"then {code[3:]}", "verify_otp", code=code)
+    output, _ = await call.say(f"and {code[3:]}", "verify_otp", code=code)
 
     assert output.startswith(VERIFIED)
 
@@ -235,7 +235,7 @@ async def test_parallel_guesses_in_one_turn_evaluate_one_and_count_one(store: Ot
         code = await request_code(call)
         guess = wrong(code)
         call.llm.call_parallel(*[("verify_otp", {"code": guess})] * 5)
-        result: RunResult[None] = await call.session.run(user_input=f"{guess}, {guess}!")
+        result: RunResult[None] = await call.session.run(user_input=f"It's {guess}!")
 
         outputs = [output for output, _ in tool_outputs(result, "verify_otp")]
         assert sorted(outputs) == sorted(

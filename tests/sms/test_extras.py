@@ -1,7 +1,8 @@
 """The provider SDKs are extras: `import verification.sms` works with none of them installed.
 
 A fresh interpreter is run with twilio, boto3/botocore and vonage made unimportable (a `None`
-in `sys.modules` is how Python spells "not installed" for an import). The package imports,
+in `sys.modules` is how Python spells "not installed" for an import), and the other extras
+(redis, prometheus-client) with them. The package imports,
 the console sender sends, and a provider asked for is refused with the extra to install,
 at start and when built.
 """
@@ -16,7 +17,7 @@ ROOT = Path(__file__).resolve().parents[2]
 
 PROBE = """
 import asyncio, io, sys
-SDKS = ("twilio", "boto3", "botocore", "vonage")
+SDKS = ("twilio", "boto3", "botocore", "vonage", "redis", "prometheus_client")
 for name in SDKS:
     sys.modules[name] = None
 
@@ -27,29 +28,26 @@ from verification.sms.twilio import TwilioSmsSender
 from verification.sms.twilio_voice import TwilioVoiceSender
 
 assert type(SmsSettings.from_env({}).build_sms_sender()).__name__ == "ConsoleSmsSender"
-receipt = asyncio.run(verification.sms.ConsoleSmsSender(io.StringIO()).send("+14155550123", "hi"))
+console = verification.sms.ConsoleSmsSender(io.StringIO())
+failover = verification.sms.FailoverSmsSender([console])
+receipt = asyncio.run(failover.send("+14155550123", "hi"))
 print("console", receipt.provider)
 
-env = {"TWILIO_ACCOUNT_SID": "AC1", "TWILIO_AUTH_TOKEN": "t", "TWILIO_PHONE_NUMBER": "+15005550006"}
-for providers in ("twilio", "sns", "vonage"):
+def attempt(label, build):
     try:
-        SmsSettings.from_env({**env, "AWS_REGION": "us-east-1", "VONAGE_API_KEY": "k",
-                              "VONAGE_API_SECRET": "s", "VONAGE_FROM_NUMBER": "C",
-                              "SMS_PROVIDERS": providers})
+        build()
     except ConfigurationError as exc:
-        print("refused", exc)
-try:
-    TwilioSmsSender("AC1", "t", "+15005550006")
-except ConfigurationError as exc:
-    print("built", exc)
-try:
-    SmsSettings.from_env({**env, "VOICE_CALLS": "true", "SMS_PROVIDERS": "console"})
-except ConfigurationError as exc:
-    print("refused", exc)
-try:
-    TwilioVoiceSender("AC1", "t", "+15005550006")
-except ConfigurationError as exc:
-    print("built", exc)
+        print(label, exc)
+
+env = {"TWILIO_ACCOUNT_SID": "AC1", "TWILIO_AUTH_TOKEN": "t", "TWILIO_PHONE_NUMBER": "+15005550006",
+       "AWS_REGION": "us-east-1", "VONAGE_API_KEY": "k", "VONAGE_API_SECRET": "s",
+       "VONAGE_FROM_NUMBER": "C"}
+for providers in ("twilio", "sns", "vonage"):
+    attempt("refused", lambda: SmsSettings.from_env({**env, "SMS_PROVIDERS": providers}))
+attempt("built", lambda: TwilioSmsSender("AC1", "t", "+15005550006"))
+calls = {**env, "VOICE_CALLS": "true", "SMS_PROVIDERS": "console"}
+attempt("refused", lambda: SmsSettings.from_env(calls))
+attempt("built", lambda: TwilioVoiceSender("AC1", "t", "+15005550006"))
 loaded = sorted(m for m in sys.modules if m.split(".")[0] in SDKS and sys.modules[m] is not None)
 print("loaded", loaded)
 """

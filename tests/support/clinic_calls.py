@@ -46,9 +46,12 @@ async def open_call(
     *,
     caller_phone: str | None = None,
     services: Services | None = None,
+    quiet_line_seconds: float | None = None,
 ) -> AsyncIterator[Call]:
     """Start one scripted call on these backends (or on `services`, shared by several
-    calls); the session closes on exit. `caller_phone` is the SIP caller ID, if any."""
+    calls); the session closes on exit. `caller_phone` is the SIP caller ID, if any. The
+    quiet-line countdown is off unless `quiet_line_seconds` (a slow test machine is not a
+    silent caller)."""
     state = CallState(
         services=services or Services(clinic=clinic, otp=otp, options=options or CallOptions()),
         session_id=session_id,
@@ -58,7 +61,9 @@ async def open_call(
     jane = await clinic.find_patient(demo.JANE.full_name, demo.JANE.date_of_birth)
     john = await clinic.find_patient(demo.JOHN.full_name, demo.JOHN.date_of_birth)
     assert jane is not None and john is not None
-    async with AgentSession[CallState](llm=scripted, userdata=state) as session:
+    async with AgentSession[CallState](
+        llm=scripted, userdata=state, user_away_timeout=quiet_line_seconds
+    ) as session:
         agent = ClinicAgent(clinic_name="Bayview Clinic")
         greeting = await session.start(agent, capture_run=True)
         yield Call(session, scripted, state, clinic, sms, jane, john, greeting, agent)

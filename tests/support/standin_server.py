@@ -15,8 +15,10 @@ import contextlib
 import datetime as dt
 import ipaddress
 import ssl
+import threading
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Generic, TypeVar
 
 from aiohttp import web
 
@@ -139,6 +141,30 @@ def basic_auth(request: web.Request) -> tuple[str, str] | None:
         return None
     user, _, password = base64.b64decode(header[6:]).decode().partition(":")
     return user, password
+
+
+S = TypeVar("S", bound="StandIn")
+
+
+class OnItsOwnLoop(Generic[S]):
+    """Serve a stand-in from a thread with its own event loop, as a provider runs elsewhere:
+    its HTTP work then is not run (and measured) on the loop of the code under test."""
+
+    def __init__(self, standin: S) -> None:
+        self.standin = standin
+        self.loop = asyncio.new_event_loop()
+        self.thread = threading.Thread(target=self.loop.run_forever, daemon=True)
+
+    async def __aenter__(self) -> S:
+        self.thread.start()
+        await asyncio.wrap_future(asyncio.run_coroutine_threadsafe(self.standin.start(), self.loop))
+        return self.standin
+
+    async def __aexit__(self, *exc: object) -> None:
+        await asyncio.wrap_future(asyncio.run_coroutine_threadsafe(self.standin.stop(), self.loop))
+        self.loop.call_soon_threadsafe(self.loop.stop)
+        await asyncio.to_thread(self.thread.join)
+        self.loop.close()
 
 
 def self_signed_tls(directory: Path) -> tuple[ssl.SSLContext, Path]:

@@ -35,6 +35,9 @@ TWILIO_MESSAGES = {
     30006: (400, "Landline or unreachable carrier"),
     30007: (400, "Message filtered"),
     30008: (400, "Unknown error"),
+    # carriers' registration rules (reported on the delivery status by the real Twilio)
+    30032: (400, "Toll-Free Number Has Not Been Verified"),
+    30034: (400, "US A2P 10DLC - Message from an Unregistered Number"),
     # the Calls API
     21210: (400, "The source phone number provided, {to}, is not yet verified for your account."),
     21214: (400, "'To' phone number cannot be reached"),

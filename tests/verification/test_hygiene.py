@@ -47,6 +47,11 @@ def test_codes_and_phone_numbers_are_never_said(written: str, said: str) -> None
 
 
 NEW_RENDERINGS = [
+    (
+        "The first digit is four. The second is oh. Then two. Then nine, nine and one.",
+        "The first digit is that code. The second is that code. Then that code. Then that code.",
+    ),
+    ("Your code is in April: April 40 2991.", "Your code is in April: April that code."),
     ("Your number is 415, 555, 0123.", "Your number is the number ending in 0123."),
     ("Your number is 415\u2013555\u20130123.", "Your number is the number ending in 0123."),
     ("Your number is 415\u2014555\u20140123.", "Your number is the number ending in 0123."),

@@ -116,6 +116,12 @@ def test_a_code_said_once_is_checked_once_and_said_again_is_new() -> None:
     assert said_code("402991", turns, used={first, again}) is None
 
 
+def test_a_lone_string_is_one_turn() -> None:
+    assert said_code("402991", "402991") == Said(0, 0, 0, 6)
+    assert said_code("402991", "4 0 2 9 9 1") is not None
+    assert said_code("402991", iter(["402991"])) == Said(0, 0, 0, 6)  # type: ignore[arg-type]
+
+
 def test_a_code_said_twice_in_one_turn_is_two_places() -> None:
     turns = ["402991. 402991."]
     first = said_code("402991", turns)
@@ -233,6 +239,7 @@ APRIL_12 = date(1985, 4, 12)
         ["doce de abril de mil novecientos ochenta y cinco"],
         ["nací el doce de abril de 1985"],
         ["4/12/1985 is my birthday"],
+        ["Jane Doe, April 12 1985, 415 555 0123"],  # the comma ends the date
         ["1985-04-12"],
         ["April twelve", "nineteen eighty five"],
     ],

@@ -12,22 +12,34 @@ Helpers for the host's own agent: `caller_turns` and `proceed_uninterrupted` for
 and `with_prebuilt_schemas` for tool schemas built once instead of on every LLM request.
 """
 
-from .heard import caller_said_code
+from collections.abc import Iterable
+
+from verification.said import said_code
+
 from .schemas import prebuilt_tool, with_prebuilt_schemas
+from .speech import DEFAULT_QUESTIONS, CallerSentences, SpeechHygiene
 from .task import PhoneNotVerified, VerifyPhoneResult, VerifyPhoneTask
 from .toolset import MAX_CODE_REQUESTS_PER_CALL, OnVerified, OtpToolset
 from .turns import caller_turns, proceed_uninterrupted
 
 __all__ = [
+    "DEFAULT_QUESTIONS",
     "MAX_CODE_REQUESTS_PER_CALL",
+    "CallerSentences",
     "OnVerified",
     "OtpToolset",
     "PhoneNotVerified",
+    "SpeechHygiene",
     "VerifyPhoneResult",
     "VerifyPhoneTask",
-    "caller_said_code",
     "caller_turns",
     "prebuilt_tool",
     "proceed_uninterrupted",
     "with_prebuilt_schemas",
 ]
+
+
+def caller_said_code(guess: str, caller_turns: Iterable[str]) -> bool:
+    """Deprecated, not part of the plugin's interface: `verification.said.said_code(guess,
+    turns) is not None` (kept until the clinic agent reads `verification.said` itself)."""
+    return said_code(guess, list(caller_turns)) is not None

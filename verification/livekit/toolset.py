@@ -35,9 +35,9 @@ from livekit.agents import AgentSession, RunContext, function_tool, get_job_cont
 
 from verification import OtpService, mask_phone, normalize_phone, parse_spoken_code
 from verification.outcomes import VerifyOutcome
+from verification.said import Said, said_code, said_phone
 
 from . import replies
-from .heard import Said, said_code, said_phone
 from .keypad import Keypad, linked_identity, tell_keypad_outcome
 from .replies import Refusal, Reply
 from .schemas import with_prebuilt_schemas

@@ -15,7 +15,7 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections.abc import Mapping
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from ..env import ConfigurationError
 from ..phone import mask_phone
@@ -31,9 +31,6 @@ from .errors import (
     refused,
 )
 
-if TYPE_CHECKING:
-    from .twilio_http import TwilioConnection
-
 logger = logging.getLogger(__name__)
 
 PROVIDER = "twilio"
@@ -47,9 +44,17 @@ _RECIPIENT_ERRORS: dict[int, str] = {
     21612: NOT_MOBILE,  # 'To' number not currently reachable via SMS
     21614: NOT_MOBILE,  # 'To' number is not a mobile number
 }
+# Our sender is not registered with the US carriers, which block every text from it until
+# it is (docs/operations.md, "Going live"). Twilio reports these on the message's delivery
+# status (status callbacks, the Console's message logs), not when the message is created;
+# wherever they surface, they are ours to fix and another provider may still deliver.
+GO_LIVE_ERRORS: dict[int, str] = {
+    30032: "the toll-free verification of the sending number",
+    30034: "the A2P 10DLC registration of the sending number",
+}
 # Our account is wrong (credentials, sender number): this provider is useless until fixed,
 # but another provider may still deliver, so these are retryable and logged at ERROR.
-_ACCOUNT_ERRORS = frozenset({20003, 20005, 20404, 21212, 21606, 21608, 21659})
+_ACCOUNT_ERRORS = frozenset({20003, 20005, 20404, 21212, 21606, 21608, 21659, *GO_LIVE_ERRORS})
 
 
 def twilio_error_verdict(status: int | None, code: int | None) -> Verdict:
@@ -57,9 +62,10 @@ def twilio_error_verdict(status: int | None, code: int | None) -> Verdict:
 
     Recipient problems (invalid, landline, opted out, region) are final. Throttling (20429,
     HTTP 429), carrier delivery failures (30003-30008), 5xx, and anything unknown are
-    retryable. Authentication failures (20003, HTTP 401) are retryable on purpose: this
-    provider cannot send until someone fixes its credentials, but another provider can, so
-    failover should move on; they are flagged `misconfigured` so the sender logs at ERROR.
+    retryable. Authentication failures (20003, HTTP 401) and an unregistered sender (30034,
+    30032) are retryable on purpose: this provider cannot send until someone fixes its
+    account, but another provider can, so failover should move on; they are flagged
+    `misconfigured` so the sender logs at ERROR, naming what to fix.
     """
     return table_verdict(status, code, _RECIPIENT_ERRORS, _ACCOUNT_ERRORS)
 
@@ -80,24 +86,40 @@ def table_verdict(
     return Verdict(retryable=True)
 
 
-def connect(account_sid: str, auth_token: str, base_url: str | None) -> TwilioConnection:
-    """The SDK's client for one account; a `ConfigurationError` naming the extra without it."""
-    try:
-        from .twilio_http import TwilioConnection
-    except ImportError as exc:
-        raise ConfigurationError(missing_extra(PROVIDER, "twilio")) from exc
-    return TwilioConnection(account_sid, auth_token, base_url)
-
-
-class TwilioSmsSender:
-    """Sends SMS with Twilio's Messages API using the SDK's async client.
-
-    One aiohttp session is created on the first send (it must be born inside the running
-    loop) and reused; call `aclose()` at shutdown. `timeout` bounds each send with
-    `asyncio.timeout`, because the SDK's async client does not apply a timeout itself.
+class TwilioAccount:
+    """What Twilio's senders share: one account's SDK client on one reused aiohttp session,
+    created on the first send (it must be born inside the running loop); `aclose()` at
+    shutdown. `timeout` bounds each request with `asyncio.timeout`, because the SDK's async
+    client does not apply one itself. A `ConfigurationError` names the extra without the SDK.
     """
 
     provider = PROVIDER
+
+    def __init__(
+        self, account_sid: str, auth_token: str, base_url: str | None, timeout: float
+    ) -> None:
+        if not account_sid or not auth_token:
+            raise ValueError("Twilio needs an account SID and an auth token")
+        if timeout <= 0:
+            raise ValueError("timeout must be positive")
+        try:
+            from .twilio_http import TwilioConnection
+        except ImportError as exc:
+            raise ConfigurationError(missing_extra(PROVIDER, "twilio")) from exc
+        self._connection = TwilioConnection(account_sid, auth_token, base_url)
+        self._base_url = base_url
+        self._timeout = timeout
+
+    def __repr__(self) -> str:
+        return f"{type(self).__name__}(base_url={self._base_url!r}, timeout={self._timeout!r})"
+
+    async def aclose(self) -> None:
+        """Close the shared HTTP session; a later send opens a new one."""
+        await self._connection.aclose()
+
+
+class TwilioSmsSender(TwilioAccount):
+    """Sends SMS with Twilio's Messages API using the SDK's async client (see `TwilioAccount`)."""
 
     def __init__(
         self,
@@ -110,27 +132,14 @@ class TwilioSmsSender:
         messaging_service_sid: str | None = None,
         validity_seconds: int | None = None,
     ) -> None:
-        if not account_sid or not auth_token:
-            raise ValueError("Twilio needs an account SID and an auth token")
         if not from_number and not messaging_service_sid:
             raise ValueError("Twilio needs a sender number or a messaging service SID")
-        if timeout <= 0:
-            raise ValueError("timeout must be positive")
         if validity_seconds is not None and not 1 <= validity_seconds <= 36000:
             raise ValueError("validity_seconds must be between 1 and 36000")
-        self._connection = connect(account_sid, auth_token, base_url)
+        super().__init__(account_sid, auth_token, base_url, timeout)
         self._from_number = from_number
         self._messaging_service_sid = messaging_service_sid
-        self._base_url = base_url
-        self._timeout = timeout
         self._validity_seconds = validity_seconds
-
-    def __repr__(self) -> str:
-        return f"TwilioSmsSender(base_url={self._base_url!r}, timeout={self._timeout!r})"
-
-    async def aclose(self) -> None:
-        """Close the shared HTTP session; a later send opens a new one."""
-        await self._connection.aclose()
 
     async def send(self, to: str, body: str) -> SmsReceipt:
         """Send `body` to `to`; raise `SmsDeliveryError` (never the SDK's exceptions)."""
@@ -150,7 +159,7 @@ class TwilioSmsSender:
             raise refused(
                 logger,
                 PROVIDER, twilio_error_verdict(status, code), masked, status=status, code=code,
-                hint="the Twilio credentials and sender",
+                hint=GO_LIVE_ERRORS.get(code or 0, "the Twilio credentials and sender"),
             ) from None  # fmt: skip
         except Exception as exc:
             raise not_sent(

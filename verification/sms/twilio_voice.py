@@ -31,7 +31,7 @@ from .errors import (
     not_sent,
     refused,
 )
-from .twilio import PROVIDER, connect, error_status_and_code, table_verdict
+from .twilio import PROVIDER, TwilioAccount, error_status_and_code, table_verdict
 
 logger = logging.getLogger(__name__)
 
@@ -69,14 +69,12 @@ def voice_for(speech_tag: str) -> str:
     return VOICES.get(speech_tag) or f"Google.{speech_tag}-Standard-A"
 
 
-class TwilioVoiceSender:
+class TwilioVoiceSender(TwilioAccount):
     """Places a call that says a text, with Twilio's Calls API and the SDK's async client.
 
     `from_number` is a voice-capable Twilio number of the account (it is what the patient's
     phone shows). `timeout` bounds the API request that places the call, not the call.
     """
-
-    provider = PROVIDER
 
     def __init__(
         self,
@@ -87,23 +85,10 @@ class TwilioVoiceSender:
         base_url: str | None = None,
         timeout: float = 5.0,
     ) -> None:
-        if not account_sid or not auth_token:
-            raise ValueError("Twilio needs an account SID and an auth token")
         if not from_number:
             raise ValueError("Twilio needs a voice-capable number to call from")
-        if timeout <= 0:
-            raise ValueError("timeout must be positive")
-        self._connection = connect(account_sid, auth_token, base_url)
+        super().__init__(account_sid, auth_token, base_url, timeout)
         self._from_number = from_number
-        self._base_url = base_url
-        self._timeout = timeout
-
-    def __repr__(self) -> str:
-        return f"TwilioVoiceSender(base_url={self._base_url!r}, timeout={self._timeout!r})"
-
-    async def aclose(self) -> None:
-        """Close the shared HTTP session; a later call opens a new one."""
-        await self._connection.aclose()
 
     def twiml(self, body: str, language: str) -> str:
         """The TwiML a call in `language` says `body` with."""

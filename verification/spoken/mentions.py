@@ -8,7 +8,8 @@ something else:
 * a date ("April 12 1985", "doce de abril", "2026-12-01", "12/01"), a time ("10 AM",
   "10:30", "a las diez de la mañana"), a year ("1985"), an amount ("$45.00", "20 dollars");
 * a list of days or hours ("9, 10, 11, 13 and 14");
-* one number word among other words ("the one at ten", "una cita");
+* one number word above nine among other words ("at ten", "the twelve o'clock"); a lone
+  digit word ("one", "una") counts one digit, so "The first is four. Then oh. ..." adds up;
 * one of the host's own numbers (`allowed`, its front desk).
 
 `count_digits(sentence, allowed)` returns what is left: the mentions whose digits count.
@@ -26,13 +27,12 @@ from functools import cache
 from itertools import pairwise
 from typing import Final
 
-from .lexer import FOREIGN, NUM, PLUS, SEP, SPACE, WORD, Token, lex
-from .numbers import read_digits, read_year
+from .lexer import FOREIGN, MIXED, NUM, PLUS, SEP, SPACE, WORD, Token, lex
+from .numbers import read_day, read_digits, read_year
 from .runs import near_month, number_flags, number_runs
 from .vocabulary import Vocabulary, merged
 
 PHONE_DIGITS: Final = 7  # a mention this long is (part of) a phone number
-MAX_DATE_DIGITS: Final = 6  # a day and a year: "12 1985"
 MAX_TIME_DIGITS: Final = 4
 MAX_LISTED_DAY: Final = 31
 _YEARS: Final = range(1900, 2100)  # a year the filter lets through as it is
@@ -44,6 +44,7 @@ _KEPT = re.compile(
     r"|(?<![\d/])(?P<c>\d{1,2})/(?P<d>\d{1,2})(?!\d|/\d)",  # 12/1
     re.ASCII,
 )
+_MIXED_DIGITS: Final = frozenset("0123456789oO")  # "4o2991": o written for zero
 _PRICE = re.compile(r"\d{1,4}(?:\.\d{1,2})?|\d,\d{3}(?:\.\d{1,2})?", re.ASCII)
 
 
@@ -66,11 +67,17 @@ def digits_of(tokens: Sequence[Token], words: Vocabulary) -> str:
     for token in tokens:
         if token.kind == NUM:
             out.append(token.text)
+        elif token.kind == MIXED:
+            out.extend("0" if ch in "oO" else ch for ch in token.text if ch in _MIXED_DIGITS)
         elif token.kind == FOREIGN:
             out.extend(str(unicodedata.digit(ch, 0)) for ch in token.text)
         elif token.kind == WORD and words.is_number_word(token.key):
             out.append(read_digits((token,), words) or "0" * len(str(_value(token.key, words))))
     return "".join(out)
+
+
+def _mixed_digits(text: str) -> int:
+    return sum(ch.isascii() and ch.isdigit() for ch in text)
 
 
 def _value(key: str, words: Vocabulary) -> int:
@@ -137,9 +144,9 @@ def _something_else(
     words = merged()
     first, last = run
     start, end = tokens[first].start, tokens[last].end
-    if len(digits) <= MAX_DATE_DIGITS and near_month(tokens, first, last, words):
-        return True
     said = [tokens[i] for i in range(first, last + 1) if numbers[i]]
+    if near_month(tokens, first, last, words) and _day_or_year(said, words):
+        return True
     if read_year(said, words) in _YEARS:
         return True  # "1985", "nineteen eighty five", "two thousand twenty four"
     if len(digits) <= MAX_TIME_DIGITS and _after(words.time_markers).match(text, end):
@@ -151,6 +158,23 @@ def _something_else(
         bool(before)
         and unicodedata.category(before[-1]) == "Sc"
         and bool(_PRICE.fullmatch(text[start:end]))
+    )
+
+
+def _day_or_year(said: Sequence[Token], words: Vocabulary) -> bool:
+    """Numbers next to a month that read as its day (1-31), its year (1900-2099), or both
+    ("12 1985", "twelve nineteen eighty five"); "April 402991" or "April 40 2991" is no date."""
+
+    def day(items: Sequence[Token]) -> bool:
+        return 1 <= (read_day(items, words) or 0) <= MAX_LISTED_DAY
+
+    def year(items: Sequence[Token]) -> bool:
+        return read_year(items, words) in _YEARS
+
+    return (
+        day(said)
+        or year(said)
+        or any(day(said[:cut]) and year(said[cut:]) for cut in range(1, len(said)))
     )
 
 
@@ -170,20 +194,24 @@ def count_digits(sentence: str, allowed: Iterable[str] = ()) -> list[Mention]:
     words = merged()
     tokens = lex(sentence)
     numbers = number_flags(tokens, words, foreign=True)
-    for found in _KEPT.finditer(sentence):  # written dates and times: never counted
-        if not _written_date_or_time(found):
-            continue
-        for i, token in enumerate(tokens):
-            if token.start < found.end() and found.start() < token.end:
-                numbers[i] = False
+    for i, token in enumerate(tokens):  # "4o2991", "x402991": digits with letters in them
+        numbers[i] = numbers[i] or (token.kind == MIXED and _mixed_digits(token.text) >= 3)
+    kept = [m.span() for m in _KEPT.finditer(sentence) if _written_date_or_time(m)]
+    at = 0
+    for i, token in enumerate(tokens):  # written dates and times: never counted
+        while at < len(kept) and kept[at][1] <= token.start:
+            at += 1
+        if at < len(kept) and kept[at][0] <= token.start and token.end <= kept[at][1]:
+            numbers[i] = False
     other_words = any(
         t.kind == WORD and not numbers[i] and t.key not in words.joiners
         for i, t in enumerate(tokens)
     )
     mentions: list[Mention] = []
     for first, last in number_runs(tokens, numbers, words):
-        if first == last and tokens[first].kind == WORD and other_words:
-            continue  # "the one at ten": a number word among words is no code
+        lone = first == last and tokens[first].kind == WORD and other_words
+        if lone and tokens[first].key not in words.digits:
+            continue  # "at ten", "the twelve": a number word among words is no code
         digits = digits_of(tokens[first : last + 1], words)
         if not digits or _is_allowed(digits, allowed):
             continue

@@ -22,9 +22,9 @@ from .lexer import FOREIGN, MIXED, NUM, PLUS, WORD, Token
 from .vocabulary import Vocabulary
 
 MAX_NUMERAL_DIGITS: Final = 32
-# A year said in words is one someone alive was born in or books for ("eighty five twelve"
-# is no year 8512); a numeral year is any four digits, as before.
-_WORD_YEARS: Final = range(1000, 3000)
+# A year said in words is one a caller is born in or books for: "twelve eighty five" is no
+# year 1285 and "eighty five twelve" no 8512. A numeral year is any four digits, as before.
+_WORD_YEARS: Final = range(1800, 2200)
 MAX_DAY_WORDS: Final = 31  # a day said in words is read only as a day of some month
 
 _READ: Final = frozenset({NUM, WORD, MIXED, FOREIGN, PLUS})  # what a code reader looks at
@@ -185,7 +185,7 @@ def _year_tail(items: Sequence[Token], words: Vocabulary) -> int | None:
 
 
 def read_year(items: Sequence[Token], words: Vocabulary) -> int | None:
-    """A four-digit year (1000-2999 when said in words): "1985", "nineteen eighty five",
+    """A four-digit year (1800-2199 when said in words): "1985", "nineteen eighty five",
     "mil novecientos ochenta y cinco", "two thousand and one", "twenty oh one"; `None` for
     anything else (or two readings)."""
     if len(items) == 1 and items[0].kind == NUM:

@@ -26,6 +26,9 @@ log = logging.getLogger(__name__)
 
 APOSTROPHES: Final = frozenset("'\u2019\u02bc`\u00b4")
 _NUMBER_TABLES: Final = ("digits", "teens", "tens", "hundreds", "multipliers")
+_TABLES: Final = (*_NUMBER_TABLES, "repeats", "months", "ordinals")  # word -> value
+_WORD_SETS: Final = ("joiners", "plus", "unsupported", "date_fillers", "hesitations")
+_PHRASES: Final = ("time_markers", "amount_words")
 
 
 def word_key(word: str) -> str:
@@ -75,26 +78,12 @@ class Vocabulary:
     @classmethod
     def from_table(cls, language: str, raw: Mapping[str, Any]) -> Vocabulary:
         """One language's `numbers.toml`, as the readers use it."""
-        return cls(
-            languages=(language,),
-            digits=_table(raw, "digits"),
-            teens=_table(raw, "teens"),
-            tens=_table(raw, "tens"),
-            hundreds=_table(raw, "hundreds"),
-            multipliers=_table(raw, "multipliers"),
-            repeats=_table(raw, "repeats"),
-            months=_table(raw, "months"),
-            ordinals=_table(raw, "ordinals"),
-            joiners=_words(raw, "joiners"),
-            plus=_words(raw, "plus"),
-            unsupported=_words(raw, "unsupported"),
-            date_fillers=_words(raw, "date_fillers"),
-            hesitations=_words(raw, "hesitations"),
-            ordinal_suffixes=tuple(word_key(s) for s in raw.get("ordinal_suffixes", ())),
-            time_markers=_phrases(raw, "time_markers"),
-            amount_words=_phrases(raw, "amount_words"),
-            hidden=MappingProxyType({k: str(v) for k, v in raw.get("hidden", {}).items()}),
-        )
+        parts: dict[str, Any] = {name: _table(raw, name) for name in _TABLES}
+        parts.update({name: _words(raw, name) for name in _WORD_SETS})
+        parts.update({name: _phrases(raw, name) for name in _PHRASES})
+        parts["ordinal_suffixes"] = tuple(word_key(s) for s in raw.get("ordinal_suffixes", ()))
+        parts["hidden"] = MappingProxyType({k: str(v) for k, v in raw.get("hidden", {}).items()})
+        return cls(languages=(language,), **parts)
 
     def is_number_word(self, key: str) -> bool:
         """A word that is (part of) a number: a digit, teen, ten, hundred or multiplier."""
@@ -106,7 +95,7 @@ def _merge(vocabularies: tuple[Vocabulary, ...]) -> Vocabulary:
     digit in one, a month in the other, or two values) is left out: it is read by neither."""
     meanings: dict[str, set[tuple[str, int]]] = {}
     for vocabulary in vocabularies:
-        for table in (*_NUMBER_TABLES, "repeats", "months", "ordinals"):
+        for table in _TABLES:
             for key, value in getattr(vocabulary, table).items():
                 meanings.setdefault(key, set()).add((table, value))
     clashing = {key for key, seen in meanings.items() if len(seen) > 1}
@@ -125,25 +114,13 @@ def _merge(vocabularies: tuple[Vocabulary, ...]) -> Vocabulary:
     def union_tuple(name: str) -> tuple[str, ...]:
         return tuple(dict.fromkeys(x for v in vocabularies for x in getattr(v, name)))
 
+    parts: dict[str, Any] = {name: union_table(name) for name in _TABLES}
+    parts.update({name: union_set(name) for name in _WORD_SETS})
+    parts.update({name: union_tuple(name) for name in (*_PHRASES, "ordinal_suffixes")})
     return Vocabulary(
         languages=tuple(language for v in vocabularies for language in v.languages),
-        digits=union_table("digits"),
-        teens=union_table("teens"),
-        tens=union_table("tens"),
-        hundreds=union_table("hundreds"),
-        multipliers=union_table("multipliers"),
-        repeats=union_table("repeats"),
-        months=union_table("months"),
-        ordinals=union_table("ordinals"),
-        joiners=union_set("joiners"),
-        plus=union_set("plus"),
-        unsupported=union_set("unsupported"),
-        date_fillers=union_set("date_fillers"),
-        hesitations=union_set("hesitations"),
-        ordinal_suffixes=union_tuple("ordinal_suffixes"),
-        time_markers=union_tuple("time_markers"),
-        amount_words=union_tuple("amount_words"),
         hidden=vocabularies[0].hidden if vocabularies else {},
+        **parts,
     )
 
 
