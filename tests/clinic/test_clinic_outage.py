@@ -16,10 +16,9 @@ from typing import Any
 import pytest
 
 from clinic import ClinicError, PostgresRecords, Unavailable
-from tests.clinic.backends import PostgresBackend, snapshot
-from tests.clinic.support import START, FakeClock
 from tests.support.ports import free_port
 from tests.support.postgres import PostgresDatabase
+from tests.support.records import START, FakeClock, PostgresSchema, snapshot
 
 pytestmark = pytest.mark.postgres
 
@@ -27,9 +26,9 @@ TOMORROW_9 = START.replace(hour=9) + timedelta(days=1)
 
 
 @pytest.fixture
-def pg(postgres_database: PostgresDatabase, postgres_records_schema: str) -> PostgresBackend:
+def pg(postgres_database: PostgresDatabase, postgres_records_schema: str) -> PostgresSchema:
     postgres_database.truncate(postgres_records_schema)
-    return PostgresBackend(postgres_database, postgres_records_schema)
+    return PostgresSchema(postgres_database, postgres_records_schema)
 
 
 async def test_no_server_is_unavailable_for_every_operation() -> None:
@@ -49,7 +48,7 @@ async def test_no_server_is_unavailable_for_every_operation() -> None:
     await records.aclose()
 
 
-async def _backend_pid_waiting_on_a_lock(pg: PostgresBackend, application: str) -> int:
+async def _backend_pid_waiting_on_a_lock(pg: PostgresSchema, application: str) -> int:
     for _ in range(200):
         rows = pg.rows(
             "SELECT pid FROM pg_stat_activity WHERE application_name = ?"
@@ -64,7 +63,7 @@ async def _backend_pid_waiting_on_a_lock(pg: PostgresBackend, application: str) 
 
 @pytest.mark.parametrize("operation", ["book", "reschedule", "cancel"])
 async def test_connection_cut_mid_write_is_unavailable_and_writes_nothing(
-    pg: PostgresBackend, operation: str
+    pg: PostgresSchema, operation: str
 ) -> None:
     application = f"clinic-outage-{uuid.uuid4().hex[:8]}"
     clock = FakeClock()
@@ -101,7 +100,7 @@ async def test_connection_cut_mid_write_is_unavailable_and_writes_nothing(
     await records.aclose()
 
 
-async def test_idle_connections_dropped_by_a_restart_cost_no_call(pg: PostgresBackend) -> None:
+async def test_idle_connections_dropped_by_a_restart_cost_no_call(pg: PostgresSchema) -> None:
     application = f"clinic-restart-{uuid.uuid4().hex[:8]}"
     records = PostgresRecords(
         pg.database.url(pg.schema, application_name=application), idle_check_seconds=0
