@@ -6,7 +6,9 @@ over its own patient and two slots: book, move, cancel), against a bare write tr
 the same pool (`BEGIN; INSERT one row; COMMIT`, through the same pooled-connection path), at
 1 and at 16 concurrent tasks, in short interleaved rounds (the order alternates); printed as
 writes/s (median round) and the median of the rounds' ratios. Also shown: one autocommit
-INSERT, the least any write can cost (one round trip).
+INSERT, the least any write can cost (one round trip). Every commit waits for the disk, as in
+production; `--synchronous-commit off` (this throwaway database only) takes the disk out, so
+what is timed is round trips and the server's work.
 
 Calls (`--only calls`): the load test's calls (`tests/load/scenario.py`: identify, request
 a code, one wrong code, the right code, a refused try at a neighbour's appointment, cancel or
@@ -97,11 +99,13 @@ def one_round(
     return Figures([calls / max(r.seconds for r in reports)], results)
 
 
-async def write_rates(admin_url: str, seconds: float, rounds: int) -> None:
+async def write_rates(admin_url: str, seconds: float, rounds: int, *, sync_commit: bool) -> None:
     """PostgreSQL writes against a bare write transaction on the same pool (module docstring)."""
     database = PostgresDatabase(admin_url)
     database.create()
     try:
+        if not sync_commit:  # this throwaway database only: commits stop waiting for the disk
+            database.execute(f'ALTER DATABASE "{database.name}" SET synchronous_commit = off')
         schema = database.fresh_schema()
         records = PostgresRecords(database.url(schema), pool_size=max(WRITE_TASKS))
         await records.open()
@@ -142,7 +146,7 @@ async def write_rates(admin_url: str, seconds: float, rounds: int) -> None:
             await _rate(sides[name], max(WRITE_TASKS), min(seconds, 1.0))
         print(
             f"PostgreSQL writes/s: {rounds} interleaved rounds of {seconds:g} s per side,"
-            f" pool of {max(WRITE_TASKS)} (median round)"
+            f" pool of {max(WRITE_TASKS)}, synchronous_commit {'on' if sync_commit else 'off'}"
         )
         for tasks in WRITE_TASKS:
             got: dict[str, list[float]] = {name: [] for name in sides}
@@ -241,6 +245,10 @@ if __name__ == "__main__":
     parser.add_argument("--only", choices=("writes", "calls"), help="one part (default: both)")
     parser.add_argument("--seconds", type=float, default=1.0, help="per side per write round")
     parser.add_argument("--write-rounds", type=int, default=9)
+    parser.add_argument(
+        "--synchronous-commit", choices=("on", "off"), default="on",
+        help="off: commits do not wait for the disk, so round trips and CPU are what is timed",
+    )  # fmt: skip
     parser.add_argument("--calls", type=int, default=200)
     parser.add_argument("--workers", type=int, default=4)
     parser.add_argument("--rounds", type=int, default=3)
@@ -255,7 +263,10 @@ if __name__ == "__main__":
     )  # fmt: skip
     args = parser.parse_args()
     if args.only in (None, "writes"):
-        asyncio.run(write_rates(args.postgres, args.seconds, args.write_rounds))
+        sync_commit = args.synchronous_commit == "on"
+        asyncio.run(
+            write_rates(args.postgres, args.seconds, args.write_rounds, sync_commit=sync_commit)
+        )
     if args.only in (None, "calls"):
         main(
             args.calls, args.workers, args.rounds, args.shared_slots, args.pool_size, args.postgres

@@ -5,7 +5,7 @@ normalises ids, parses phone numbers once (with the clinic's region), applies th
 rules (`clinic.rules`), matches names, logs, and turns what a backend read into the
 `ClinicError` the caller hears. Under it, a backend only moves rows: each method here is one
 transaction (or one read) against its store. Two ship with the project: SQLite
-(`clinic.db.SqliteBackend`, one machine) and PostgreSQL (`clinic.postgres.PostgresBackend`,
+(`clinic.sqlite.SqliteBackend`, one machine) and PostgreSQL (`clinic.postgres.PostgresBackend`,
 several machines). A third, such as a clinic's practice-management system, is a class with
 these methods, wrapped as `ClinicRecords(MyBackend(...))`; it writes transactions, not rules.
 

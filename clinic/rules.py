@@ -28,11 +28,6 @@ def as_date(value: date | datetime) -> date:
     return value.date() if isinstance(value, datetime) else value
 
 
-def fmt_time(value: datetime) -> str:
-    """ISO-8601 to the second: how SQLite stores times (they sort and compare as text)."""
-    return value.replace(microsecond=0).isoformat(timespec="seconds")
-
-
 def clean_patient_name(full_name: str) -> str:
     """The name as stored: single spaces. `ValueError` if it has nothing to compare by."""
     name = " ".join(str(full_name).split())
@@ -204,7 +199,6 @@ __all__ = [
     "check_slot_time",
     "clean_patient_name",
     "clean_provider",
-    "fmt_time",
     "move_refusal",
     "moved",
     "pick_patient",

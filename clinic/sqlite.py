@@ -129,7 +129,7 @@ class SqliteBackend:
                 return current, False
             conn.execute(
                 "UPDATE appointments SET status = 'cancelled', updated_at = ? WHERE id = ?",
-                (rules.fmt_time(now), appointment_id),
+                (_text(now), appointment_id),
             )
             _event(conn, appointment_id, now, "cancelled", current.slot_id, None)
             return current, True
@@ -148,7 +148,7 @@ class SqliteBackend:
             try:
                 conn.execute(
                     "UPDATE appointments SET slot_id = ?, updated_at = ? WHERE id = ?",
-                    (new_slot_id, rules.fmt_time(now), appointment_id),
+                    (new_slot_id, _text(now), appointment_id),
                 )
             except sqlite3.IntegrityError:  # the UNIQUE index: belt and braces
                 return seen, False
@@ -201,7 +201,7 @@ class SqliteBackend:
     async def appointments_for(
         self, patient_id: str, *, after: datetime | None, statuses: Sequence[AppointmentStatus]
     ) -> list[Appointment]:
-        since = "" if after is None else rules.fmt_time(after)
+        since = "" if after is None else _text(after)
         params = (patient_id, since, json.dumps(list(statuses)))
         return [_to_appointment(row) for row in await self._all(_APPOINTMENTS_FOR_PATIENT, params)]
 
@@ -209,7 +209,7 @@ class SqliteBackend:
         self, window: SlotWindow, provider_ids: Sequence[int] | None
     ) -> list[Slot]:
         ids = None if provider_ids is None else json.dumps(list(provider_ids))
-        times = (rules.fmt_time(t) for t in (window.now, window.lower, window.upper))
+        times = (_text(t) for t in (window.now, window.lower, window.upper))
         rows = await self._all(_OPEN_SLOTS, (*times, ids, ids, window.limit))
         return [_to_slot(row) for row in rows]
 
@@ -228,7 +228,7 @@ class SqliteBackend:
                 patient.full_name,
                 patient.date_of_birth.isoformat(),
                 patient.phone,
-                rules.fmt_time(now),
+                _text(now),
             ),
         )
         conn.executemany(
@@ -238,7 +238,7 @@ class SqliteBackend:
         return patient_id
 
     def _add_slot(self, conn: sqlite3.Connection, provider: str, starts_at: datetime) -> str:
-        when = rules.fmt_time(starts_at)
+        when = _text(starts_at)
         conn.execute("INSERT OR IGNORE INTO providers (name) VALUES (?)", (provider,))
         (provider_id,) = conn.execute(
             "SELECT id FROM providers WHERE name = ?", (provider,)
@@ -263,7 +263,7 @@ class SqliteBackend:
         if rules.booking_refusal(seen, now=now) is not None:
             return seen, None
         appointment_id = _fresh_id(conn, "appointment")
-        stamp = rules.fmt_time(now)
+        stamp = _text(now)
         try:
             conn.execute(
                 "INSERT INTO appointments (id, patient_id, slot_id, status, created_at,"
@@ -335,6 +335,11 @@ def _in_transaction(conn: sqlite3.Connection, body: Callable[[sqlite3.Connection
         return body(conn)
 
 
+def _text(value: datetime) -> str:
+    """ISO-8601 to the second: how the file stores times (they sort and compare as text)."""
+    return value.replace(microsecond=0).isoformat(timespec="seconds")
+
+
 def _fresh_id(conn: sqlite3.Connection, kind: IdKind) -> str:
     """A random id not yet used; inside a write transaction, so no one else can take it."""
     while True:
@@ -354,7 +359,7 @@ def _event(
     conn.execute(
         "INSERT INTO appointment_events (appointment_id, at, action, slot_id,"
         " previous_slot_id) VALUES (?, ?, ?, ?, ?)",
-        (appointment_id, rules.fmt_time(now), action, slot_id, previous_slot_id),
+        (appointment_id, _text(now), action, slot_id, previous_slot_id),
     )
 
 

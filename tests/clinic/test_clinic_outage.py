@@ -1,7 +1,7 @@
 """PostgreSQL going away, before or in the middle of an operation.
 
-Whatever fails - no server at all, or the server cutting our connection in the middle of a
-write, after its first statements ran - the caller gets `clinic.Unavailable` (whose sentence
+Whatever fails - no server at all, or the server cutting our connection while a write is
+inside the server, waiting for a lock - the caller gets `clinic.Unavailable` (whose sentence
 offers staff), nothing is half-written, and the next operation after that just works.
 """
 
@@ -83,8 +83,8 @@ async def test_connection_cut_mid_write_is_unavailable_and_writes_nothing(
 
     import psycopg
 
-    # Another client locks the history table: the write does its first statements (the
-    # appointment row is already inserted or changed, uncommitted) and then waits there.
+    # Another client locks the history table every write also writes to: the write's one
+    # statement reaches the server and waits there, until the server drops our connection.
     with psycopg.connect(pg.url) as holder:
         holder.execute("LOCK TABLE appointment_events IN EXCLUSIVE MODE")
         task = asyncio.create_task(write())
