@@ -8,11 +8,13 @@ from typing import Any
 from livekit.agents import llm
 
 from agent import ClinicAgent
+from agent.instructions import instructions, languages
 from tests.support.clinic_calls import Call
 
 TOOLS = {
     "verify_identity", "request_otp", "verify_otp", "list_appointments", "find_open_slots",
     "book_appointment", "cancel_appointment", "reschedule_appointment", "transfer_to_staff",
+    "end_call",
 }  # fmt: skip
 
 
@@ -24,10 +26,14 @@ def model_schemas(call: Call) -> list[dict[str, Any]]:
 
 
 async def test_tools_match_the_contract_and_fit_the_budget(call: Call) -> None:
+    """In every language: the instructions and the tool schemas within 4,500 characters."""
     schemas = model_schemas(call)
     assert sorted(s["function"]["name"] for s in schemas) == sorted(TOOLS)  # no second copy
-    size = len(call.agent.base_instructions) + len(json.dumps(schemas, separators=(",", ":")))
-    assert size <= 4500
+    tools = len(json.dumps(schemas, separators=(",", ":")))
+    for language in languages():
+        size = len(instructions("Bayview Clinic", language)) + tools
+        print(f"prompt budget ({language}): {size} of 4500 characters")
+        assert size <= 4500, language
 
 
 async def test_tool_arguments_match_the_contract(call: Call) -> None:
@@ -41,6 +47,7 @@ async def test_tool_arguments_match_the_contract(call: Call) -> None:
     assert args["cancel_appointment"] == {"appointment_id"}
     assert args["reschedule_appointment"] == {"appointment_id", "new_slot_id"}
     assert args["transfer_to_staff"] == {"reason"}
+    assert args["end_call"] == set()
 
 
 def test_instructions_come_from_the_prompts_folder() -> None:
