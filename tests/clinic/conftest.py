@@ -50,6 +50,13 @@ def backend(request: pytest.FixtureRequest, db_path: Path) -> Backend:
     return PostgresSchema(database, schema)
 
 
+@pytest.fixture
+def pg(postgres_database: PostgresDatabase, postgres_records_schema: str) -> PostgresSchema:
+    """The PostgreSQL backend alone (for the tests about PostgreSQL itself), emptied."""
+    postgres_database.truncate(postgres_records_schema)
+    return PostgresSchema(postgres_database, postgres_records_schema)
+
+
 @pytest.fixture(params=BACKENDS)
 def blank_backend(request: pytest.FixtureRequest, db_path: Path) -> Iterator[Backend]:
     """A database with nothing in it yet, not even a schema (for the migration tests)."""

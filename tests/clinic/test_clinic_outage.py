@@ -17,18 +17,11 @@ import pytest
 
 from clinic import ClinicError, PostgresRecords, Unavailable
 from tests.support.ports import free_port
-from tests.support.postgres import PostgresDatabase
 from tests.support.records import START, FakeClock, PostgresSchema, snapshot
 
 pytestmark = pytest.mark.postgres
 
 TOMORROW_9 = START.replace(hour=9) + timedelta(days=1)
-
-
-@pytest.fixture
-def pg(postgres_database: PostgresDatabase, postgres_records_schema: str) -> PostgresSchema:
-    postgres_database.truncate(postgres_records_schema)
-    return PostgresSchema(postgres_database, postgres_records_schema)
 
 
 async def test_no_server_is_unavailable_for_every_operation() -> None:
@@ -46,19 +39,6 @@ async def test_no_server_is_unavailable_for_every_operation() -> None:
             await call
         assert isinstance(err.value, ClinicError) and "staff" in str(err.value)
     await records.aclose()
-
-
-async def _backend_pid_waiting_on_a_lock(pg: PostgresSchema, application: str) -> int:
-    for _ in range(200):
-        rows = pg.rows(
-            "SELECT pid FROM pg_stat_activity WHERE application_name = ?"
-            " AND wait_event_type = 'Lock'",
-            (application,),
-        )
-        if rows:
-            return int(rows[0][0])
-        await asyncio.sleep(0.025)
-    raise AssertionError("the write never waited on the lock")
 
 
 @pytest.mark.parametrize("operation", ["book", "reschedule", "cancel"])
@@ -88,7 +68,7 @@ async def test_connection_cut_mid_write_is_unavailable_and_writes_nothing(
     with psycopg.connect(pg.url) as holder:
         holder.execute("LOCK TABLE appointment_events IN EXCLUSIVE MODE")
         task = asyncio.create_task(write())
-        pid = await _backend_pid_waiting_on_a_lock(pg, application)
+        pid = await pg.waiting_on_a_lock(application)
         pg.execute("SELECT pg_terminate_backend(?)", (pid,))  # the server drops our connection
         with pytest.raises(Unavailable):
             await task

@@ -39,17 +39,18 @@ async def proxy(postgres_database: PostgresDatabase) -> AsyncIterator[RoundTripP
 
 
 @pytest.fixture
-def pg(postgres_database: PostgresDatabase, postgres_records_schema: str) -> PostgresSchema:
-    postgres_database.truncate(postgres_records_schema)
-    return PostgresSchema(postgres_database, postgres_records_schema)
+async def records(pg: PostgresSchema, proxy: RoundTripProxy) -> AsyncIterator[PostgresRecords]:
+    """Records through the proxy: one connection, never idle long enough to be pinged."""
+    records = PostgresRecords(
+        proxy.url(pg.url), clock=FakeClock(), pool_size=1, idle_check_seconds=3600
+    )
+    yield records
+    await records.aclose()
 
 
 async def test_book_cancel_and_reschedule_are_one_round_trip_each(
-    pg: PostgresSchema, proxy: RoundTripProxy
+    records: PostgresRecords, proxy: RoundTripProxy
 ) -> None:
-    clock = FakeClock()
-    # one connection, never idle long enough to be pinged before use
-    records = PostgresRecords(proxy.url(pg.url), clock=clock, pool_size=1, idle_check_seconds=3600)
     jane = await records.add_patient("Jane Doe", date(1985, 4, 12), "+14155550123")
     first = await records.add_slot("Dr. Patel", TOMORROW_9)
     second = await records.add_slot("Dr. Patel", TOMORROW_9 + timedelta(hours=1))
@@ -59,22 +60,19 @@ async def test_book_cancel_and_reschedule_are_one_round_trip_each(
         await records.cancel(appointment)
 
     trips: dict[str, int] = {}
-    counted = proxy.trips
+    mark = proxy.trips
     appointment = await records.book(jane, first)
-    trips["book"], counted = proxy.trips - counted, proxy.trips
+    trips["book"], mark = proxy.trips - mark, proxy.trips
     await records.reschedule(appointment, second)
-    trips["reschedule"], counted = proxy.trips - counted, proxy.trips
+    trips["reschedule"], mark = proxy.trips - mark, proxy.trips
     await records.cancel(appointment)
-    trips["cancel"] = proxy.trips - counted
+    trips["cancel"] = proxy.trips - mark
     assert trips == {"book": 1, "reschedule": 1, "cancel": 1}
-    await records.aclose()
 
 
 async def test_a_refused_write_is_one_round_trip_and_changes_nothing(
-    pg: PostgresSchema, proxy: RoundTripProxy
+    pg: PostgresSchema, records: PostgresRecords, proxy: RoundTripProxy
 ) -> None:
-    clock = FakeClock()
-    records = PostgresRecords(proxy.url(pg.url), clock=clock, pool_size=1, idle_check_seconds=3600)
     jane = await records.add_patient("Jane Doe", date(1985, 4, 12), "+14155550123")
     john = await records.add_patient("John Smith", date(1972, 9, 30), "+14155550188")
     slot = await records.add_slot("Dr. Patel", TOMORROW_9)
@@ -98,20 +96,6 @@ async def test_a_refused_write_is_one_round_trip_and_changes_nothing(
             await write()
         assert proxy.trips - trips == 1, error
     assert snapshot(pg) == before
-    await records.aclose()
-
-
-async def _waiting_on_a_lock(pg: PostgresSchema, application: str) -> None:
-    for _ in range(200):
-        rows = pg.rows(
-            "SELECT 1 FROM pg_stat_activity WHERE application_name = ?"
-            " AND wait_event_type = 'Lock'",
-            (application,),
-        )
-        if rows:
-            return
-        await asyncio.sleep(0.025)
-    raise AssertionError("the write never waited on the lock")
 
 
 @pytest.mark.parametrize("operation", ["book", "reschedule"])
@@ -140,7 +124,7 @@ async def test_a_booking_that_wins_while_we_wait_for_the_slot_leaves_one_booking
     with psycopg.connect(pg.url) as other:  # another call process, mid-booking
         other.execute("SELECT 1 FROM slots WHERE id = %s FOR UPDATE", (contested,))
         write = asyncio.create_task(writes[operation]())
-        await _waiting_on_a_lock(pg, application)
+        await pg.waiting_on_a_lock(application)
         other.execute(
             "INSERT INTO appointments (id, patient_id, slot_id, status, created_at, updated_at)"
             " VALUES ('AWIN22', %s, %s, 'booked', %s, %s)",

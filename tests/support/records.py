@@ -8,6 +8,7 @@ clinic-local "now" that a test moves by hand, starting at `START`.
 
 from __future__ import annotations
 
+import asyncio
 import sqlite3
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -127,6 +128,19 @@ class PostgresSchema:
 
     def execute(self, query: str, params: tuple[Any, ...] = ()) -> None:
         self.database.execute(query.replace("?", "%s"), params, schema=self.schema)
+
+    async def waiting_on_a_lock(self, application: str) -> int:
+        """The server pid of the connection named `application` once it waits on a lock."""
+        for _ in range(200):
+            rows = self.rows(
+                "SELECT pid FROM pg_stat_activity WHERE application_name = ?"
+                " AND wait_event_type = 'Lock'",
+                (application,),
+            )
+            if rows:
+                return int(rows[0][0])
+            await asyncio.sleep(0.025)
+        raise AssertionError(f"{application} never waited on a lock")
 
     @contextmanager
     def hold_write_lock(self) -> Iterator[None]:
