@@ -110,6 +110,7 @@ class ClinicAgent(Agent):
             self.speech = SpeechHygiene(
                 allowed_numbers=[number for number in public if number],
                 questions=_questions(state.language),
+                tool_sentence=self._caller_sentence,
                 language=state.language,
             )
         await self.update_instructions(self._call_instructions(state))
@@ -126,6 +127,12 @@ class ClinicAgent(Agent):
         if state.caller_phone:
             context += " " + phrase("caller_id", language, masked=mask_phone(state.caller_phone))
         return f"{instructions(self.clinic_name, language)}\n\n{context}"
+
+    def _caller_sentence(self, output: llm.FunctionCallOutput) -> str | None:
+        """What the caller may hear of one of this agent's refusals (the plugin's toolset
+        has its own)."""
+        name = replies.CALLER_PHRASES.get(output.output)
+        return phrase(name, self.session.userdata.language) if name else None
 
     def _follow_language(self, language: str) -> None:
         """The caller switched language: the instructions, the fallback questions and the

@@ -86,3 +86,14 @@ async def records_call() -> AsyncIterator[None]:
         yield
     except ClinicError as exc:
         raise records_error(exc) from None
+
+
+# What the caller hears for one of these refusals when the model, instead of answering, writes
+# a tool call as text (`verification.livekit.SpeechHygiene`): a sentence that moves the call
+# on, in the call's language (`prompts/<language>/phrases.toml`).
+CALLER_PHRASES = {
+    NEEDS_LEVEL_1: "needs_identity",
+    NEEDS_LEVEL_2: "needs_code",
+    NOT_YOURS: "not_yours",
+    NO_MATCH: "no_match",
+}

@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import json
+import re
 from typing import Any
 
 from livekit.agents import llm
 
 from agent import ClinicAgent
 from agent.instructions import instructions, languages
+from clinic import demo
 from tests.support.clinic_calls import Call
 
 TOOLS = {
@@ -54,3 +56,18 @@ def test_instructions_come_from_the_prompts_folder() -> None:
     agent = ClinicAgent(clinic_name="Bayview Clinic")
     assert agent.base_instructions.startswith("You answer the phone for Bayview Clinic.")
     assert "{clinic_name}" not in agent.base_instructions
+
+
+async def test_nothing_in_the_static_context_is_a_value_to_copy(call: Call) -> None:
+    """Small models copy examples: "402991" from a description came back as a guess again
+    and again, "12345" as an appointment id. No tool description, argument description or
+    instruction holds a number, a date, a demo name or an id: placeholders only."""
+    texts = [json.dumps(model_schemas(call))] + [
+        instructions("Bayview Clinic", language) for language in languages()
+    ]
+    names = {p.full_name for p in demo.DEMO_PATIENTS} | {p.full_name.split()[0] for p in
+                                                          demo.DEMO_PATIENTS}  # fmt: skip
+    for text in texts:
+        assert not re.search(r"\d{3}", text.replace("911", "")), text  # the emergency number
+        assert not any(name in text for name in names)
+        assert not re.search(r"\b(?:A|P|S)[0-9A-Z]{4,}\b", text)  # record ids
