@@ -119,7 +119,9 @@ async def test_a_second_check_after_success_says_no_code_is_needed(call: PluginC
     assert len(call.host.calls) == 1
 
 
-@pytest.mark.parametrize("otp_policy", [OtpPolicy(max_failures=2, resend_cooldown_seconds=0)])
+@pytest.mark.parametrize(
+    "otp_policy", [OtpPolicy(max_failures=2, max_phone_failures=2, resend_cooldown_seconds=0)]
+)
 async def test_a_locked_number_is_answered_with_the_offer_of_a_person(
     tmp_path: Path, otp_policy: OtpPolicy
 ) -> None:
