@@ -340,7 +340,7 @@ async def test_outside_a_job_session_id_is_required(tmp_path: Path) -> None:
 
 # -- nothing for a model to copy -----------------------------------------------------------
 
-DESCRIPTIONS_BUDGET = 700  # characters of the toolset's tool schemas, as the model gets them
+DESCRIPTIONS_BUDGET = 660  # characters of the toolset's tool schemas, as the model gets them
 
 
 async def test_tool_descriptions_hold_no_value_a_model_could_copy(tmp_path: Path) -> None:
