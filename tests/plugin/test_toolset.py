@@ -126,7 +126,8 @@ async def test_a_locked_number_is_answered_with_the_offer_of_a_person(
     tmp_path: Path, otp_policy: OtpPolicy
 ) -> None:
     store = SqliteOtpStore(tmp_path / "otp.sqlite3")
-    async with open_plugin_call(store, policy=otp_policy) as call:
+    # a caller whose number is neither withheld nor the patient's: their own limit locks
+    async with open_plugin_call(store, policy=otp_policy, caller_phone="+14155550177") as call:
         code = await request_code(call)
         await call.say(wrong(code), "verify_otp", code=wrong(code))
         locked, _ = await call.say(wrong(code), "verify_otp", code=wrong(code))
