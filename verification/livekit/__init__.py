@@ -2,19 +2,16 @@
 
 The one part of `verification` that imports LiveKit (a library's framework adapter); the rest
 of the package stays usable from any front end. What a host uses is here; the modules behind
-it (keypad, replies, heard) are private.
+it (keypad, numbers, replies, schemas, speech, task, toolset, turns) are private.
 
     from verification.livekit import OtpToolset
     agent = Agent(instructions="...", tools=[OtpToolset(otp_service, on_verified=grant)])
     result = await VerifyPhoneTask(otp_service)   # or as one step, from a tool or on_enter
 
-Helpers for the host's own agent: `caller_turns` and `proceed_uninterrupted` for its tools,
-and `with_prebuilt_schemas` for tool schemas built once instead of on every LLM request.
+For the host's own agent: `SpeechHygiene` for its `llm_node` (no code, full number or tool
+call is ever said), `caller_turns` and `proceed_uninterrupted` for its tools, and
+`with_prebuilt_schemas` for tool schemas built once instead of on every LLM request.
 """
-
-from collections.abc import Iterable
-
-from verification.said import said_code
 
 from .schemas import prebuilt_tool, with_prebuilt_schemas
 from .speech import DEFAULT_QUESTIONS, CallerSentences, SpeechHygiene
@@ -37,9 +34,3 @@ __all__ = [
     "proceed_uninterrupted",
     "with_prebuilt_schemas",
 ]
-
-
-def caller_said_code(guess: str, caller_turns: Iterable[str]) -> bool:
-    """Deprecated, not part of the plugin's interface: `verification.said.said_code(guess,
-    turns) is not None` (kept until the clinic agent reads `verification.said` itself)."""
-    return said_code(guess, list(caller_turns)) is not None
