@@ -100,6 +100,7 @@ class ClinicAgent(Agent):
                 on_verified=self._on_verified,
                 caller_identity=state.sip_participant_identity,
                 staff_hint=STAFF_HINT.strip(),
+                language=state.language,
             )
             toolset = self.otp_tools
             state.pending_phone_source = lambda: toolset.pending_phone
@@ -135,10 +136,12 @@ class ClinicAgent(Agent):
         return phrase(name, self.session.userdata.language) if name else None
 
     def _follow_language(self, language: str) -> None:
-        """The caller switched language: the instructions, the fallback questions and the
-        words a hidden number becomes follow (the agent's own sentences read
-        `CallState.language` already)."""
+        """The caller switched language: the instructions, the code's text (or call), the
+        fallback questions and the words a hidden number becomes follow (the agent's own
+        sentences read `CallState.language` already)."""
         state: CallState = self.session.userdata
+        if self.otp_tools is not None:
+            self.otp_tools.language = language
         self.speech.language = language
         self.speech.questions = _questions(language)
         log.info(

@@ -8,7 +8,6 @@ appear, so it is also where the service says which files it keeps.
 from __future__ import annotations
 
 import logging
-from collections.abc import Mapping
 from typing import Any
 
 from .env import ConfigurationError
@@ -17,13 +16,6 @@ from .settings import StoreSettings, VerificationSettings
 from .stores.base import OtpStore
 
 log = logging.getLogger(__name__)
-
-
-def validate_env(env: Mapping[str, str]) -> None:
-    """Raise `ConfigurationError` now for settings that would fail on the first call.
-
-    (`VerificationSettings.from_env` does the same and returns the settings.)"""
-    VerificationSettings.from_env(env)
 
 
 def build_store(settings: StoreSettings, *, production: bool = False) -> OtpStore:

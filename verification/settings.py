@@ -100,7 +100,7 @@ class VerificationSettings:
     #: `OTP_PEPPER`; None outside production: a development pepper kept in `pepper_file`
     pepper: bytes | None = field(default=None, repr=False)
     pepper_file: Path = Path(DEFAULT_PEPPER_FILE)
-    #: the host's name in the text and the call (`OTP_BRAND_NAME`, else `CLINIC_NAME`)
+    #: the host's name in the text and the call (`OTP_BRAND_NAME`)
     brand_name: str = DEFAULT_BRAND_NAME
     #: ISO region for numbers said without a country code (`DEFAULT_PHONE_REGION`)
     default_region: str = DEFAULT_REGION
@@ -133,9 +133,7 @@ class VerificationSettings:
             store=StoreSettings.from_env(env),
             pepper=pepper,
             pepper_file=_absolute(env_text(env, "OTP_PEPPER_FILE", DEFAULT_PEPPER_FILE)),
-            # The clinic app names itself with CLINIC_NAME; a host names itself here.
-            brand_name=env_text(env, "OTP_BRAND_NAME") or env_text(env, "CLINIC_NAME")
-            or DEFAULT_BRAND_NAME,
+            brand_name=env_text(env, "OTP_BRAND_NAME", DEFAULT_BRAND_NAME),
             default_region=region(env_text(env, "DEFAULT_PHONE_REGION", DEFAULT_REGION),
                                   "DEFAULT_PHONE_REGION"),
             production=production,

@@ -42,7 +42,7 @@ async def test_tool_arguments_match_the_contract(call: Call) -> None:
     schemas = model_schemas(call)
     args = {s["function"]["name"]: set(s["function"]["parameters"]["properties"]) for s in schemas}
     assert args["verify_identity"] == {"full_name", "date_of_birth", "phone"}
-    assert args["request_otp"] == {"patient_phone"}
+    assert args["request_otp"] == {"patient_phone", "channel"}
     assert args["verify_otp"] == {"code"}
     assert args["list_appointments"] == set()
     assert args["book_appointment"] == {"slot_id"}
