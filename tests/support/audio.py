@@ -111,7 +111,7 @@ class VirtualAudio:
         """What a process needs to use these devices (PortAudio → ALSA → this server)."""
         return {"PULSE_SERVER": self.server}
 
-    def _client_env(self) -> dict[str, str]:
+    def client_env(self) -> dict[str, str]:
         return {**os.environ, **self.env, "HOME": str(self.directory)}
 
     def start(self) -> None:
@@ -184,7 +184,7 @@ class VirtualAudio:
     def pactl(self, *args: str, check: bool = True) -> subprocess.CompletedProcess[str]:
         return subprocess.run(
             ["pactl", *args],
-            env=self._client_env(),
+            env=self.client_env(),
             capture_output=True,
             text=True,
             timeout=10,
@@ -207,7 +207,7 @@ class VirtualAudio:
                 "--client-name=caller",
             ],
             input=pcm.tobytes(),
-            env=self._client_env(),
+            env=self.client_env(),
             check=True,
             timeout=speech.seconds + 30,
         )
@@ -216,7 +216,7 @@ class VirtualAudio:
     @contextlib.contextmanager
     def tap(self, source: str) -> Iterator[Tap]:
         """Record `source` (e.g. `speaker.monitor`) for the duration of the block."""
-        tap = Tap(source, self._client_env())
+        tap = Tap(source, self.client_env())
         tap.start()
         try:
             yield tap
@@ -304,6 +304,16 @@ class Tap:
                 if t >= since and rms >= SOUND_RMS:
                     return t
         return None
+
+    def last_sound_before(self, until: float, *, since: float = 0.0) -> float:
+        """When the last sound block between `since` and `until` arrived (`since` if none)."""
+        with self._lock:
+            heard = [
+                t
+                for t, rms in zip(self.block_times, self.block_rms, strict=True)
+                if since <= t < until and rms >= SOUND_RMS
+            ]
+        return heard[-1] if heard else since
 
     def last_sound(self) -> float | None:
         with self._lock:

@@ -31,3 +31,13 @@ def virtual_audio_ok() -> None:
     if REQUIRE_AUDIO:
         pytest.fail(f"REQUIRE_AUDIO=1 but this machine cannot run the voice console: {problem}")
     pytest.skip(f"no virtual audio here: {problem}")
+
+
+@pytest.fixture
+def espeak_ok() -> None:
+    """espeak-ng, for the tests that need speech but no audio device."""
+    if (problem := espeak_problem()) is None:
+        return
+    if REQUIRE_AUDIO:
+        pytest.fail(f"REQUIRE_AUDIO=1 but {problem}")
+    pytest.skip(problem)
