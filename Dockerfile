@@ -53,6 +53,8 @@ COPY --from=build /app/.venv /app/.venv
 COPY agent/ agent/
 COPY verification/ verification/
 COPY clinic/ clinic/
+# the agent's instructions, one folder per language (agent/instructions.py reads them)
+COPY prompts/ prompts/
 # main.py: where `lk agent` and `python -m livekit.agents start` look for the server first.
 COPY main.py main.py
 

@@ -1,4 +1,4 @@
-"""`python -m agent {console [--text],dev,start,connect,download-files}`: the clinic agent's CLI.
+"""`python -m agent <command>`: the clinic agent's command line.
 
 For developers without LiveKit's `lk` CLI; `lk agent dev|start|console` and
 `python -m livekit.agents start agent/server.py` run the very same `agent.server.server`.
@@ -7,14 +7,15 @@ Settings come from the environment, with `.env.local` (then `.env`) loaded first
 anything starts, the variables the chosen mode needs are checked (a missing key: one line,
 exit 2), then the services are asked whether they take the keys (a rejected key or a service
 that does not answer: one line naming it, exit 1), and for the voice console whether this
-machine has a microphone and a speaker.
+machine has a microphone and a speaker. `--help` needs none of that.
 
-- `console --text` is our own typed console (`agent/console.py`): the greeting, the
-  conversation, one line per tool call; no LiveKit server, no PortAudio.
-- `console` (voice) is LiveKit's built-in console. LiveKit marks it deprecated in favour of
-  `lk agent console`; its banner is replaced by one calm note (README, "Console").
+- `console --text` is our own typed console (`agent/console.py`).
+- `console` (voice) is LiveKit's built-in console, through `livekit.agents.cli.run_app`, its
+  public entry point. LiveKit 1.8.9 marks that console deprecated in favour of
+  `lk agent console` and prints a banner saying so; no supported way hides the banner (it is
+  printed by LiveKit's private console object), so we let it say what it says.
 - `dev` and `start` go through `python -m livekit.agents start [--dev]`, LiveKit's current
-  entry point (no deprecation notice).
+  entry point. `connect` is LiveKit's own command, options and all.
 - `download-files` is `python -m livekit.agents download-files`.
 """
 
@@ -28,43 +29,105 @@ from dotenv import load_dotenv
 
 from verification import ConfigurationError
 
-USAGE = (
-    "usage: python -m agent {console [--text],dev,start,connect,download-files} [--verbose] "
-    "[options]"
-)
 SERVER_FILE = Path(__file__).with_name("server.py")
-DEPRECATION_NOTE = (
-    "LiveKit's built-in console is deprecated in favour of `lk agent console` (it runs this "
-    "same agent/server.py); `python -m agent console` keeps working meanwhile."
-)
+
+COMMANDS = {
+    "console": "talk to the agent in this terminal: by voice, or typed with --text",
+    "dev": "run a worker against a LiveKit server, for development (reloads on changes)",
+    "start": "run a production worker (needs LIVEKIT_URL, LIVEKIT_API_KEY, LIVEKIT_API_SECRET)",
+    "connect": "join one LiveKit room (LiveKit's own options; see `connect --help`)",
+    "download-files": "fetch the models the plugins load (VAD, end of turn), once per machine",
+}
+USAGE = "usage: python -m agent {console [--text],dev,start,connect,download-files} [options]"
+HELP = f"""{USAGE}
+
+The clinic's phone agent: answers calls, verifies callers by texted code, manages
+appointments. Settings come from the environment, .env.local and .env (see .env.example).
+
+commands:
+{chr(10).join(f"  {name:<16}{text}" for name, text in COMMANDS.items())}
+
+options:
+  --verbose, -v   show LiveKit's DEBUG logs
+  -h, --help      show this help (or `python -m agent <command> --help`)
+
+Without keys: `python -m agent console --text` with OPENAI_BASE_URL pointing at a local
+OpenAI-compatible server (README, "No key? A local model")."""
+CONSOLE_HELP = """usage: python -m agent console [--text] [--verbose]
+
+Talk to the clinic agent in this terminal, as a caller would: one call, with the same
+services, session and agent as a phone call, and no LiveKit server.
+
+  --text          type instead of speaking: needs only an LLM (OPENAI_API_KEY, or
+                  OPENAI_BASE_URL at a local OpenAI-compatible server)
+  (no --text)     LiveKit's voice console: a microphone, a speaker and PortAudio, plus
+                  DEEPGRAM_API_KEY (listening) and OPENAI_API_KEY (speech)
+  --verbose, -v   show LiveKit's DEBUG logs
+
+Texted codes are printed in this terminal ([DEV SMS ...]) unless an SMS provider is set.
+Ctrl-D ends a typed call. `make reset` forgets the demo records and codes under var/."""
+WORKER_HELP = """usage: python -m agent {command} [--verbose] [LiveKit's start options]
+
+{text}.
+LiveKit's own options (--url, --api-key, --api-secret, --log-format) pass through. Before
+registering, the worker checks that LiveKit, the LLM and speech services answer and accept
+their keys (STARTUP_CHECKS=false skips that)."""
 
 
 def _err(line: str) -> None:
     print(f"agent: {line}", file=sys.stderr, flush=True)
 
 
-def main(argv: list[str]) -> int:
-    load_dotenv(".env.local")
-    load_dotenv(".env")
-    if not argv or (argv[0] in ("-h", "--help") and len(argv) == 1):
-        print(USAGE)
-        return 0 if argv else 2
-    command = argv[0]
-    verbose = "--verbose" in argv or "-v" in argv
-    text_only = "--text" in argv
-    rest = [a for a in argv[1:] if a not in ("--verbose", "-v")]
+def _wants_help(argv: list[str]) -> bool:
+    return any(arg in ("-h", "--help") for arg in argv)
 
+
+def main(argv: list[str]) -> int:
+    if not argv:
+        print(HELP, file=sys.stderr)
+        return 2
+    command, rest = argv[0], argv[1:]
+    if command in ("-h", "--help", "help"):
+        print(HELP)
+        return 0
+    if command not in COMMANDS:
+        _err(f"unknown command {command!r}")
+        print(HELP, file=sys.stderr)
+        return 2
+    if _wants_help(rest) and command != "connect":
+        print(_command_help(command))
+        return 0
     if command == "download-files":
         from livekit.agents.__main__ import main as livekit_main
 
         return livekit_main(["download-files"])
+    return _run(command, rest)
 
+
+def _command_help(command: str) -> str:
+    if command == "console":
+        return CONSOLE_HELP
+    if command == "download-files":
+        return f"usage: python -m agent download-files\n\n{_sentence(COMMANDS[command])}."
+    return WORKER_HELP.format(command=command, text=_sentence(COMMANDS[command]))
+
+
+def _sentence(text: str) -> str:
+    return text[:1].upper() + text[1:]
+
+
+def _run(command: str, rest: list[str]) -> int:
     import os
 
     from verification.config import validate_env
 
     from .settings import AgentSettings
 
+    load_dotenv(".env.local")
+    load_dotenv(".env")
+    verbose = "--verbose" in rest or "-v" in rest
+    text_only = "--text" in rest
+    rest = [a for a in rest if a not in ("--verbose", "-v")]
     try:
         settings = AgentSettings.from_env(os.environ, command=command)
         missing = settings.missing_variables(command, text_only)
@@ -115,7 +178,7 @@ def main(argv: list[str]) -> int:
             args += ["--dev", "--log-format", "colored"]
         return livekit_main([*args, *rest])
 
-    # connect, and anything else: LiveKit's built-in CLI says what it takes.
+    # connect: LiveKit's own command in its CLI, which says what it takes.
     from livekit.agents import cli
 
     from .server import build_server
@@ -126,21 +189,19 @@ def main(argv: list[str]) -> int:
 
 
 def _voice_console(rest: list[str], *, verbose: bool, level: int) -> int:
-    """LiveKit's built-in audio console, quiet unless asked, with one calm note instead of
-    its deprecation banner."""
+    """LiveKit's built-in audio console, quiet unless asked."""
     import logging
 
     from livekit.agents import cli
 
     from .server import build_server
 
-    _replace_deprecation_banner()
     if "--log-level" not in rest:
         rest = [*rest, "--log-level", "DEBUG" if verbose else _livekit_level(level)]
     sys.argv = [sys.argv[0], "console", *rest]
     logging.captureWarnings(True)
     server = build_server()
-    server.check_services_on_start = False  # main() has just checked them
+    server.check_services_on_start = False  # _run() has just checked them
     cli.run_app(server)
     return 0
 
@@ -150,25 +211,6 @@ def _livekit_level(level: int) -> str:
 
     name = logging.getLevelName(level)
     return "WARN" if name == "WARNING" else str(name)
-
-
-def _replace_deprecation_banner() -> None:
-    """LiveKit 1.8.9 prints a yellow "Deprecated" banner when its console starts; show our
-    note instead (the private module is LiveKit's, so any change there just keeps theirs)."""
-    try:
-        from livekit.agents.cli import _legacy
-    except ImportError:
-        return
-    console = _legacy.AgentsConsole.get_instance()
-    original = console.print
-
-    def calm_print(message: str, *args: object, **kwargs: object) -> None:
-        if kwargs.get("tag") == "Deprecated":
-            original(DEPRECATION_NOTE, tag="Note")
-            return
-        original(message, *args, **kwargs)  # type: ignore[arg-type]
-
-    console.print = calm_print  # type: ignore[method-assign,assignment]
 
 
 if __name__ == "__main__":

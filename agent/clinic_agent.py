@@ -14,12 +14,10 @@ from __future__ import annotations
 
 import asyncio
 import logging
-import os
 from collections.abc import AsyncIterable, AsyncIterator
 from datetime import date
 from typing import Any
 
-from livekit import api
 from livekit.agents import (
     Agent,
     FlushSentinel,
@@ -28,22 +26,24 @@ from livekit.agents import (
     StopResponse,
     ToolError,
     function_tool,
-    get_job_context,
     llm,
 )
 
 from clinic import Appointment, NotFound, parse_date
-from verification import StoreUnavailable, VerificationLevel
+from verification import StoreUnavailable, VerificationLevel, mask_phone
 
-from . import identity, replies
+from . import handoff, identity, replies
+from .failures import FailureWatch
+from .instructions import instructions, phrase
 from .metrics import measured
 from .otp_tools import ClinicOtpTools, caller_turns
 from .phone_grants import grant_for_proven_phone
-from .prompts import instructions
+from .quiet_line import QuietLine
 from .replies import NEEDS_LEVEL_1, NEEDS_LEVEL_2, NOT_YOURS, STAFF_HINT, records_call
 from .speech import say_date, say_time
 from .speech_filter import SpeechFilter
 from .state import CallState, LimitReached
+from .telephony import hang_up
 
 log = logging.getLogger(__name__)
 
@@ -73,14 +73,19 @@ def _parse_day(text: str | None, what: str) -> date | None:
 class ClinicAgent(Agent):
     """The clinic's receptionist: identifies callers, texts codes, manages appointments."""
 
-    def __init__(self, *, clinic_name: str | None = None) -> None:
-        self.clinic_name = clinic_name or os.environ.get("CLINIC_NAME", "").strip() or "the clinic"
+    def __init__(self, *, clinic_name: str) -> None:
+        self.clinic_name = clinic_name
         self.base_instructions = instructions(self.clinic_name)
         super().__init__(instructions=self.base_instructions)
         self.otp_tools: ClinicOtpTools | None = None
+        self.failures: FailureWatch | None = None
+        self.quiet_line: QuietLine | None = None
 
     async def on_enter(self) -> None:
         state: CallState = self.session.userdata
+        if self.failures is None:
+            self.failures = FailureWatch(self.session, state)
+            self.quiet_line = QuietLine(self.session, state)
         if self.otp_tools is None:
             self.otp_tools = ClinicOtpTools(
                 state.services.otp,
@@ -97,11 +102,11 @@ class ClinicAgent(Agent):
         context = f"\n\nToday is {say_date(today)}."
         if state.caller_phone:
             context += (
-                f" The caller is calling from a number ending in {state.caller_phone[-4:]}; "
+                f" The caller is calling from the number {mask_phone(state.caller_phone)}; "
                 'you may offer to text a code to it with request_otp(patient_phone="caller").'
             )
         await self.update_instructions(self.base_instructions + context)
-        self.session.say(f"Thank you for calling {self.clinic_name}. How can I help you today?")
+        self.session.say(phrase("greeting", state.language, clinic_name=self.clinic_name))
 
     async def _on_verified(self, context: RunContext[Any] | None, phone_e164: str) -> str:
         """The OTP toolset's grant hook (spoken and keypad entry alike)."""
@@ -145,9 +150,9 @@ class ClinicAgent(Agent):
         """Check the caller's name and date of birth against our records.
 
         Args:
-            full_name: patient's full name
-            date_of_birth: as said, e.g. "April 12 1985"
-            phone: patient's phone, only if the caller said it
+            full_name: as the caller said it
+            date_of_birth: as the caller said it
+            phone: only if the caller said it
         """
         return await identity.verify_identity(
             context.userdata, full_name, date_of_birth, phone, caller_turns(context)
@@ -187,9 +192,9 @@ class ClinicAgent(Agent):
         """Find open appointment times.
 
         Args:
-            start_date: first day, e.g. "2026-12-01"
-            end_date: last day
-            provider: e.g. "Dr. Patel"
+            start_date: first day, YYYY-MM-DD
+            end_date: last day, YYYY-MM-DD
+            provider: a provider's name, if the caller asked for one
         """
         start = _parse_day(start_date, "start")
         end = _parse_day(end_date, "end")
@@ -207,7 +212,7 @@ class ClinicAgent(Agent):
         """Book an open time for the verified caller.
 
         Args:
-            slot_id: id from find_open_slots
+            slot_id: from find_open_slots
         """
         state = context.userdata
         patient_id = self._active_patient(state)
@@ -237,10 +242,10 @@ class ClinicAgent(Agent):
     @function_tool
     @measured
     async def cancel_appointment(self, context: Context, appointment_id: str) -> str:
-        """Cancel an appointment. Confirm with the caller first.
+        """Cancel an appointment the caller confirmed.
 
         Args:
-            appointment_id: id from list_appointments
+            appointment_id: from list_appointments
         """
         state = context.userdata
         appointment = await self._own_appointment(state, appointment_id)
@@ -254,11 +259,11 @@ class ClinicAgent(Agent):
     async def reschedule_appointment(
         self, context: Context, appointment_id: str, new_slot_id: str
     ) -> str:
-        """Move an appointment to an open time. Confirm with the caller first.
+        """Move an appointment to an open time the caller confirmed.
 
         Args:
-            appointment_id: id from list_appointments
-            new_slot_id: id from find_open_slots
+            appointment_id: from list_appointments
+            new_slot_id: from find_open_slots
         """
         state = context.userdata
         appointment = await self._own_appointment(state, appointment_id)
@@ -275,51 +280,38 @@ class ClinicAgent(Agent):
         """Hand the call to a person at the front desk.
 
         Args:
-            reason: a few words on why, for the staff
+            reason: why, in a few words, for the staff
         """
         state = context.userdata
-        options = state.services.options
-        job = get_job_context(required=False)
         log.info("staff requested", extra={"session_id": state.session_id})
-        if options.staff_transfer_number and state.sip_participant_identity and job is not None:
+        if handoff.can_transfer(state):
             _proceed_uninterrupted(context)
-            task = asyncio.create_task(
-                self._transfer_after_reply(context, options.staff_transfer_number)
-            )
+            task = asyncio.create_task(self._transfer_after_reply(context))
             state.background.add(task)
             task.add_done_callback(state.background.discard)
             return "Transferring now: tell the caller in one short sentence."
-        desk = options.front_desk_phone or "the number on our website"
-        hours = f", {options.front_desk_hours}" if options.front_desk_hours else ""
-        return (
-            f"No live transfer from here. Tell the caller to call the front desk at {desk}{hours}."
-        )
+        desk = handoff.front_desk(state.services.options)
+        return f"No live transfer from here. Tell the caller to call the front desk at {desk}."
 
-    async def _transfer_after_reply(self, context: Context, number: str) -> None:
-        """Transfer once the agent has said it is transferring (the tool's reply). A failed
-        transfer comes back as a status, not an exception: both end in the same apology."""
+    @function_tool
+    @measured
+    async def end_call(self, context: Context) -> str:
+        """End the call when the caller is done."""
         state = context.userdata
-        job = get_job_context()
+        log.info("caller ended the call", extra={"session_id": state.session_id})
+        task = asyncio.create_task(self._hang_up_after_reply(context))
+        state.background.add(task)
+        task.add_done_callback(state.background.discard)
+        return "Say a short goodbye; the call ends after it."
+
+    async def _hang_up_after_reply(self, context: Context) -> None:
         await context.speech_handle
-        try:
-            result = await job.api.sip.transfer_sip_participant(
-                api.TransferSIPParticipantRequest(
-                    room_name=job.room.name,
-                    participant_identity=state.sip_participant_identity or "",
-                    transfer_to=f"tel:{number}",
-                    play_dialtone=False,
-                )
-            )
-            failed = result.status == api.SIPTransferStatus.STS_TRANSFER_FAILED
-        except Exception:
-            log.exception("staff transfer failed", extra={"session_id": state.session_id})
-            failed = True
-        if failed:
-            log.warning("staff transfer not completed", extra={"session_id": state.session_id})
-            desk = state.services.options.front_desk_phone or "the number on our website"
-            await self.session.say(
-                f"I'm sorry, I couldn't transfer you. Please call our front desk at {desk}."
-            )
+        await hang_up(self.session, context.userdata)
+
+    async def _transfer_after_reply(self, context: Context) -> None:
+        """Transfer once the agent has said it is transferring (the tool's reply)."""
+        await context.speech_handle
+        await handoff.transfer(context.userdata, self.session)
 
     # -- gates ------------------------------------------------------------------------------
 

@@ -30,15 +30,15 @@ import uuid
 from typing import Any, TextIO
 
 import phonenumbers
-from livekit.agents import RunResult, llm
+from livekit.agents import AgentSession, APIError, RunResult, llm
 
 from verification import mask_phone
 
 from .clinic_agent import ClinicAgent
-from .server import build_llm, build_services, build_session, prepare_records, warm_up
 from .settings import AgentSettings
 from .state import CallState
 from .usage import report_call_usage
+from .wiring import build_llm, build_services, build_session, prepare_records, warm_up
 
 log = logging.getLogger(__name__)
 
@@ -60,12 +60,37 @@ class ShownAsToolLine(logging.Filter):
         )
 
 
+class ServiceFailureLogs(logging.Filter):
+    """Drops the log records of a failing service (LiveKit's retry warnings, its traceback
+    when it gives a reply up, the failure watch's own line): the console prints one line per
+    failure itself (`CallTurns`)."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        if record.name == "agent.failures":
+            return False
+        if not record.name.startswith("livekit"):
+            return True
+        exc = record.exc_info[1] if record.exc_info else None
+        if isinstance(exc, APIError) or isinstance(getattr(exc, "__cause__", None), APIError):
+            return False
+        return not record.getMessage().startswith(_SERVICE_RETRY_MESSAGES)
+
+
+_SERVICE_RETRY_MESSAGES = (
+    "failed to generate LLM completion",
+    "failed to recognize speech",
+    "failed to synthesize speech",
+    "AgentSession is closing due to unrecoverable error",
+)
+
+
 def configure_logging(level: int, stream: TextIO) -> None:
     """One plain handler on the root logger at `level` (LiveKit's loggers inherit it)."""
     handler = logging.StreamHandler(stream)
     handler.setFormatter(logging.Formatter("%(levelname)s %(name)s: %(message)s"))
     if level > logging.DEBUG:
         handler.addFilter(ShownAsToolLine())
+        handler.addFilter(ServiceFailureLogs())
     root = logging.getLogger()
     for old in list(root.handlers):
         root.removeHandler(old)
@@ -154,6 +179,7 @@ async def run_text_console(
 ) -> int:
     """One call, typed. Returns the exit status."""
     out = out if out is not None else sys.stdout
+    errors = sys.stderr
     loop = asyncio.get_running_loop()
     # Whatever would block the loop goes to a thread first, as `prewarm` does for a call:
     # SDK imports, the pepper file, the LLM client (its TLS context), LiveKit's end-of-turn
@@ -173,22 +199,20 @@ async def run_text_console(
     reader = LineReader(stdin_fd if stdin_fd is not None else sys.stdin.fileno(), loop)
     try:
         printer.write(
-            f"Talking to the {settings.clinic_name} agent ({settings.model.openai_model}). "
+            f"Talking to {settings.clinic_name}'s agent ({settings.model.openai_model}). "
             "Type and press Enter; Ctrl-D ends the call."
         )
-        greeting = await session.start(
-            ClinicAgent(clinic_name=settings.clinic_name), capture_run=True
-        )
-        printer.show(greeting)
-        while not done.is_set():
+        agent = ClinicAgent(clinic_name=settings.clinic_name)
+        printer.show(await session.start(agent, capture_run=True))
+        turns = CallTurns(session, agent, printer, errors)
+        while not done.is_set() and not turns.ended:
             out.write(USER_PROMPT)
             out.flush()
             line = await _next_line(reader, done)
             if line is None:
                 break
-            if not line.strip():
-                continue
-            printer.show(await session.run(user_input=line))
+            if line.strip():
+                await turns.take(line)
     finally:
         reader.close()
         for sig in (signal.SIGINT, signal.SIGTERM):
@@ -198,8 +222,49 @@ async def run_text_console(
         await services.aclose()
     printer.write(
         f"\ncall ended: {usage.llm_input_tokens} LLM tokens in, {usage.llm_output_tokens} out"
+        + (f" (ended by the agent: {turns.ended})" if turns.ended else "")
     )
-    return 0
+    return 1 if turns.ended else 0
+
+
+class CallTurns:
+    """Runs the caller's typed turns. A service that fails is one line on `errors` naming it
+    (LiveKit's retry warnings and tracebacks stay out of the way: `ServiceFailureLogs`); the
+    agent's apology is shown like any reply, and the next turn retries. When the agent ends
+    the call (it handed the caller to a person), `ended` says why."""
+
+    def __init__(
+        self, session: AgentSession[CallState], agent: ClinicAgent, printer: TranscriptPrinter,
+        errors: TextIO,
+    ) -> None:  # fmt: skip
+        self.session = session
+        self.agent = agent
+        self.printer = printer
+        self.errors = errors
+        self.ended: str | None = None
+        self._reported = 0
+
+    async def take(self, line: str) -> None:
+        seen = len(self.session.history.items)
+        try:
+            self.printer.show(await self.session.run(user_input=line))
+        except APIError:
+            # LiveKit handed the service's error to the run too: what the agent said
+            # instead is in the history; the failure itself is reported below
+            for item in self.session.history.items[seen:]:
+                if item.type == "message" and item.role == "assistant" and item.text_content:
+                    self.printer.write(AGENT_PROMPT + item.text_content)
+        watch = self.agent.failures
+        if watch is None:
+            return
+        await watch.settled()
+        for failure in watch.failures[self._reported :]:
+            self.errors.write(f"agent: {failure.line}\n")
+            self.errors.flush()
+        self._reported = len(watch.failures)
+        if watch.handed_off:
+            last = watch.last
+            self.ended = last.line if last is not None else "a service failed"
 
 
 async def _next_line(reader: LineReader, done: asyncio.Event) -> str | None:

@@ -4,107 +4,37 @@ LiveKit's tools find `server` here: `python -m livekit.agents start agent/server
 `lk agent dev|start|console`, and our own `python -m agent ...` all run this same object.
 
 Each worker process builds its services once, in `prewarm` (LiveKit's setup_fnc), before a
-call arrives: records, the OTP service and its SMS senders (so their circuit breaker and SDK
-imports are not rebuilt on a call's event loop). Each call gets its own `CallState`. On a SIP
-call the caller's number and identity are kept for `request_otp("caller")` and staff
-transfer; keypad digits go to the code check through the agent's `OtpToolset` (it attaches
-itself to the job's room).
+call arrives (`agent/wiring.py`: records, the OTP service and its SMS senders, the LLM
+client, the models). Each call gets its own `CallState` and, on a SIP call, a room that
+serves only the caller (`agent/telephony.py`).
 """
 
 from __future__ import annotations
 
-import asyncio
-import contextlib
-import importlib
 import logging
 import math
 import os
 import sys
-from collections.abc import Mapping
-from typing import Any, NoReturn
+from typing import NoReturn
 
 from dotenv import load_dotenv
-from livekit import rtc
-from livekit.agents import (
-    NOT_GIVEN,
-    AgentServer,
-    AgentSession,
-    JobContext,
-    JobProcess,
-    TurnHandlingOptions,
-)
+from livekit.agents import NOT_GIVEN, AgentServer, JobContext, JobProcess
 from livekit.agents.telemetry.http_server import HttpServer as MetricsHttpServer
-from livekit.plugins import deepgram, openai, silero
+from livekit.plugins import silero
 
-from clinic import open_records, shared_records_warning
-from verification import ConfigurationError, OtpService, SqliteOtpStore, normalize_phone
+from verification import ConfigurationError
 from verification.config import validate_env
 
 from .clinic_agent import ClinicAgent
 from .log_redaction import install_pii_redaction
-from .preflight import ServiceProblem, check_services
+from .preflight import check_services
 from .settings import AgentSettings
 from .state import CallState, Services
+from .telephony import find_sip_caller, phone_room, remember_sip_caller
 from .usage import report_call_usage
+from .wiring import build_llm, build_services, build_session, prepare_records, warm_up
 
 log = logging.getLogger(__name__)
-
-SIP_PARTICIPANT_WAIT_SECONDS = 10.0
-OPENAI_API_URL = "https://api.openai.com/v1"
-DEEPGRAM_API_URL = "https://api.deepgram.com/v1"
-
-
-def build_services(settings: AgentSettings, env: Mapping[str, str] | None = None) -> Services:
-    """Records and the OTP service, built without touching the network or the disk: safe in
-    `prewarm`, where there is no event loop yet. The schema and demo data come later, on the
-    records' own thread (`prepare_records`). `env`: what `verification` reads (default: the
-    process environment)."""
-    records = open_records(
-        settings.database_url,
-        pool_size=settings.records_pool_size,
-        timeout=settings.records_timeout_seconds,
-    )
-    otp = OtpService.from_env(records, os.environ if env is None else env)
-    # Codes are shared between workers exactly when they are not in the local SQLite file
-    # (REDIS_URL is verification's to read).
-    shared = None if isinstance(otp.store, SqliteOtpStore) else "the shared code store"
-    warning = shared_records_warning(settings.database_url, redis_url=shared)
-    if settings.production and warning is not None:
-        log.warning(warning, extra={"database": "sqlite"})
-    return Services(clinic=records, otp=otp, options=settings.options)
-
-
-async def prepare_records(services: Services, settings: AgentSettings) -> None:
-    """Schema and demo data, off the event loop (SQLite on its own thread, PostgreSQL async)."""
-    if settings.load_demo_data:
-        await services.clinic.load_demo()
-
-
-# What a call's first moments would otherwise import on its event loop (measured at 0.3-0.9 s
-# on a busy 2-core machine): the HTTP stack under the OpenAI SDK and the SDK's lazily loaded
-# resources, used by LiveKit's LLM prewarm request and the first completion.
-LAZY_IMPORTS = (
-    "anyio._backends._asyncio",
-    "httpcore2",
-    "httpcore",
-    "openai.resources.models",
-    "openai.resources.chat.completions",
-    "openai.lib.streaming.chat",
-)
-
-
-def warm_up() -> object | None:
-    """Do now, off any event loop, what the first call would do on it: the lazy imports, and
-    loading LiveKit's end-of-turn model (a native singleton the session loads when it starts,
-    ~0.3 s). Returns the detector instance, to keep the model loaded."""
-    for name in LAZY_IMPORTS:
-        with contextlib.suppress(ImportError):
-            importlib.import_module(name)
-    try:
-        from livekit.local_inference import EOT
-    except ImportError:
-        return None
-    return EOT()
 
 
 def prewarm(proc: JobProcess) -> None:
@@ -122,122 +52,9 @@ def prewarm(proc: JobProcess) -> None:
     proc.userdata["vad"] = silero.VAD.load()
 
 
-def build_llm(settings: AgentSettings) -> openai.LLM:
-    """OpenAI, or any OpenAI-compatible server (`OPENAI_BASE_URL`), with the knobs that keep
-    small models in line: temperature, a cap on reply length, one tool call at a time."""
-    model = settings.model
-    cap: dict[str, Any] = {}
-    if model.max_tokens is not None:
-        # api.openai.com takes max_completion_tokens; local servers (Ollama, llama-server)
-        # know the older max_tokens.
-        if model.openai_base_url:
-            cap["extra_body"] = {"max_tokens": model.max_tokens}
-        else:
-            cap["max_completion_tokens"] = model.max_tokens
-    return openai.LLM(
-        model=model.openai_model,
-        base_url=model.openai_base_url or NOT_GIVEN,
-        api_key=model.openai_api_key or "unused-by-local-server",
-        temperature=model.temperature if model.temperature is not None else NOT_GIVEN,
-        parallel_tool_calls=(
-            model.parallel_tool_calls if model.parallel_tool_calls is not None else NOT_GIVEN
-        ),
-        **cap,
-    )
-
-
-def build_session(
-    settings: AgentSettings,
-    state: CallState,
-    *,
-    vad: Any = NOT_GIVEN,
-    audio: bool = True,
-    model: openai.LLM | None = None,
-) -> AgentSession[CallState]:
-    """Deepgram hears, OpenAI (or any OpenAI-compatible server) thinks, OpenAI speaks.
-
-    Without audio (the text console) there is no STT, TTS or VAD; without a Deepgram key no
-    STT, without an OpenAI key no TTS: `python -m agent` refuses the audio modes then.
-    """
-    knobs = settings.model
-    stt = (
-        deepgram.STT(
-            model=knobs.deepgram_model,
-            numerals=True,
-            mip_opt_out=True,
-            base_url=f"{knobs.deepgram_base_url or DEEPGRAM_API_URL}/listen",
-        )
-        if audio and knobs.deepgram_api_key
-        else NOT_GIVEN
-    )
-    tts = (
-        # OpenAI itself unless OPENAI_TTS_BASE_URL says otherwise: the SDK would otherwise
-        # follow OPENAI_BASE_URL to a local LLM server
-        openai.TTS(
-            model=knobs.tts_model,
-            voice=knobs.tts_voice,
-            base_url=knobs.tts_base_url or OPENAI_API_URL,
-        )
-        if audio and knobs.openai_api_key
-        else NOT_GIVEN
-    )
-    return AgentSession[CallState](
-        vad=vad if audio else NOT_GIVEN,
-        stt=stt,
-        llm=model if model is not None else build_llm(settings),
-        tts=tts,
-        userdata=state,
-        turn_handling=TurnHandlingOptions(
-            preemptive_generation={"enabled": settings.worker.preemptive_generation}
-        ),
-    )
-
-
-async def find_sip_caller(ctx: JobContext) -> rtc.RemoteParticipant | None:
-    """The phone caller, if this is a SIP call (None in console mode or a browser call)."""
-    if ctx.is_fake_job():
-        return None
-    try:
-        participant = await asyncio.wait_for(
-            ctx.wait_for_participant(), timeout=SIP_PARTICIPANT_WAIT_SECONDS
-        )
-    except TimeoutError:
-        return None
-    if participant.kind != rtc.ParticipantKind.PARTICIPANT_KIND_SIP:
-        return None
-    return participant
-
-
-def remember_sip_caller(state: CallState, caller: rtc.RemoteParticipant) -> None:
-    """Keep the caller's identity (for transfer) and number (for `request_otp("caller")`).
-
-    A withheld or undialable caller ID ("anonymous", "") leaves `caller_phone` unset.
-    """
-    state.sip_participant_identity = caller.identity
-    raw_number = caller.attributes.get("sip.phoneNumber", "")
-    try:
-        state.caller_phone = normalize_phone(raw_number, state.services.otp.default_region)
-    except ValueError:
-        state.caller_phone = None
-
-
-def _room_options() -> dict[str, Any]:
-    """Telephony noise cancellation when LiveKit's plugin is installed (LiveKit Cloud only)."""
-    try:
-        from livekit.agents.voice import room_io
-        from livekit.plugins import noise_cancellation  # type: ignore[attr-defined]
-    except ImportError:
-        return {}
-    return {
-        "room_options": room_io.RoomOptions(
-            audio_input=room_io.AudioInputOptions(
-                noise_cancellation=noise_cancellation.BVCTelephony()
-            )
-        )
-    }
-
-
 async def entrypoint(ctx: JobContext) -> None:
+    """One call: its state, the SIP caller (if any), the session in a room that serves
+    only that caller."""
     userdata = ctx.proc.userdata
     settings: AgentSettings = userdata.get("settings") or AgentSettings.from_env(os.environ)
     if settings.production:
@@ -260,8 +77,9 @@ async def entrypoint(ctx: JobContext) -> None:
     ctx.add_shutdown_callback(report_usage)
     # Keypad digits: the agent's `OtpToolset` listens to this job's room itself (its `setup`)
     # and sends them to the code check while one is pending, never to the LLM.
+    room = phone_room(caller, record_content=settings.record_call_content)
     await session.start(
-        ClinicAgent(clinic_name=settings.clinic_name), room=ctx.room, **_room_options()
+        ClinicAgent(clinic_name=settings.clinic_name), room=ctx.room, **room.start_kwargs()
     )
     log.info(
         "call started",
@@ -354,17 +172,7 @@ def fail(line: str, *, status: int) -> NoReturn:
     os._exit(status)
 
 
-__all__ = [
-    "ClinicAgentServer",
-    "ServiceProblem",
-    "build_server",
-    "build_services",
-    "build_session",
-    "entrypoint",
-    "prewarm",
-    "remember_sip_caller",
-    "server",
-]
+__all__ = ["ClinicAgentServer", "build_server", "entrypoint", "prewarm", "server"]
 
 
 def build_server() -> ClinicAgentServer:

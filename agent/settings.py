@@ -33,6 +33,13 @@ DEFAULT_IDLE_PROCESSES = 2
 # On SIGTERM the worker takes no new calls and waits this long for calls in progress: a clinic
 # call rarely lasts 15 minutes (the verification grant's lifetime, too).
 DEFAULT_DRAIN_TIMEOUT_SECONDS = 900
+# Seconds of silence (caller and agent) before the agent asks whether the caller is still
+# there; as long again, and it says goodbye and hangs up (agent/quiet_line.py).
+DEFAULT_QUIET_LINE_SECONDS = 15.0
+# Seconds the LLM may take to start a reply: OpenAI's own API, and a local server (which reads
+# the whole prompt on the CPU before its first token).
+DEFAULT_OPENAI_TIMEOUT_SECONDS = 10.0
+DEFAULT_LOCAL_OPENAI_TIMEOUT_SECONDS = 60.0
 
 LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL")
 
@@ -64,6 +71,9 @@ class ModelSettings:
     temperature: float | None = None
     max_tokens: int | None = None
     parallel_tool_calls: bool | None = None
+    # How long a reply may take to start, per request (OPENAI_TIMEOUT): OpenAI answers within
+    # LiveKit's 10 s; a local model on a small CPU may need a minute to read the prompt.
+    timeout_seconds: float = DEFAULT_OPENAI_TIMEOUT_SECONDS
     tts_model: str = "gpt-4o-mini-tts"
     tts_voice: str = "ash"
     # None: OpenAI itself (speech never follows OPENAI_BASE_URL to a local LLM server)
@@ -113,19 +123,36 @@ class AgentSettings:
     # LOG_LEVEL, or None: the mode's own default (console: warnings only; dev/start: INFO).
     log_level: str | None
     production: bool
+    # QUIET_LINE_SECONDS: silence before "are you still there?" (then as long again before
+    # goodbye); None (0) never asks.
+    quiet_line_seconds: float | None
+    # RECORD_CALL_CONTENT: let LiveKit keep call audio, transcripts and tool arguments (its
+    # project setting decides); off, it keeps timing and structure only (agent/telephony.py).
+    record_call_content: bool
+    # The variables the other layers were configured from (verification reads its own).
+    environment: Mapping[str, str]
 
     @classmethod
     def from_env(cls, env: Mapping[str, str], *, command: str = "start") -> AgentSettings:
         """Read every agent variable once. `command` picks mode-dependent defaults (the
         metrics port is on for `dev`/`start` only)."""
         production = is_production(env)
+        openai_base_url = env_text(env, "OPENAI_BASE_URL") or None
         model = ModelSettings(
             openai_model=env_text(env, "OPENAI_MODEL", "gpt-4.1-mini"),
-            openai_base_url=env_text(env, "OPENAI_BASE_URL") or None,
+            openai_base_url=openai_base_url,
             openai_api_key=env_text(env, "OPENAI_API_KEY") or None,
             temperature=_optional_number(env, "OPENAI_TEMPERATURE", minimum=0.0),
             max_tokens=_optional_int(env, "OPENAI_MAX_TOKENS", minimum=1),
             parallel_tool_calls=_optional_flag(env, "OPENAI_PARALLEL_TOOL_CALLS"),
+            timeout_seconds=env_number(
+                env,
+                "OPENAI_TIMEOUT",
+                DEFAULT_LOCAL_OPENAI_TIMEOUT_SECONDS
+                if openai_base_url
+                else DEFAULT_OPENAI_TIMEOUT_SECONDS,
+                minimum=1,
+            ),
             tts_model=env_text(env, "OPENAI_TTS_MODEL", "gpt-4o-mini-tts"),
             tts_voice=env_text(env, "OPENAI_TTS_VOICE", "ash"),
             tts_base_url=env_text(env, "OPENAI_TTS_BASE_URL").rstrip("/") or None,
@@ -195,6 +222,12 @@ class AgentSettings:
             metrics_dir=env_text(env, "PROMETHEUS_MULTIPROC_DIR", DEFAULT_METRICS_DIR),
             log_level=log_level,
             production=production,
+            quiet_line_seconds=env_number(
+                env, "QUIET_LINE_SECONDS", DEFAULT_QUIET_LINE_SECONDS, minimum=0
+            )
+            or None,
+            record_call_content=env_flag(env, "RECORD_CALL_CONTENT", False),
+            environment=dict(env),
         )
 
     @property
@@ -244,13 +277,3 @@ def _metrics_port(env: Mapping[str, str], command: str) -> int | None:
     if not raw.isdigit() or not 0 <= int(raw) <= 65535:
         raise ConfigurationError(f"METRICS_PORT must be a port number, got {raw!r}")
     return int(raw) or None
-
-
-def metrics_port(command: str, env: Mapping[str, str]) -> int | None:
-    """Where /metrics is served for `command` (kept for callers that need only this)."""
-    return _metrics_port(env, command)
-
-
-def missing_variables(command: str, text_only: bool, env: Mapping[str, str]) -> list[str]:
-    """`AgentSettings.missing_variables` straight from an environment."""
-    return AgentSettings.from_env(env, command=command).missing_variables(command, text_only)

@@ -106,6 +106,9 @@ class CallState:
     session_id: str
     caller_phone: str | None = None
     sip_participant_identity: str | None = None
+    # the language the caller speaks ("en", "es"): what the agent says word for word, and the
+    # code's text message, follow it
+    language: str = "en"
     clock: Callable[[], float] = time.monotonic
     # patient id -> level -> grant; each level expires on its own
     grants: dict[str, dict[VerificationLevel, Grant]] = field(default_factory=dict)

@@ -28,7 +28,6 @@ import logging
 import statistics
 import sys
 import tempfile
-import threading
 import time
 from dataclasses import dataclass, field
 from datetime import date
@@ -37,8 +36,9 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from clinic import ClinicDB
-from tests.sms.standins import TWILIO_SID, TWILIO_TOKEN, TwilioStandIn
 from tests.support.redis_server import RedisServer
+from tests.support.standin_server import OnItsOwnLoop
+from tests.support.twilio_standin import TWILIO_SID, TWILIO_TOKEN, TwilioStandIn
 from verification import (
     ConsoleSmsSender,
     OtpPolicy,
@@ -62,28 +62,6 @@ def phone(exchange: int, index: int) -> str:
 class Timings:
     request: list[float] = field(default_factory=list)
     verify: list[float] = field(default_factory=list)
-
-
-class StandInThread:
-    """The Twilio stand-in on a thread with its own event loop: a real provider's work does
-    not run on the worker's loop, so the stand-in's should not either (its HTTP server
-    answering 200 sends would otherwise be measured as our latency)."""
-
-    def __init__(self, delay: float) -> None:
-        self.standin = TwilioStandIn(delay=delay)
-        self.loop = asyncio.new_event_loop()
-        self.thread = threading.Thread(target=self.loop.run_forever, daemon=True)
-
-    async def __aenter__(self) -> TwilioStandIn:
-        self.thread.start()
-        await asyncio.wrap_future(asyncio.run_coroutine_threadsafe(self.standin.start(), self.loop))
-        return self.standin
-
-    async def __aexit__(self, *exc: object) -> None:
-        await asyncio.wrap_future(asyncio.run_coroutine_threadsafe(self.standin.stop(), self.loop))
-        self.loop.call_soon_threadsafe(self.loop.stop)
-        await asyncio.to_thread(self.thread.join)
-        self.loop.close()
 
 
 # Wrong for a real code with p = 1 - 1e-6 (the text may not have gone out yet when we guess,
@@ -203,7 +181,7 @@ async def main(tries: int, delays: list[float], concurrency: int) -> None:
             "a", ConsoleSmsSender(io.StringIO()), clinic, server.url, tries, concurrency
         )
         for index, delay in enumerate(delays):
-            async with StandInThread(delay) as twilio:
+            async with OnItsOwnLoop(TwilioStandIn(delay=delay)) as twilio:
                 label = "bcdefgh"[index]
                 print(f"({label}) Twilio SDK -> stand-in answering after {delay * 1000:.0f} ms")
                 sender = TwilioSmsSender(

@@ -40,8 +40,8 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 import redis.asyncio as aioredis
 
 from tests.support.redis_server import RedisServer
-from verification import OtpPolicy, RedisOtpStore, code_digest
-from verification.codes import ANONYMOUS_CALLER
+from verification import OtpPolicy, RedisOtpStore
+from verification.codes import ANONYMOUS_CALLER, code_digest
 
 PHONE = "+14155550123"
 PEPPER = b"bench-seed-pepper-0123456789abcdef"

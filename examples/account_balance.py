@@ -2,7 +2,8 @@
 
 Another agent on the plugin, with no clinic: a tiny in-memory directory of accounts keyed by
 phone number, `OtpToolset` for the proof, and one tool of its own that reads a balance only
-for the phone the toolset proved (in code, not in the prompt).
+for the phone the toolset proved (in code, not in the prompt). Its tool schemas are built
+once (`with_prebuilt_schemas`), and keypad digits count only from the SIP caller.
 
 Type to it in this terminal (an LLM is needed: `OPENAI_API_KEY`, or `OPENAI_BASE_URL` for a
 local OpenAI-compatible server, with `OPENAI_MODEL`):
@@ -39,7 +40,7 @@ from livekit.agents import (
 
 from verification import OtpService
 from verification.env import env_text
-from verification.livekit import OtpToolset
+from verification.livekit import OtpToolset, with_prebuilt_schemas
 
 USAGE = "usage: python -m examples.account_balance console --text"
 INSTRUCTIONS = (
@@ -74,15 +75,25 @@ class BalanceAgent(Agent):
     """Reads a balance for the account whose phone the caller proved in this call."""
 
     def __init__(
-        self, otp: OtpService, *, session_id: str | None = None, caller_phone: str | None = None
+        self,
+        otp: OtpService,
+        *,
+        session_id: str | None = None,
+        caller_phone: str | None = None,
+        caller_identity: str | None = None,
     ) -> None:
         self.account: Account | None = None
         self.otp_tools = OtpToolset(
-            otp, session_id=session_id, caller_phone=caller_phone, on_verified=self._unlock
+            otp,
+            session_id=session_id,
+            caller_phone=caller_phone,  # offered as "caller", never assumed
+            caller_identity=caller_identity,  # the SIP participant: its keypad counts
+            on_verified=self._unlock,
         )
         super().__init__(instructions=INSTRUCTIONS, tools=[self.otp_tools])
 
     async def on_enter(self) -> None:
+        await self.update_tools(with_prebuilt_schemas(self.tools))  # schemas built once
         self.session.say(GREETING)
 
     async def _unlock(self, context: RunContext[Any] | None, phone_e164: str) -> str:
@@ -154,7 +165,8 @@ async def entrypoint(ctx: JobContext) -> None:
     session: AgentSession[None] = AgentSession(
         llm=build_llm(os.environ), stt=deepgram.STT(), tts=openai.TTS(), vad=silero.VAD.load()
     )
-    await session.start(BalanceAgent(otp, caller_phone=caller_id), room=ctx.room)
+    agent = BalanceAgent(otp, caller_phone=caller_id, caller_identity=caller.identity)
+    await session.start(agent, room=ctx.room)
 
 
 def main(argv: list[str]) -> None:

@@ -16,9 +16,10 @@ from pathlib import Path
 
 import pytest
 
-from tests.sms.standins import SnsStandIn, TwilioStandIn
 from tests.support.postgres import ADMIN_URL, REQUIRE_POSTGRES, PostgresDatabase
 from tests.support.redis_server import RedisServer
+from tests.support.sns_standin import SnsStandIn
+from tests.support.twilio_standin import TwilioStandIn
 
 REQUIRE_REDIS = os.environ.get("REQUIRE_REDIS") == "1"
 
@@ -83,13 +84,13 @@ async def redis_client(redis_url: str) -> AsyncIterator[object]:
 
 @pytest.fixture
 async def twilio_standin() -> AsyncIterator[TwilioStandIn]:
-    """Twilio's Messages API on loopback (tests/sms/standins.py)."""
+    """Twilio's Messages and Calls APIs on loopback (tests/support/twilio_standin.py)."""
     async with TwilioStandIn() as standin:
         yield standin  # type: ignore[misc]
 
 
 @pytest.fixture
 async def sns_standin() -> AsyncIterator[SnsStandIn]:
-    """SNS's Publish API on loopback (tests/sms/standins.py)."""
+    """SNS's Publish API on loopback (tests/support/sns_standin.py)."""
     async with SnsStandIn() as standin:
         yield standin  # type: ignore[misc]

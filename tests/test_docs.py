@@ -31,3 +31,21 @@ def test_every_threat_in_the_security_model_names_a_test() -> None:
     assert len(sections) >= 8  # brute force, races, enumeration, pumping, SIM swap, ...
     untested = [s.splitlines()[0] for s in sections if not CITED_TEST.search(s)]
     assert untested == []
+
+
+def test_make_help_lists_every_target_with_one_line() -> None:
+    """`make help` is where a newcomer looks first: every target of the Makefile, each on one
+    line with what it does."""
+    import shutil
+    import subprocess
+
+    make = shutil.which("make")
+    assert make is not None
+    makefile = (ROOT / "Makefile").read_text()
+    phony = makefile.split(".PHONY:", 1)[1].split("\n\n", 1)[0].replace("\\", " ").split()
+    shown = subprocess.run(
+        [make, "-s", "help"], cwd=ROOT, capture_output=True, text=True, check=True
+    ).stdout.splitlines()
+    described = {line.split()[0]: line for line in shown[1:]}
+    assert set(described) == set(phony)
+    assert all(len(line.split(None, 1)) == 2 for line in described.values())

@@ -1,133 +1,89 @@
-"""Reading verification settings from the environment, with safe embedded defaults.
+"""From settings to the parts of a service: the store, the SMS sender, the pepper.
 
-Every variable here is listed in `.env.example`. Defaults give the embedded setup (SQLite file,
-console SMS, generated dev pepper); `APP_ENV=production` refuses the ones that would be unsafe.
+`verification/settings.py` parses the environment; this module builds what the settings
+describe (`OtpService.from_settings` calls it). Building is where files and connections
+appear, so it is also where the service says which files it keeps.
 """
 
 from __future__ import annotations
 
 import logging
 from collections.abc import Mapping
-from typing import Any, TypeVar
+from typing import Any
 
-from .env import ConfigurationError, env_flag, env_int, env_number, env_text, is_production
-from .pepper import load_pepper
-from .policy import KnowledgePolicy, OtpPolicy
-from .sms.config import sms_sender_from_env
+from .env import ConfigurationError
+from .pepper import development_pepper
+from .settings import StoreSettings, VerificationSettings
 from .stores.base import OtpStore
-from .stores.redis import DEFAULT_KEY_PREFIX, DEFAULT_MAX_CONNECTIONS, RedisOtpStore
-from .stores.sqlite import DEFAULT_BUSY_TIMEOUT_SECONDS, SqliteOtpStore
 
 log = logging.getLogger(__name__)
 
-P = TypeVar("P", OtpPolicy, KnowledgePolicy)
-
-DEFAULT_SQLITE_PATH = "var/otp.sqlite3"
-
-_POLICY_VARIABLES = {
-    "OTP_TTL_SECONDS": "ttl_seconds",
-    "OTP_MAX_ATTEMPTS": "max_attempts",
-    "OTP_MAX_SENDS": "max_sends",
-    "OTP_SEND_WINDOW_SECONDS": "send_window_seconds",
-    "OTP_RESEND_COOLDOWN_SECONDS": "resend_cooldown_seconds",
-    "OTP_MAX_FAILURES": "max_failures",
-    "OTP_FAILURE_WINDOW_SECONDS": "failure_window_seconds",
-    "OTP_MAX_PHONE_FAILURES": "max_phone_failures",
-    "OTP_MAX_PHONE_SENDS": "max_phone_sends",
-}
-_KNOWLEDGE_VARIABLES = {
-    "KBA_MAX_FAILURES_PER_RECORD": "max_failures_per_record",
-    "KBA_MAX_FAILURES_PER_CALLER": "max_failures_per_caller",
-    "KBA_FAILURE_WINDOW_SECONDS": "window_seconds",
-}
-
-
-def redis_cluster_from_env(env: Mapping[str, str]) -> bool:
-    """Whether `REDIS_URL` names a Redis Cluster node (`REDIS_CLUSTER=true`)."""
-    cluster = env_flag(env, "REDIS_CLUSTER", False)
-    if cluster and not env_text(env, "REDIS_URL"):
-        raise ConfigurationError("REDIS_CLUSTER=true needs REDIS_URL (any one cluster node)")
-    return cluster
-
-
-def policy_from_env(env: Mapping[str, str]) -> OtpPolicy:
-    """The code limits (`OTP_*`); a default for every variable left unset."""
-    return _policy(env, OtpPolicy, _POLICY_VARIABLES, "OTP policy")
-
-
-def knowledge_policy_from_env(env: Mapping[str, str]) -> KnowledgePolicy:
-    """The knowledge-based throttle's limits (`KBA_*`), for `IdentityThrottle`."""
-    return _policy(
-        env, KnowledgePolicy, _KNOWLEDGE_VARIABLES, "knowledge-based verification policy"
-    )
-
-
-def _policy(env: Mapping[str, str], cls: type[P], variables: Mapping[str, str], what: str) -> P:
-    """`cls` with each field read from its variable (whole numbers), checked by `cls` itself."""
-    defaults = cls()
-    values = {
-        field: env_int(env, name, getattr(defaults, field)) for name, field in variables.items()
-    }
-    try:
-        return cls(**values)
-    except ValueError as exc:
-        raise ConfigurationError(f"invalid {what}: {exc}") from None
-
-
-def store_from_env(env: Mapping[str, str]) -> OtpStore:
-    redis_url = env_text(env, "REDIS_URL")
-    cluster = redis_cluster_from_env(env)
-    if redis_url:
-        try:
-            return RedisOtpStore.from_url(
-                redis_url,
-                key_prefix=env_text(env, "REDIS_KEY_PREFIX", DEFAULT_KEY_PREFIX),
-                max_connections=env_int(env, "REDIS_MAX_CONNECTIONS", DEFAULT_MAX_CONNECTIONS),
-                cluster=cluster,
-            )
-        except ValueError as exc:
-            if not cluster:
-                raise  # standalone: as before, the URL parser's own error
-            raise ConfigurationError(str(exc)) from None
-    if is_production(env):
-        log.warning("APP_ENV=production without REDIS_URL: codes are kept in a local SQLite file")
-    return SqliteOtpStore(
-        env_text(env, "OTP_SQLITE_PATH", DEFAULT_SQLITE_PATH),
-        busy_timeout_seconds=env_number(
-            env, "OTP_SQLITE_BUSY_TIMEOUT_SECONDS", DEFAULT_BUSY_TIMEOUT_SECONDS
-        ),
-    )
-
 
 def validate_env(env: Mapping[str, str]) -> None:
-    """Raise `ConfigurationError` now for settings that would fail on the first call."""
-    policy = policy_from_env(env)
-    knowledge_policy_from_env(env)
-    load_pepper(env)
-    redis_cluster_from_env(env)
-    try:
-        sms_sender_from_env(env, validity_seconds=policy.ttl_seconds)
-    except ValueError as exc:
-        raise ConfigurationError(str(exc)) from None
+    """Raise `ConfigurationError` now for settings that would fail on the first call.
+
+    (`VerificationSettings.from_env` does the same and returns the settings.)"""
+    VerificationSettings.from_env(env)
 
 
-def service_kwargs_from_env(env: Mapping[str, str]) -> dict[str, Any]:
-    """Everything `OtpService.__init__` needs except the directory."""
-    policy = policy_from_env(env)
-    pepper = load_pepper(env)
-    store = store_from_env(env)
+def build_store(settings: StoreSettings, *, production: bool = False) -> OtpStore:
+    """Redis when `redis_url` is set (Cluster with `redis_cluster`), else the SQLite file."""
+    if settings.redis_url:
+        from .stores.redis import RedisOtpStore
+
+        try:
+            return RedisOtpStore.from_url(
+                settings.redis_url,
+                key_prefix=settings.redis_key_prefix,
+                max_connections=settings.redis_max_connections,
+                cluster=settings.redis_cluster,
+            )
+        except ValueError as exc:  # a URL the client cannot use: one line, at start
+            raise ConfigurationError(f"REDIS_URL: {exc}") from None
+    if production:
+        log.warning("APP_ENV=production without REDIS_URL: codes are kept in a local SQLite file")
+    from .stores.sqlite import SqliteOtpStore
+
+    return SqliteOtpStore(
+        settings.sqlite_path, busy_timeout_seconds=settings.sqlite_busy_timeout_seconds
+    )
+
+
+def service_parts(settings: VerificationSettings) -> dict[str, Any]:
+    """Everything `OtpService.__init__` needs except the directory, built from `settings`."""
+    from .sms.config import sms_sender_from_env
+
+    say_where_files_live(settings)
+    pepper = settings.pepper or development_pepper(settings.pepper_file)
+    store = build_store(settings.store, production=settings.production)
     try:
         # the providers' circuit breakers live in the store: every call process of the
         # machine (SQLite) or of every worker (Redis) sees one breaker per provider
-        sender = sms_sender_from_env(env, validity_seconds=policy.ttl_seconds, breaker_store=store)
+        sender = sms_sender_from_env(
+            settings.sms_env, validity_seconds=settings.policy.ttl_seconds, breaker_store=store
+        )
     except ValueError as exc:
         raise ConfigurationError(str(exc)) from None
     return {
         "store": store,
         "sender": sender,
-        "policy": policy,
+        "policy": settings.policy,
         "pepper": pepper,
-        "clinic_name": env_text(env, "CLINIC_NAME", "the clinic"),
-        "default_region": env_text(env, "DEFAULT_PHONE_REGION", "US").upper(),
-        "knowledge_policy": knowledge_policy_from_env(env),
+        "clinic_name": settings.brand_name,
+        "default_region": settings.default_region,
+        "knowledge_policy": settings.knowledge_policy,
     }
+
+
+def say_where_files_live(settings: VerificationSettings) -> None:
+    """One log line naming each file the service keeps, its absolute path and the variable
+    that moves it (nothing appears in the working directory unannounced)."""
+    files = settings.files
+    if not files:
+        return
+    where = "; ".join(f"{what}: {path} ({variable})" for what, path, variable in files)
+    log.info(
+        "verification keeps its files here: %s",
+        where,
+        extra={"verification_files": {variable: str(path) for _, path, variable in files}},
+    )

@@ -3,14 +3,38 @@
 Label values come only from fixed sets (outcome names, provider names, provider error codes
 that pass `safe_label`), so no phone number or code can ever become a label. In `start` mode
 LiveKit's worker serves the default registry on `METRICS_PORT`, collecting job processes
-through Prometheus' multiprocess mode.
+through Prometheus' multiprocess mode. Without prometheus-client (the plugin's `metrics`
+extra) every metric here counts nothing, so `import verification` needs no extra.
 """
 
 from __future__ import annotations
 
 import re
+from typing import TYPE_CHECKING, Any
 
-from prometheus_client import Counter, Histogram
+if TYPE_CHECKING:
+    from prometheus_client import Counter, Histogram
+else:
+    try:
+        from prometheus_client import Counter, Histogram
+    except ImportError:  # the 'metrics' extra is not installed
+
+        class Counter:
+            """Stands in for a metric when prometheus-client is absent: counts nothing."""
+
+            def __init__(self, *args: Any, **kwargs: Any) -> None:
+                pass
+
+            def labels(self, *args: Any, **kwargs: Any) -> Counter:
+                return self
+
+            def inc(self, amount: float = 1) -> None:
+                pass
+
+            def observe(self, amount: float) -> None:
+                pass
+
+        Histogram = Counter
 
 # An SMS round trip is 0.1-2 s in practice; the deadline is 8 s.
 SMS_BUCKETS = (0.05, 0.1, 0.25, 0.5, 1.0, 2.0, 4.0, 8.0, 16.0)

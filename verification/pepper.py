@@ -19,9 +19,10 @@ MIN_PEPPER_BYTES = 16
 DEFAULT_PEPPER_FILE = "var/otp-pepper"
 
 
-def load_pepper(env: Mapping[str, str] | None = None) -> bytes:
-    """Return the pepper from `OTP_PEPPER`, else (outside production) from the dev pepper file."""
-    env = os.environ if env is None else env
+def load_pepper(env: Mapping[str, str]) -> bytes:
+    """Return the pepper from `OTP_PEPPER`, else (outside production) from the dev pepper file.
+
+    (`VerificationSettings.from_env` parses the same variables; this is the one-call form.)"""
     configured = env_text(env, "OTP_PEPPER")
     if configured:
         pepper = configured.encode()
@@ -36,10 +37,10 @@ def load_pepper(env: Mapping[str, str] | None = None) -> bytes:
             "OTP_PEPPER is not set; refusing to start with APP_ENV=production "
             "(generate one with: python -c 'import secrets; print(secrets.token_hex(32))')"
         )
-    return _development_pepper(Path(env_text(env, "OTP_PEPPER_FILE", DEFAULT_PEPPER_FILE)))
+    return development_pepper(Path(env_text(env, "OTP_PEPPER_FILE", DEFAULT_PEPPER_FILE)))
 
 
-def _development_pepper(path: Path) -> bytes:
+def development_pepper(path: Path) -> bytes:
     """Read the dev pepper, creating it (0600) on first run.
 
     The file is written under a temporary name and hard-linked into place, so a call process

@@ -66,16 +66,31 @@ class KnowledgePolicy:
     """Limits for answers a caller can know without holding the phone (name, date of birth,
     phone on record), kept in the shared store like the code counters (rule 11).
 
-    `max_failures_per_record` caps wrong answers against one patient record from all calls
-    and `max_failures_per_caller` caps one caller number's wrong answers across records,
-    each per `window_seconds`; redialling resets neither.
+    - `max_failures_per_record` caps wrong answers against one patient record from all
+      calls, and `max_failures_per_caller` one caller number's wrong answers across records,
+      each in any `window_seconds` (windows slide; redialling resets neither).
+    - `max_failures_per_proven_phone` caps wrong answers about one record from callers who
+      proved, with a code in their call, a phone on that record (a shared family phone):
+      they are counted apart from the record counter strangers can fill (issue 15.3).
+    - `max_records_per_name`: the most records one answer may be charged to. A name that
+      matches more records than that closes the knowledge route for that name: no record
+      is answered unless it was charged for that answer (issue 15.2; the front end applies
+      it, `IdentityThrottle` charges what it is handed).
     """
 
     max_failures_per_record: int = 3
     max_failures_per_caller: int = 5
     window_seconds: int = 86400
+    max_records_per_name: int = 10
+    max_failures_per_proven_phone: int = 3
 
     def __post_init__(self) -> None:
-        for name in ("max_failures_per_record", "max_failures_per_caller", "window_seconds"):
+        for name in (
+            "max_failures_per_record",
+            "max_failures_per_caller",
+            "window_seconds",
+            "max_records_per_name",
+            "max_failures_per_proven_phone",
+        ):
             if getattr(self, name) < 1:
                 raise ValueError(f"{name} must be at least 1")

@@ -17,7 +17,6 @@ from __future__ import annotations
 
 import asyncio
 import logging
-import os
 from collections.abc import Mapping
 from functools import lru_cache
 
@@ -29,10 +28,11 @@ from .metrics import count_delivery, count_request, count_verification
 from .outcomes import RequestOutcome, VerifyOutcome
 from .phone import MAX_PHONE_INPUT_CHARS, mask_phone, normalize_phone
 from .policy import KnowledgePolicy, OtpPolicy
+from .settings import VerificationSettings
 from .sms.base import SmsDeliveryError, SmsSender
 from .spoken import parse_spoken_code
 from .stores.base import OtpStore, StoreUnavailable
-from .throttle import IdentityThrottle
+from .throttle import IdentityThrottle, KeyedCounters
 
 log = logging.getLogger(__name__)
 
@@ -74,20 +74,28 @@ class OtpService:
         self._caller_tags = lru_cache(maxsize=_CACHE_SIZE)(self._caller_tag)
 
     @classmethod
+    def from_settings(cls, directory: PhoneDirectory, settings: VerificationSettings) -> OtpService:
+        """Build the service `settings` describe (see `VerificationSettings`): Redis when
+        `REDIS_URL` is set, else the SQLite file; the configured SMS providers, else the
+        console stand-in. Logs where it keeps its files (`VerificationSettings.files`)."""
+        from .config import service_parts
+
+        return cls(directory=directory, **service_parts(settings))
+
+    @classmethod
     def from_env(
         cls, directory: PhoneDirectory, env: Mapping[str, str] | None = None
     ) -> OtpService:
-        """Build the service the environment describes (see `.env.example`).
+        """`from_settings(directory, VerificationSettings.from_env(env))`: the environment
+        (`os.environ` when `env` is None) parsed and built in one step. Raises
+        `ConfigurationError` where production would be unsafe (no `OTP_PEPPER`, console SMS)."""
+        return cls.from_settings(directory, VerificationSettings.from_env(env))
 
-        `REDIS_URL` selects Redis, else the SQLite file `OTP_SQLITE_PATH`; SMS providers come
-        from `SMS_PROVIDERS` / provider credentials, else the console stand-in. Raises
-        `ConfigurationError` where production would be unsafe (no `OTP_PEPPER`, console SMS).
-        """
-        from .config import service_kwargs_from_env
-
-        return cls(
-            directory=directory, **service_kwargs_from_env(os.environ if env is None else env)
-        )
+    @property
+    def counters(self) -> KeyedCounters:
+        """Counters on this service's store, named with its pepper (`KeyedCounters`): for a
+        host's own quotas (the clinic's bookings per patient), never holding an id in clear."""
+        return KeyedCounters(self.store, pepper=self._pepper)
 
     def identity_throttle(self, policy: KnowledgePolicy | None = None) -> IdentityThrottle:
         """The knowledge-based throttle on this service's store, keyed with its pepper (so

@@ -6,22 +6,20 @@ from __future__ import annotations
 import asyncio
 import logging
 import os
-import pty
-import select
 import subprocess
 import sys
-import time
 from collections.abc import AsyncIterator
 from pathlib import Path
 
 import pytest
 
 from agent.console import mask_numbers
-from agent.server import build_services
 from agent.settings import DEFAULT_METRICS_HOST, AgentSettings
+from agent.wiring import build_services
 from tests.support.livekit_standin import LiveKitSipStandin
-from tests.support.openai_standin import OpenAIStandin
+from tests.support.openai_standin import REPLY, OpenAIStandin
 from tests.support.ports import free_port
+from tests.support.typed_console import TypedConsole
 from verification import ConfigurationError
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -78,6 +76,38 @@ async def openai_standin() -> AsyncIterator[OpenAIStandin]:
     await server.start()
     yield server
     await server.stop()
+
+
+# --- help -------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("args", "expected"),
+    [
+        (["--help"], ["console [--text]", "download-files", "dev", "start", "--verbose"]),
+        (["help"], ["console [--text]", "download-files"]),
+        (["console", "--help"], ["python -m agent console [--text]", "OPENAI_BASE_URL"]),
+        (["console", "--text", "-h"], ["python -m agent console [--text]"]),
+        (["start", "--help"], ["python -m agent start", "LIVEKIT_URL"]),
+        (["download-files", "--help"], ["python -m agent download-files"]),
+    ],
+)
+def test_help_needs_no_keys(tmp_path: Path, args: list[str], expected: list[str]) -> None:
+    """Help is printed whatever the environment lacks (no key, no server, no audio)."""
+    done = _run(tmp_path, ["-m", "agent", *args], timeout=60)
+    assert done.returncode == 0, done.stderr
+    assert done.stderr == ""
+    for text in expected:
+        assert text in done.stdout
+
+
+def test_an_unknown_command_lists_the_commands(tmp_path: Path) -> None:
+    done = _run(tmp_path, ["-m", "agent", "bogus"], timeout=60)
+    assert done.returncode == 2
+    assert "Traceback" not in done.stderr and done.stdout == ""
+    assert done.stderr.startswith("agent: unknown command 'bogus'\n")
+    for command in ("console", "dev", "start", "connect", "download-files"):
+        assert f"  {command} " in done.stderr
 
 
 # --- missing settings -------------------------------------------------------------------------
@@ -287,63 +317,36 @@ def test_livekit_discovers_the_server(
 async def test_console_text_mode_shows_greeting_conversation_tools_and_sms(
     tmp_path: Path, openai_standin: OpenAIStandin
 ) -> None:
-    controller, terminal = pty.openpty()
-    process = subprocess.Popen(
-        [sys.executable, "-m", "agent", "console", "--text"],
-        stdin=terminal,
-        stdout=terminal,
-        stderr=terminal,
-        cwd=ROOT,
-        env=_clean_env(
-            tmp_path,
-            OPENAI_BASE_URL=openai_standin.base_url,
-            OPENAI_TEMPERATURE="0.2",
-            OPENAI_MAX_TOKENS="120",
-            OPENAI_PARALLEL_TOOL_CALLS="false",
-        ),
+    env = _clean_env(
+        tmp_path,
+        OPENAI_BASE_URL=openai_standin.base_url,
+        OPENAI_TEMPERATURE="0.2",
+        OPENAI_MAX_TOKENS="120",
+        OPENAI_PARALLEL_TOOL_CALLS="false",
     )
-    os.close(terminal)
-    screen = bytearray()
-
-    async def wait_for(text: str, timeout: float = 300) -> bool:
-        deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline and text.encode() not in screen:
-            ready, _, _ = select.select([controller], [], [], 0)
-            if ready:
-                try:
-                    screen.extend(os.read(controller, 65536))
-                except OSError:
-                    return False
-            else:
-                await asyncio.sleep(0.05)
-        return text.encode() in screen
-
-    try:
+    with TypedConsole(ROOT, env) as console:
         # the greeting is the agent's first turn, before the caller is asked to type
-        assert await wait_for("you > "), _tail(screen)
-        first_turn = screen.decode(errors="replace").split("you > ")[0]
-        assert "agent > Thank you for calling Bayview Clinic" in first_turn, _tail(screen)
-        os.write(controller, b"Hi, please text me a code at 415 555 0123\r")
+        assert await console.wait_for("you > "), console.tail()
+        first_turn = console.text.split("you > ")[0]
+        assert "agent > Thank you for calling Bayview Clinic" in first_turn, console.tail()
+        console.type("Hi, please text me a code at 415 555 0123")
         # the development SMS stand-in prints where the developer is looking: this terminal
-        assert await wait_for("[DEV SMS - not sent; development stand-in]"), _tail(screen)
-        assert await wait_for("Bayview Clinic: your verification code is"), _tail(screen)
+        assert await console.wait_for("[DEV SMS - not sent; development stand-in]"), console.tail()
+        assert await console.wait_for("Bayview Clinic: your verification code is"), console.tail()
         # one line for the tool call, with its outcome and a masked number
-        assert await wait_for(
+        assert await console.wait_for(
             "  · request_otp → ok: I've texted a 6-digit code to the number ending in 0123"
-        ), _tail(screen)
-        assert await wait_for("agent > (relaying) I've texted a 6-digit code"), _tail(screen)
-        os.write(controller, b"\x04")  # Ctrl-D: the call ends and says what it used
-        assert await wait_for("call ended: 80 LLM tokens in, 14 out"), _tail(screen)
-        assert process.wait(timeout=120) == 0
-    finally:
-        if process.poll() is None:
-            process.terminate()
-            process.wait(timeout=20)
-        os.close(controller)
-    text = screen.decode(errors="replace")
-    assert "DEBUG" not in text and "Traceback" not in text, _tail(screen)
-    assert "event loop blocked" not in text and 'File "' not in text, _tail(screen)
-    assert "Deprecated" not in text and "WARNING" not in text, _tail(screen)
+        ), console.tail()
+        assert await console.wait_for("agent > (relaying) I've texted a 6-digit code"), (
+            console.tail()
+        )
+        console.end_of_input()  # Ctrl-D: the call ends and says what it used
+        assert await console.wait_for("call ended: 80 LLM tokens in, 14 out"), console.tail()
+        assert console.exit_status() == 0
+    text = console.text
+    assert "DEBUG" not in text and "Traceback" not in text, console.tail()
+    assert "event loop blocked" not in text and 'File "' not in text, console.tail()
+    assert "Deprecated" not in text and "WARNING" not in text, console.tail()
     tool_line = next(line for line in text.splitlines() if "request_otp →" in line)
     assert "415" not in tool_line and "0123" in tool_line
 
@@ -361,8 +364,59 @@ async def test_console_text_mode_shows_greeting_conversation_tools_and_sms(
         assert request["parallel_tool_calls"] is False
 
 
-def _tail(screen: bytearray) -> str:
-    return screen[-3000:].decode(errors="replace")
+async def test_a_model_server_failing_mid_call_is_one_line_and_the_call_goes_on(
+    tmp_path: Path,
+) -> None:
+    """llama.cpp answered HTTP 500 to a tool call it could not parse: LiveKit retried, gave
+    the reply up, and the console ended in a traceback. Now the failure is one line naming
+    the service, the caller hears an apology, and the next turn works."""
+    model = OpenAIStandin(fail_on={"broken": "Failed to parse tool call"})
+    await model.start()
+    try:
+        env = _clean_env(tmp_path, OPENAI_BASE_URL=model.base_url)
+        with TypedConsole(ROOT, env) as console:
+            assert await console.wait_for("you > "), console.tail()
+            console.type("this turn is broken")
+            assert await console.wait_for(
+                "agent > I'm sorry, I didn't manage to answer that. Could you say it again?"
+            ), console.tail()
+            assert await console.wait_for("agent: the language model failed:"), console.tail()
+            console.type("hello again")
+            assert await console.wait_for(f"agent > {REPLY}"), console.tail()
+            console.end_of_input()
+            assert await console.wait_for("call ended:"), console.tail()
+            assert console.exit_status() == 0
+    finally:
+        await model.stop()
+    text = console.text
+    assert "Traceback" not in text and 'File "' not in text, console.tail()
+    assert "retrying" not in text and "WARNING" not in text, console.tail()
+    [failure] = [line for line in text.splitlines() if "the language model failed" in line]
+    assert "500" in failure or "Failed to parse tool call" in failure
+
+
+async def test_a_model_server_that_keeps_failing_ends_the_call_with_the_front_desk(
+    tmp_path: Path,
+) -> None:
+    model = OpenAIStandin(fail_on={"": "server down"})  # every request fails
+    await model.start()
+    try:
+        env = _clean_env(tmp_path, OPENAI_BASE_URL=model.base_url, FRONT_DESK_PHONE="415 555 0100")
+        with TypedConsole(ROOT, env) as console:
+            assert await console.wait_for("you > "), console.tail()
+            console.type("hello")
+            assert await console.wait_for("Could you say it again?"), console.tail()
+            console.type("hello?")
+            assert await console.wait_for("Please call our front desk at 415 555 0100. Goodbye."), (
+                console.tail()
+            )
+            assert await console.wait_for("(ended by the agent: the language model failed"), (
+                console.tail()
+            )
+            assert console.exit_status() == 1
+    finally:
+        await model.stop()
+    assert "Traceback" not in console.text, console.tail()
 
 
 # --- settings ---------------------------------------------------------------------------------
@@ -463,10 +517,10 @@ async def test_production_warns_when_records_stay_on_one_machine_but_codes_are_s
     }
     if shared_codes:
         env["REDIS_URL"] = f"redis://127.0.0.1:{free_port()}/0"  # built, never dialled
-    caplog.set_level(logging.WARNING, logger="agent.server")
-    services = build_services(AgentSettings.from_env(env), env)
+    caplog.set_level(logging.WARNING, logger="agent.wiring")
+    services = build_services(AgentSettings.from_env(env))
     await services.aclose()
-    warned = [r.getMessage() for r in caplog.records if r.name == "agent.server"]
+    warned = [r.getMessage() for r in caplog.records if r.name == "agent.wiring"]
     if shared_codes:
         assert len(warned) == 1 and "Point CLINIC_DATABASE_URL at PostgreSQL" in warned[0]
     else:

@@ -12,9 +12,9 @@ import pytest
 from livekit.agents.telemetry.http_server import HttpServer
 
 from agent import CallState, ClinicAgent, Services
-from agent.server import build_session
-from agent.settings import AgentSettings, metrics_port
+from agent.settings import AgentSettings
 from agent.usage import report_call_usage
+from agent.wiring import build_session
 from clinic import ClinicDB
 from tests.support.clinic_calls import Call, identify_jane, say, verify_by_text
 from tests.support.openai_standin import COMPLETION_TOKENS, PROMPT_TOKENS_PER_MESSAGE, OpenAIStandin
@@ -78,10 +78,13 @@ def test_provider_error_codes_become_labels_only_when_harmless() -> None:
 
 
 def test_metrics_port_defaults() -> None:
-    assert metrics_port("start", {}) == 9464
-    assert metrics_port("dev", {"METRICS_PORT": "9100"}) == 9100
-    assert metrics_port("console", {}) is None
-    assert metrics_port("start", {"METRICS_PORT": "0"}) is None
+    def port(command: str, env: dict[str, str]) -> int | None:
+        return AgentSettings.from_env(env, command=command).metrics_port
+
+    assert port("start", {}) == 9464
+    assert port("dev", {"METRICS_PORT": "9100"}) == 9100
+    assert port("console", {}) is None
+    assert port("start", {"METRICS_PORT": "0"}) is None
 
 
 async def test_what_a_call_used_goes_to_metrics_and_one_log_line(

@@ -13,6 +13,7 @@ from tests.support.clinic_calls import Call
 TOOLS = {
     "verify_identity", "request_otp", "verify_otp", "list_appointments", "find_open_slots",
     "book_appointment", "cancel_appointment", "reschedule_appointment", "transfer_to_staff",
+    "end_call",
 }  # fmt: skip
 
 
@@ -27,6 +28,7 @@ async def test_tools_match_the_contract_and_fit_the_budget(call: Call) -> None:
     schemas = model_schemas(call)
     assert sorted(s["function"]["name"] for s in schemas) == sorted(TOOLS)  # no second copy
     size = len(call.agent.base_instructions) + len(json.dumps(schemas, separators=(",", ":")))
+    print(f"prompt budget: {size} of 4500 characters")
     assert size <= 4500
 
 
@@ -41,6 +43,7 @@ async def test_tool_arguments_match_the_contract(call: Call) -> None:
     assert args["cancel_appointment"] == {"appointment_id"}
     assert args["reschedule_appointment"] == {"appointment_id", "new_slot_id"}
     assert args["transfer_to_staff"] == {"reason"}
+    assert args["end_call"] == set()
 
 
 def test_instructions_come_from_the_prompts_folder() -> None:

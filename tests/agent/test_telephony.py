@@ -11,7 +11,7 @@ from livekit.agents.testing import fake_job_context
 from livekit.agents.utils import http_context
 
 from agent import CallOptions
-from agent.server import remember_sip_caller
+from agent.telephony import remember_sip_caller
 from clinic import demo
 from tests.support.clinic_calls import Call, say
 from tests.support.livekit_standin import LiveKitSipStandin

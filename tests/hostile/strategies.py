@@ -187,3 +187,40 @@ def non_strings() -> st.SearchStrategy[Any]:
         st.lists(st.one_of(scalars, hostile_text()), max_size=3),
         st.dictionaries(st.text(max_size=5), st.one_of(scalars, hostile_text()), max_size=2),
     )
+
+
+# What callers say and models write around numbers, in every language we read: the said-rules
+# and the speech filter are built from these seeds plus everything hostile above.
+VALID_SPOKEN = [
+    "cuatro cero dos nueve nueve uno",
+    "cuatro, cero, dos, nueve, nueve, uno",
+    "my number is four one five, double five five, oh one two three",
+    "April twelve nineteen eighty five",
+    "doce de abril de mil novecientos ochenta y cinco",
+    "the twelfth of April, 1985",
+    "+1 (415) 555-0123",
+    "415–555–0123",
+    "402 and 991",
+    "Your code is 402. Then 991.",
+    '{"name": "verify_otp", "arguments": {"code": "402991"}}',
+    "We have 9, 10, 11, 13 and 14 open on Tuesday at 10 AM.",
+]
+
+
+def turns(seeds: list[str] | None = None) -> st.SearchStrategy[list[Any]]:
+    """A caller's turns as a host might hand them over: hostile strings, the odd non-string
+    from a broken history, and sometimes very many of them."""
+    text = strings((seeds or []) + VALID_SPOKEN + VALID_CODES + VALID_PHONES + VALID_DATES)
+    return st.one_of(
+        st.lists(st.one_of(text, non_strings()), max_size=6),
+        st.builds(lambda turn, count: [turn] * count, text, st.sampled_from([50, 2_000])),
+    )
+
+
+def code_guesses() -> st.SearchStrategy[str]:
+    """What a model passes as a code: digits of any length, or anything at all."""
+    return st.one_of(
+        st.text(alphabet="0123456789", min_size=1, max_size=8),
+        st.sampled_from(["402991", "121985", "555012", "4155550123"]),
+        hostile_text(VALID_CODES),
+    )

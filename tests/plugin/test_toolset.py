@@ -3,10 +3,12 @@ model; the tools run against a real OtpService on SQLite (and Redis for parallel
 
 from __future__ import annotations
 
+import json
+import re
 from pathlib import Path
 
 import pytest
-from livekit.agents import RunResult
+from livekit.agents import RunResult, llm
 
 from tests.support.constants import ALSO_ON_FILE, NOT_ON_FILE, ON_FILE, PEPPER
 from tests.support.conversation import tool_outputs
@@ -19,14 +21,14 @@ from tests.support.plugin_calls import (
 )
 from tests.support.sms import RecordingSmsSender, StaticDirectory
 from verification import OtpPolicy, OtpService, OtpStore, RedisOtpStore, SqliteOtpStore
-from verification.livekit import OtpToolset
-from verification.livekit.toolset import (
+from verification.livekit import OtpToolset, VerifyPhoneTask
+from verification.livekit.replies import (
     CHECKING_NOW,
     DEFAULT_STAFF_HINT,
+    GRANT_FAILED,
     NOT_HEARD,
     SENDING_NOW,
 )
-from verification.outcomes import UNAVAILABLE_MESSAGE
 
 VERIFIED = "Thank you, that code is correct. You're verified."
 
@@ -176,13 +178,14 @@ async def test_caller_without_a_caller_id_asks_for_the_number(call: PluginCall) 
 async def test_parallel_requests_in_one_turn_evaluate_one(call: PluginCall) -> None:
     numbers = ["415 555 0123", "415 555 0188", "415 555 0199", "415 555 0123"]
     call.llm.call_parallel(*(("request_otp", {"patient_phone": n}) for n in numbers))
-    result: RunResult[None] = await call.session.run(user_input="Text all of them!")
+    said = "Text all of them! " + ", ".join(numbers)
+    result: RunResult[None] = await call.session.run(user_input=said)
     await call.otp.drain()
 
     outputs = [output for output, _ in tool_outputs(result, "request_otp")]
     assert len(outputs) == 4
     assert sum(o.startswith("I've texted") for o in outputs) == 1
-    assert outputs.count(SENDING_NOW) == 3
+    assert outputs.count(SENDING_NOW.model) == 3
     assert call.toolset.code_requests == 1
     assert len(call.sms.sent) == 1
 
@@ -195,16 +198,23 @@ async def test_at_most_five_code_requests_per_call_exactly(
         SqliteOtpStore(tmp_path / "otp.sqlite3"), policy=otp_policy
     ) as call:
         for _ in range(4):
-            _, is_error = await call.say("Text me", "request_otp", patient_phone="415 555 0123")
+            _, is_error = await call.say(
+                "Text me at 415 555 0123", "request_otp", patient_phone="415 555 0123"
+            )
             assert not is_error
         call.llm.call_parallel(*[("request_otp", {"patient_phone": "415 555 0188"})] * 3)
-        result: RunResult[None] = await call.session.run(user_input="Again, again, again")
+        result: RunResult[None] = await call.session.run(user_input="415 555 0188, again, again")
         await call.otp.drain()
         outputs = [output for output, _ in tool_outputs(result, "request_otp")]
-        assert outputs.count(SENDING_NOW) == 2 and sum(o.startswith("I've") for o in outputs) == 1
+        assert (
+            outputs.count(SENDING_NOW.model) == 2
+            and sum(o.startswith("I've") for o in outputs) == 1
+        )
         assert call.toolset.code_requests == 5 and len(call.sms.sent) == 5
 
-        output, is_error = await call.say("One more", "request_otp", patient_phone="415 555 0188")
+        output, is_error = await call.say(
+            "One more to 415 555 0188", "request_otp", patient_phone="415 555 0188"
+        )
 
         assert (
             is_error and output == f"No more codes can be sent on this call. {DEFAULT_STAFF_HINT}"
@@ -229,7 +239,7 @@ async def test_parallel_guesses_in_one_turn_evaluate_one_and_count_one(store: Ot
 
         outputs = [output for output, _ in tool_outputs(result, "verify_otp")]
         assert sorted(outputs) == sorted(
-            ["That code isn't right. You have 2 more tries.", *[CHECKING_NOW] * 4]
+            ["That code isn't right. You have 2 more tries.", *[CHECKING_NOW.model] * 4]
         )
         # exact afterwards: the next guess is the second one the store saw
         output, _ = await call.say(guess, "verify_otp", code=guess)
@@ -247,7 +257,7 @@ async def test_an_invented_code_is_refused_and_costs_no_attempt(call: PluginCall
     code = await request_code(call)
     for invented in (wrong(code), code):  # even the right digits, if the caller never said them
         output, is_error = await call.say("I haven't got it yet", "verify_otp", code=invented)
-        assert (output, is_error) == (NOT_HEARD, True)
+        assert (output, is_error) == (NOT_HEARD.model, True)
     assert call.toolset.pending_phone == ON_FILE and call.toolset.verified_phone is None
 
     output, _ = await call.say(f"It's {wrong(code)}", "verify_otp", code=wrong(code))
@@ -261,7 +271,7 @@ async def test_digits_said_before_the_code_was_requested_do_not_count(call: Plug
 
     for invented in ("121985", "402991"):
         output, is_error = await call.say("what now", "verify_otp", code=invented)
-        assert (output, is_error) == (NOT_HEARD, True)
+        assert (output, is_error) == (NOT_HEARD.model, True)
 
 
 async def test_an_unreadable_code_is_answered_as_malformed(call: PluginCall) -> None:
@@ -282,10 +292,10 @@ async def test_a_failing_hook_after_a_correct_code_offers_staff_and_claims_nothi
 
     output, is_error = await call.say(code, "verify_otp", code=code)
 
-    assert (output, is_error) == (f"{UNAVAILABLE_MESSAGE} {DEFAULT_STAFF_HINT}", False)
+    assert (output, is_error) == (f"{GRANT_FAILED.model} {DEFAULT_STAFF_HINT}", False)
     assert "correct" not in output and "verified" not in output.lower()
     assert "db-7" not in call.llm.seen_text() and "records database" not in call.llm.seen_text()
-    assert call.toolset.verified_phone == ON_FILE  # the phone is proven, whatever is granted
+    assert call.toolset.verified_phone is None  # no grant, no proof
 
 
 async def test_a_hook_that_grants_nothing_adds_nothing(tmp_path: Path) -> None:
@@ -311,7 +321,7 @@ async def test_without_a_hook_the_phone_is_still_proven(tmp_path: Path) -> None:
 async def test_verified_phone_stays_set_for_the_call(call: PluginCall) -> None:
     code = await request_code(call)
     await call.say(code, "verify_otp", code=code)
-    await call.say("Text the other one", "request_otp", patient_phone="415 555 0199")
+    await call.say("Text 415 555 0199", "request_otp", patient_phone="415 555 0199")
     assert call.toolset.pending_phone == NOT_ON_FILE
     output, _ = await call.say("000000", "verify_otp", code="000000")
     assert output.startswith("That code isn't right")
@@ -323,4 +333,25 @@ async def test_outside_a_job_session_id_is_required(tmp_path: Path) -> None:
     otp = OtpService(store, RecordingSmsSender(), StaticDirectory(set()), pepper=PEPPER)
     with pytest.raises(ValueError, match="session_id"):
         OtpToolset(otp)
+    await otp.aclose()
+
+
+# -- nothing for a model to copy -----------------------------------------------------------
+
+DESCRIPTIONS_BUDGET = 700  # characters of the toolset's tool schemas, as the model gets them
+
+
+async def test_tool_descriptions_hold_no_value_a_model_could_copy(tmp_path: Path) -> None:
+    """A small model copied verify_otp's example code ("402991") into its calls: schemas
+    hold placeholders only, no digits at all, and stay short (they are re-sent every turn)."""
+    store = SqliteOtpStore(tmp_path / "otp.sqlite3")
+    otp = OtpService(store, RecordingSmsSender(), StaticDirectory(set()), pepper=PEPPER)
+    task = VerifyPhoneTask(otp, session_id="descriptions")
+    for tools in ([OtpToolset(otp, session_id="descriptions")], task.tools):
+        schemas = llm.ToolContext(list(tools)).parse_function_tools("openai", strict=True)
+        text = json.dumps(schemas, separators=(",", ":"))
+        assert not re.search(r"\d", text), text
+    toolset = OtpToolset(otp, session_id="budget")
+    schemas = llm.ToolContext([toolset]).parse_function_tools("openai", strict=True)
+    assert len(json.dumps(schemas, separators=(",", ":"))) <= DESCRIPTIONS_BUDGET
     await otp.aclose()

@@ -9,11 +9,9 @@ from pathlib import Path
 
 import pytest
 
-from tests.sms.standins import (
-    VonageStandIn,
-    self_signed_tls,
-)
 from tests.support.ports import free_port
+from tests.support.standin_server import self_signed_tls
+from tests.support.vonage_standin import VonageStandIn
 
 
 @pytest.fixture(scope="session")

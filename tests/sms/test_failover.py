@@ -1,109 +1,41 @@
-"""FailoverSmsSender and CircuitBreaker: real senders against stand-ins, an injected clock."""
+"""FailoverSmsSender: real senders against stand-ins; breakers on a real SQLite store.
+
+The breakers' own rules (threshold, cool-off, one probe across processes) are the store's,
+tested on SQLite and Redis in test_shared_breaker.py; here, how the sender uses them.
+"""
 
 from __future__ import annotations
 
 import asyncio
 import time
 from collections.abc import AsyncIterator
+from pathlib import Path
 
 import pytest
 
-from tests.sms.standins import (
-    AWS_KEY_ID,
-    AWS_SECRET,
-    TWILIO_SID,
-    TWILIO_TOKEN,
-    Reply,
-    SnsStandIn,
-    TwilioStandIn,
-    twilio_error,
-)
 from tests.support.constants import BODY, PHONE
+from tests.support.sns_standin import AWS_KEY_ID, AWS_SECRET, SnsStandIn
+from tests.support.standin_server import Reply
+from tests.support.twilio_standin import TWILIO_SID, TWILIO_TOKEN, TwilioStandIn, twilio_error
 from verification.sms.base import SmsDeliveryError, SmsReceipt
-from verification.sms.failover import CircuitBreaker, FailoverSmsSender
+from verification.sms.failover import FailoverSmsSender
 from verification.sms.sns import SnsSmsSender
 from verification.sms.twilio import TwilioSmsSender
+from verification.stores.sqlite import SqliteOtpStore
 
 TWILIO_500 = Reply(500, code=20500, message="Internal Server Error")
+COOLOFF = 0.4  # seconds; the store keeps real time, so the tests wait it out
 
 
-class FakeClock:
-    def __init__(self) -> None:
-        self.now = 1000.0
-
-    def __call__(self) -> float:
-        return self.now
-
-
-# --- CircuitBreaker ----------------------------------------------------------------------
+@pytest.fixture
+async def breaker_store(tmp_path: Path) -> AsyncIterator[SqliteOtpStore]:
+    store = SqliteOtpStore(tmp_path / "otp.sqlite3")
+    yield store
+    await store.aclose()
 
 
-def test_breaker_opens_after_threshold_consecutive_failures() -> None:
-    clock = FakeClock()
-    breaker = CircuitBreaker(threshold=3, cooloff=60, clock=clock)
-    for _ in range(2):
-        assert breaker.allow()
-        breaker.record_failure()
-    assert breaker.state == "closed"
-    breaker.record_failure()
-    assert str(breaker.state) == "open" and not breaker.allow()
-
-
-def test_a_success_resets_the_failure_count() -> None:
-    breaker = CircuitBreaker(threshold=3, cooloff=60, clock=FakeClock())
-    breaker.record_failure()
-    breaker.record_failure()
-    breaker.record_success()
-    breaker.record_failure()
-    breaker.record_failure()
-    assert breaker.state == "closed"
-
-
-def test_after_cooloff_exactly_one_probe_is_allowed() -> None:
-    clock = FakeClock()
-    breaker = CircuitBreaker(threshold=1, cooloff=60, clock=clock)
-    breaker.record_failure()
-    clock.now += 59.9
-    assert not breaker.allow()
-    clock.now += 0.1
-    assert breaker.state == "half_open"
-    assert breaker.allow()
-    assert not breaker.allow(), "a second send got through while the probe is in flight"
-
-
-def test_failed_probe_reopens_for_a_full_cooloff() -> None:
-    clock = FakeClock()
-    breaker = CircuitBreaker(threshold=2, cooloff=60, clock=clock)
-    breaker.record_failure()
-    breaker.record_failure()
-    clock.now += 60
-    assert breaker.allow()
-    breaker.record_failure()
-    assert breaker.state == "open"
-    clock.now += 30
-    assert not breaker.allow()
-    clock.now += 30
-    assert breaker.allow()
-
-
-def test_successful_probe_closes() -> None:
-    clock = FakeClock()
-    breaker = CircuitBreaker(threshold=1, cooloff=10, clock=clock)
-    breaker.record_failure()
-    clock.now += 10
-    assert breaker.allow()
-    breaker.record_success()
-    assert breaker.state == "closed" and breaker.allow() and breaker.allow()
-
-
-def test_released_probe_lets_the_next_send_probe() -> None:
-    clock = FakeClock()
-    breaker = CircuitBreaker(threshold=1, cooloff=10, clock=clock)
-    breaker.record_failure()
-    clock.now += 10
-    assert breaker.allow()
-    breaker.release()
-    assert breaker.allow()
+async def cooloff_passes() -> None:
+    await asyncio.sleep(COOLOFF + 0.1)
 
 
 # --- FailoverSmsSender with real senders ---------------------------------------------------
@@ -172,10 +104,11 @@ async def test_non_retryable_error_stops_at_once(
     sns: SnsSmsSender,
     twilio_standin: TwilioStandIn,
     sns_standin: SnsStandIn,
+    breaker_store: SqliteOtpStore,
     code: int,
 ) -> None:
-    twilio_standin.fail(twilio_error(code))
-    failover = FailoverSmsSender([twilio, sns])
+    twilio_standin.fail(twilio_error(code), times=1)
+    failover = FailoverSmsSender([twilio, sns], breaker_store=breaker_store, breaker_threshold=1)
     with pytest.raises(SmsDeliveryError) as caught:
         await failover.send(PHONE, BODY)
     assert (caught.value.provider, caught.value.code, caught.value.retryable) == (
@@ -184,7 +117,8 @@ async def test_non_retryable_error_stops_at_once(
         False,
     )
     assert sns_standin.requests == [], "a non-retryable error went on to the next provider"
-    assert failover.breakers[0].consecutive_failures == 0  # the provider itself is fine
+    # the provider itself is fine: its breaker did not open
+    assert (await failover.send(PHONE, BODY)).provider == "twilio"
 
 
 async def test_all_failing_raises_a_retryable_failover_error_chaining_the_last(
@@ -222,10 +156,17 @@ async def test_deadline_bounds_the_whole_send(
     sns: SnsSmsSender,
     twilio_standin: TwilioStandIn,
     sns_standin: SnsStandIn,
+    breaker_store: SqliteOtpStore,
 ) -> None:
     twilio_standin.delay = 5.0
     sns_standin.delay = 5.0
-    failover = FailoverSmsSender([twilio, sns], attempt_timeout=0.3, deadline=0.5)
+    failover = FailoverSmsSender(
+        [twilio, sns],
+        attempt_timeout=0.3,
+        deadline=0.5,
+        breaker_store=breaker_store,
+        breaker_threshold=1,
+    )
     started = time.monotonic()
     with pytest.raises(SmsDeliveryError) as caught:
         await failover.send(PHONE, BODY)
@@ -234,8 +175,11 @@ async def test_deadline_bounds_the_whole_send(
     err = caught.value
     assert (err.provider, err.retryable, err.code) == ("failover", True, "deadline")
     assert isinstance(err.__cause__, SmsDeliveryError) and err.__cause__.provider == "twilio"
-    # The provider cut short by the deadline is charged a failure too.
-    assert [b.consecutive_failures for b in failover.breakers] == [1, 1]
+    # The provider cut short by the deadline is charged a failure too: both breakers opened.
+    twilio_standin.delay = sns_standin.delay = 0
+    with pytest.raises(SmsDeliveryError) as caught:
+        await failover.send(PHONE, BODY)
+    assert caught.value.code == "circuit_open"
 
 
 async def test_breaker_skips_a_failing_provider_then_probes_it(
@@ -243,23 +187,22 @@ async def test_breaker_skips_a_failing_provider_then_probes_it(
     sns: SnsSmsSender,
     twilio_standin: TwilioStandIn,
     sns_standin: SnsStandIn,
+    breaker_store: SqliteOtpStore,
 ) -> None:
-    clock = FakeClock()
     failover = FailoverSmsSender(
-        [twilio, sns], breaker_threshold=3, breaker_cooloff=60, clock=clock
+        [twilio, sns], breaker_store=breaker_store, breaker_threshold=3, breaker_cooloff=COOLOFF
     )
     twilio_standin.fail(TWILIO_500)
     for _ in range(3):
         assert (await failover.send(PHONE, BODY)).provider == "sns"
     assert len(twilio_standin.requests) == 3
-    assert failover.breakers[0].state == "open"
 
     # Open: Twilio is not even asked.
     assert (await failover.send(PHONE, BODY)).provider == "sns"
     assert len(twilio_standin.requests) == 3
 
     # Half-open after the cool-off: one probe, which fails and re-opens the breaker.
-    clock.now += 60
+    await cooloff_passes()
     assert (await failover.send(PHONE, BODY)).provider == "sns"
     assert len(twilio_standin.requests) == 4
     assert (await failover.send(PHONE, BODY)).provider == "sns"
@@ -267,23 +210,37 @@ async def test_breaker_skips_a_failing_provider_then_probes_it(
 
     # Twilio recovers: the next probe succeeds and closes the breaker.
     twilio_standin.reset()
-    clock.now += 60
+    await cooloff_passes()
     assert (await failover.send(PHONE, BODY)).provider == "twilio"
-    assert str(failover.breakers[0].state) == "closed"
     assert (await failover.send(PHONE, BODY)).provider == "twilio"
     assert len(sns_standin.requests) == 6
 
 
-async def test_half_open_lets_only_one_of_several_concurrent_sends_probe(
-    twilio: TwilioSmsSender, sns: SnsSmsSender, twilio_standin: TwilioStandIn
+async def test_without_a_store_every_provider_is_always_tried(
+    twilio: TwilioSmsSender,
+    sns: SnsSmsSender,
+    twilio_standin: TwilioStandIn,
+    sns_standin: SnsStandIn,
 ) -> None:
-    clock = FakeClock()
+    failover = FailoverSmsSender([twilio, sns], breaker_threshold=1)
+    twilio_standin.fail(TWILIO_500)
+    for _ in range(3):
+        assert (await failover.send(PHONE, BODY)).provider == "sns"
+    assert len(twilio_standin.requests) == 3 and not failover.shares_breakers
+
+
+async def test_half_open_lets_only_one_of_several_concurrent_sends_probe(
+    twilio: TwilioSmsSender,
+    sns: SnsSmsSender,
+    twilio_standin: TwilioStandIn,
+    breaker_store: SqliteOtpStore,
+) -> None:
     failover = FailoverSmsSender(
-        [twilio, sns], breaker_threshold=1, breaker_cooloff=60, clock=clock
+        [twilio, sns], breaker_store=breaker_store, breaker_threshold=1, breaker_cooloff=COOLOFF
     )
     twilio_standin.fail(TWILIO_500, times=1)
     await failover.send(PHONE, BODY)
-    clock.now += 60
+    await cooloff_passes()
     twilio_standin.delay = 0.2
     receipts = await asyncio.gather(*(failover.send(PHONE, BODY) for _ in range(5)))
     assert len(twilio_standin.requests) == 2, "more than one probe reached the half-open provider"
@@ -291,9 +248,9 @@ async def test_half_open_lets_only_one_of_several_concurrent_sends_probe(
 
 
 async def test_every_breaker_open_fails_fast(
-    twilio: TwilioSmsSender, twilio_standin: TwilioStandIn
+    twilio: TwilioSmsSender, twilio_standin: TwilioStandIn, breaker_store: SqliteOtpStore
 ) -> None:
-    failover = FailoverSmsSender([twilio], breaker_threshold=1, clock=FakeClock())
+    failover = FailoverSmsSender([twilio], breaker_store=breaker_store, breaker_threshold=1)
     twilio_standin.fail(TWILIO_500)
     with pytest.raises(SmsDeliveryError):
         await failover.send(PHONE, BODY)
@@ -323,14 +280,15 @@ async def test_a_sender_breaking_the_protocol_is_treated_as_retryable(
 
 
 async def test_cancelling_the_send_frees_a_half_open_probe(
-    twilio: TwilioSmsSender, twilio_standin: TwilioStandIn
+    twilio: TwilioSmsSender, twilio_standin: TwilioStandIn, breaker_store: SqliteOtpStore
 ) -> None:
-    clock = FakeClock()
-    failover = FailoverSmsSender([twilio], breaker_threshold=1, clock=clock)
+    failover = FailoverSmsSender(
+        [twilio], breaker_store=breaker_store, breaker_threshold=1, breaker_cooloff=COOLOFF
+    )
     twilio_standin.fail(TWILIO_500, times=1)
     with pytest.raises(SmsDeliveryError):
         await failover.send(PHONE, BODY)
-    clock.now += 60
+    await cooloff_passes()
     twilio_standin.delay = 5
     task = asyncio.create_task(failover.send(PHONE, BODY))
     await asyncio.sleep(0.1)

@@ -4,6 +4,8 @@ Every logger is captured at DEBUG (the SDKs' own included: twilio's HTTP client 
 botocore, urllib3, vonage), across successes and every kind of failure, and so are the
 errors we raise with their tracebacks. None may contain the code, the message body or the
 full number; the stand-in must have received them, so the test cannot pass vacuously.
+Beyond the contract suite's check, each provider's sweep runs its own error formats and
+proves its SDK's own logging (request lines, botocore's payloads) was seen and redacted.
 """
 
 from __future__ import annotations
@@ -13,21 +15,11 @@ import traceback
 
 import pytest
 
-from tests.sms.standins import (
-    AWS_KEY_ID,
-    AWS_SECRET,
-    TWILIO_SID,
-    TWILIO_TOKEN,
-    VONAGE_KEY,
-    VONAGE_SECRET,
-    Reply,
-    SnsStandIn,
-    StandIn,
-    TwilioStandIn,
-    VonageStandIn,
-    twilio_error,
-)
 from tests.support.constants import BODY, CODE, PHONE, PHONE_DIGITS
+from tests.support.sns_standin import AWS_KEY_ID, AWS_SECRET, SnsStandIn
+from tests.support.standin_server import Reply, StandIn
+from tests.support.twilio_standin import TWILIO_SID, TWILIO_TOKEN, TwilioStandIn, twilio_error
+from tests.support.vonage_standin import VONAGE_KEY, VONAGE_SECRET, VonageStandIn
 from verification.sms.base import SmsDeliveryError, SmsSender
 from verification.sms.failover import FailoverSmsSender
 from verification.sms.sns import SnsSmsSender

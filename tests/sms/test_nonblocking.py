@@ -11,15 +11,9 @@ import asyncio
 import gc
 import time
 
-from tests.sms.standins import (
-    AWS_KEY_ID,
-    AWS_SECRET,
-    TWILIO_SID,
-    TWILIO_TOKEN,
-    SnsStandIn,
-    TwilioStandIn,
-)
 from tests.support.constants import BODY, PHONE
+from tests.support.sns_standin import AWS_KEY_ID, AWS_SECRET, SnsStandIn
+from tests.support.twilio_standin import TWILIO_SID, TWILIO_TOKEN, TwilioStandIn
 from verification.sms.base import SmsSender
 from verification.sms.sns import SnsSmsSender
 from verification.sms.twilio import TwilioSmsSender

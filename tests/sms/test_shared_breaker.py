@@ -14,16 +14,10 @@ from pathlib import Path
 
 import pytest
 
-from tests.sms.standins import (
-    AWS_KEY_ID,
-    AWS_SECRET,
-    TWILIO_SID,
-    TWILIO_TOKEN,
-    Reply,
-    SnsStandIn,
-    TwilioStandIn,
-)
 from tests.support.constants import BODY, PHONE
+from tests.support.sns_standin import AWS_KEY_ID, AWS_SECRET, SnsStandIn
+from tests.support.standin_server import Reply
+from tests.support.twilio_standin import TWILIO_SID, TWILIO_TOKEN, TwilioStandIn
 from verification import OtpStore, RedisOtpStore, SqliteOtpStore
 from verification.sms.failover import FailoverSmsSender
 from verification.sms.sns import SnsSmsSender

@@ -1,14 +1,18 @@
-"""SnsSmsSender: real boto3 against a local SNS Query-API stand-in (dummy credentials)."""
+"""SnsSmsSender: what is SNS's own (message attributes, its error codes, the aws extra).
+
+What every sender must do is in test_contract.py; here, real boto3 against the local SNS
+Query-API stand-in (dummy credentials), for what only SNS does.
+"""
 
 from __future__ import annotations
 
 import sys
-import time
 
 import pytest
 
-from tests.sms.standins import AWS_KEY_ID, AWS_SECRET, Reply, SnsStandIn
 from tests.support.constants import BODY, PHONE
+from tests.support.sns_standin import AWS_KEY_ID, AWS_SECRET, SnsStandIn
+from tests.support.standin_server import Reply
 from verification.sms.base import SmsDeliveryError
 from verification.sms.sns import SnsSmsSender, sns_error_verdict
 
@@ -62,38 +66,6 @@ async def test_sns_errors_are_mapped(
     assert (err.provider, err.code, err.retryable) == ("sns", code, retryable)
     assert PHONE not in str(err) and "ending in 0123" in str(err)
     assert len(sns_standin.requests) == 1, "botocore retried on its own; failover decides retries"
-
-
-async def test_5xx_html_page_is_retryable(sns_standin: SnsStandIn) -> None:
-    sns_standin.fail(Reply(502, raw="<html>Bad Gateway</html>"))
-    with pytest.raises(SmsDeliveryError) as caught:
-        await make_sender(sns_standin.url).send(PHONE, BODY)
-    assert caught.value.retryable
-
-
-async def test_authorization_error_logs_at_error(
-    sns_standin: SnsStandIn, caplog: pytest.LogCaptureFixture
-) -> None:
-    sns_standin.fail(Reply(403, "AuthorizationError", "not authorized to perform SNS:Publish"))
-    with pytest.raises(SmsDeliveryError):
-        await make_sender(sns_standin.url).send(PHONE, BODY)
-    assert any(r.levelname == "ERROR" and r.name == "verification.sms.sns" for r in caplog.records)
-
-
-async def test_slow_answer_times_out_as_retryable(sns_standin: SnsStandIn) -> None:
-    sns_standin.delay = 3.0
-    started = time.monotonic()
-    with pytest.raises(SmsDeliveryError) as caught:
-        await make_sender(sns_standin.url, timeout=0.3).send(PHONE, BODY)
-    assert time.monotonic() - started < 2.5  # the stand-in would have taken 3 s
-    assert caught.value.retryable and caught.value.code == "timeout"
-
-
-async def test_refused_connection_is_retryable(refused_port: int) -> None:
-    with pytest.raises(SmsDeliveryError) as caught:
-        await make_sender(f"http://127.0.0.1:{refused_port}").send(PHONE, BODY)
-    assert caught.value.retryable and caught.value.code == "network"
-    assert "EndpointConnectionError" in str(caught.value)
 
 
 @pytest.mark.parametrize(

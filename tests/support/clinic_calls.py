@@ -7,7 +7,6 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
 
-from livekit import rtc
 from livekit.agents import AgentSession, RunResult
 from livekit.agents.testing import fake_job_context
 
@@ -16,6 +15,7 @@ from clinic import ClinicDB, Patient, demo
 from tests.support.constants import JANE_PHONE
 from tests.support.conversation import assert_no_code_in, tool_output
 from tests.support.leaks import assert_not_said
+from tests.support.plugin_calls import phone_room, press
 from tests.support.scripted_llm import ScriptedLLM
 from tests.support.sms import RecordingSmsSender
 from verification import OtpService
@@ -46,9 +46,12 @@ async def open_call(
     *,
     caller_phone: str | None = None,
     services: Services | None = None,
+    quiet_line_seconds: float | None = None,
 ) -> AsyncIterator[Call]:
     """Start one scripted call on these backends (or on `services`, shared by several
-    calls); the session closes on exit. `caller_phone` is the SIP caller ID, if any."""
+    calls); the session closes on exit. `caller_phone` is the SIP caller ID, if any. The
+    quiet-line countdown is off unless `quiet_line_seconds` (a slow test machine is not a
+    silent caller)."""
     state = CallState(
         services=services or Services(clinic=clinic, otp=otp, options=options or CallOptions()),
         session_id=session_id,
@@ -58,7 +61,9 @@ async def open_call(
     jane = await clinic.find_patient(demo.JANE.full_name, demo.JANE.date_of_birth)
     john = await clinic.find_patient(demo.JOHN.full_name, demo.JOHN.date_of_birth)
     assert jane is not None and john is not None
-    async with AgentSession[CallState](llm=scripted, userdata=state) as session:
+    async with AgentSession[CallState](
+        llm=scripted, userdata=state, user_away_timeout=quiet_line_seconds
+    ) as session:
         agent = ClinicAgent(clinic_name="Bayview Clinic")
         greeting = await session.start(agent, capture_run=True)
         yield Call(session, scripted, state, clinic, sms, jane, john, greeting, agent)
@@ -114,9 +119,8 @@ async def press_keys(call: Call, keys: str) -> None:
     """Press keypad keys on a SIP call: the agent's OTP toolset hears them from the room."""
     tools = call.agent.otp_tools
     assert tools is not None
-    with fake_job_context(room=rtc.Room()) as job:
+    with fake_job_context(room=phone_room()) as job:
         tools.attach_keypad(job.room)
-        for key in keys:
-            job.room.emit("sip_dtmf_received", rtc.SipDTMF(code=0, digit=key, participant=None))
+        press(job.room, keys)
         await tools.keypad_idle()
         tools.detach_keypad()

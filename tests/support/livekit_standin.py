@@ -1,5 +1,5 @@
-"""A local stand-in for the LiveKit server APIs the agent calls: SIP participant transfer, and
-the room list the start-up check asks for.
+"""A local stand-in for the LiveKit server APIs the agent calls: SIP participant transfer,
+deleting a room (hanging up a phone call), and the room list the start-up check asks for.
 
 It speaks Twirp like the real server (protobuf in, protobuf out) on 127.0.0.1, records each
 request, and answers with the transfer status a test chooses, so the real `livekit.api`
@@ -17,6 +17,7 @@ from tests.support.http_standin import LocalHttpServer
 
 TRANSFER_PATH = "/twirp/livekit.SIP/TransferSIPParticipant"
 LIST_ROOMS_PATH = "/twirp/livekit.RoomService/ListRooms"
+DELETE_ROOM_PATH = "/twirp/livekit.RoomService/DeleteRoom"
 
 
 class LiveKitSipStandin(LocalHttpServer):
@@ -27,9 +28,21 @@ class LiveKitSipStandin(LocalHttpServer):
         self.transfers: list[api.TransferSIPParticipantRequest] = []
         self.status = api.SIPTransferStatus.STS_TRANSFER_SUCCESSFUL
         self.authorization: list[str] = []
+        self.deleted_rooms: list[str] = []
 
     def routes(self) -> list[web.RouteDef]:
-        return [web.post(TRANSFER_PATH, self._transfer), web.post(LIST_ROOMS_PATH, self._rooms)]
+        return [
+            web.post(TRANSFER_PATH, self._transfer),
+            web.post(LIST_ROOMS_PATH, self._rooms),
+            web.post(DELETE_ROOM_PATH, self._delete_room),
+        ]
+
+    async def _delete_room(self, request: web.Request) -> web.Response:
+        """A room deleted: every participant, the SIP caller too, is disconnected."""
+        self.authorization.append(request.headers.get("Authorization", ""))
+        self.deleted_rooms.append(api.DeleteRoomRequest.FromString(await request.read()).room)
+        reply = api.DeleteRoomResponse()
+        return web.Response(body=reply.SerializeToString(), content_type="application/protobuf")
 
     async def _rooms(self, request: web.Request) -> web.Response:
         self.authorization.append(request.headers.get("Authorization", ""))

@@ -6,7 +6,9 @@ developer would point it at any OpenAI-compatible server. When the caller's last
 contain a trigger from `tool_rules`, it calls that tool; after a tool it relays the tool's
 output; otherwise it says `reply`.
 
-With `accepted_key` set, a request without that bearer key is refused with 401, as OpenAI
+With `fail_on`, a request whose last user message contains a trigger ("" matches every one)
+is answered with HTTP 500 and that error message, as llama.cpp answers a tool call it cannot
+parse. With `accepted_key` set, a request without that bearer key is refused with 401, as OpenAI
 refuses a wrong key (or with `refusal_status`, e.g. 403 as for a key without permission).
 Streamed answers end with a usage chunk when the client asks for one
 (`stream_options.include_usage`), so the agent's cost reporting has tokens to count.
@@ -36,12 +38,14 @@ class OpenAIStandin(LocalHttpServer):
         *,
         accepted_key: str | None = None,
         refusal_status: int = 401,
+        fail_on: dict[str, str] | None = None,
     ) -> None:
         super().__init__()
         self.reply = reply
         self.tool_rules = tool_rules or {}
         self.accepted_key = accepted_key
         self.refusal_status = refusal_status
+        self.fail_on = fail_on or {}
         self.requests: list[dict[str, Any]] = []
         self.refused = 0
 
@@ -80,6 +84,8 @@ class OpenAIStandin(LocalHttpServer):
             return refusal
         body = await request.json()
         self.requests.append(body)
+        if (failure := self._failure(body["messages"])) is not None:
+            return failure
         created = int(time.time())
         delta = self._answer(body["messages"])
         if not body.get("stream"):
@@ -124,6 +130,14 @@ class OpenAIStandin(LocalHttpServer):
         await response.write(b"data: [DONE]\n\n")
         await response.write_eof()
         return response
+
+    def _failure(self, messages: list[dict[str, Any]]) -> web.Response | None:
+        said = next((str(m.get("content")) for m in reversed(messages) if m["role"] == "user"), "")
+        for trigger, message in self.fail_on.items():
+            if trigger in said:
+                error = {"message": message, "type": "server_error", "code": 500}
+                return web.json_response({"error": error}, status=500)
+        return None
 
     @staticmethod
     def _usage(body: dict[str, Any]) -> dict[str, int]:

@@ -8,7 +8,9 @@ from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
 from typing import Any
 
+from livekit import rtc
 from livekit.agents import Agent, AgentSession, RunContext, RunResult
+from livekit.rtc._proto import handle_pb2, participant_pb2, room_pb2
 
 from tests.support.constants import ALSO_ON_FILE, ON_FILE, PEPPER
 from tests.support.conversation import assert_no_code_in, generated_codes, tool_output
@@ -18,6 +20,9 @@ from verification import OtpPolicy, OtpService, OtpStore
 from verification.livekit import OtpToolset
 
 CALLER_ID = ON_FILE
+SIP_CALLER = "sip_+14155550123"
+SIP = participant_pb2.ParticipantKind.PARTICIPANT_KIND_SIP
+STANDARD = participant_pb2.ParticipantKind.PARTICIPANT_KIND_STANDARD
 
 
 @dataclass
@@ -90,3 +95,32 @@ def assert_no_code_in_conversation(call: PluginCall) -> None:
     """No generated code in the history or the agent's context (see `assert_no_code_in`)."""
     contexts = [call.session.history, call.session.current_agent.chat_ctx]
     assert_no_code_in(contexts, generated_codes(call.sms))
+
+
+# -- a phone room: the real `rtc.Room`, fed the protocol events LiveKit's native client sends --
+
+
+def phone_room(*participants: tuple[str, int]) -> rtc.Room:
+    """A room (never connected) in which these (identity, kind) participants have joined;
+    by default the SIP caller alone."""
+    room = rtc.Room()
+    for identity, kind in participants or ((SIP_CALLER, SIP),):
+        join(room, identity, kind)
+    return room
+
+
+def join(room: rtc.Room, identity: str, kind: int = STANDARD) -> None:
+    """A `participant_connected` event, decoded by the room itself (handle 0: no native
+    object behind it, so nothing is released when it goes)."""
+    info = participant_pb2.ParticipantInfo(identity=identity, kind=kind)  # type: ignore[arg-type]
+    owned = participant_pb2.OwnedParticipant(handle=handle_pb2.FfiOwnedHandle(id=0), info=info)
+    connected = room_pb2.ParticipantConnected(info=owned)
+    room._on_room_event(room_pb2.RoomEvent(participant_connected=connected))
+
+
+def press(room: rtc.Room, keys: str, *, sender: str = SIP_CALLER) -> None:
+    """Keypad presses as the room receives them: `sip_dtmf` data packets from `sender`."""
+    for key in keys:
+        dtmf = room_pb2.SipDTMF(code=0, digit=key)
+        packet = room_pb2.DataPacketReceived(participant_identity=sender, sip_dtmf=dtmf)
+        room._on_room_event(room_pb2.RoomEvent(data_packet_received=packet))

@@ -8,8 +8,8 @@ from typing import Any
 
 from tests.support.constants import ON_FILE, PEPPER
 from tests.support.sms import RecordingSmsSender, StaticDirectory
-from verification import OtpService, RedisOtpStore, SqliteOtpStore, code_digest
-from verification.codes import caller_reference
+from verification import OtpService, RedisOtpStore, SqliteOtpStore
+from verification.codes import caller_reference, code_digest
 
 CALLER = "+16505550142"
 

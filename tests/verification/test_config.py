@@ -1,4 +1,5 @@
-"""OtpService.from_env: the environment picks store and sender; production refuses unsafe ones."""
+"""OtpService.from_env / from_settings: the environment picks store and sender; production
+refuses unsafe ones."""
 
 from __future__ import annotations
 
@@ -17,8 +18,9 @@ from verification import (
     OtpService,
     RedisOtpStore,
     SqliteOtpStore,
+    VerificationSettings,
 )
-from verification.config import knowledge_policy_from_env, policy_from_env, validate_env
+from verification.config import validate_env
 
 PEPPER = "p" * 32
 
@@ -115,21 +117,30 @@ async def test_knowledge_policy_comes_from_env(tmp_path: Path) -> None:
         KBA_MAX_FAILURES_PER_RECORD="2",
         KBA_MAX_FAILURES_PER_CALLER="4",
         KBA_FAILURE_WINDOW_SECONDS="600",
+        KBA_MAX_RECORDS_PER_NAME="7",
+        KBA_MAX_FAILURES_PER_PROVEN_PHONE="2",
     )
-    assert knowledge_policy_from_env(env) == KnowledgePolicy(2, 4, 600)
-    assert knowledge_policy_from_env(embedded_env(tmp_path)) == KnowledgePolicy()
+    expected = KnowledgePolicy(2, 4, 600, max_records_per_name=7, max_failures_per_proven_phone=2)
+    assert VerificationSettings.from_env(env).knowledge_policy == expected
+    assert VerificationSettings.from_env(embedded_env(tmp_path)).knowledge_policy == (
+        KnowledgePolicy(max_records_per_name=10, max_failures_per_proven_phone=3)
+    )
     service = OtpService.from_env(StaticDirectory(set()), env)
-    assert service.identity_throttle().policy == KnowledgePolicy(2, 4, 600)
-    with pytest.raises(ConfigurationError, match="KBA_MAX_FAILURES_PER_RECORD"):
-        knowledge_policy_from_env(embedded_env(tmp_path, KBA_MAX_FAILURES_PER_RECORD="lots"))
-    with pytest.raises(ConfigurationError, match="max_failures_per_caller"):
-        knowledge_policy_from_env(embedded_env(tmp_path, KBA_MAX_FAILURES_PER_CALLER="0"))
+    assert service.identity_throttle().policy == expected
+    for variable, value, complaint in [
+        ("KBA_MAX_FAILURES_PER_RECORD", "lots", "KBA_MAX_FAILURES_PER_RECORD"),
+        ("KBA_MAX_FAILURES_PER_CALLER", "0", "max_failures_per_caller"),
+        ("KBA_MAX_RECORDS_PER_NAME", "0", "max_records_per_name"),
+        ("KBA_MAX_FAILURES_PER_PROVEN_PHONE", "-1", "max_failures_per_proven_phone"),
+    ]:
+        with pytest.raises(ConfigurationError, match=complaint):
+            VerificationSettings.from_env(embedded_env(tmp_path, **{variable: value}))
     await service.aclose()
 
 
 def test_phone_ceilings_come_from_env(tmp_path: Path) -> None:
     env = embedded_env(tmp_path, OTP_MAX_PHONE_FAILURES="50", OTP_MAX_PHONE_SENDS="6")
-    policy = policy_from_env(env)
+    policy = VerificationSettings.from_env(env).policy
     assert (policy.max_phone_failures, policy.max_phone_sends) == (50, 6)
 
 

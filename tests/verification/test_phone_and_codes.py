@@ -9,15 +9,9 @@ from pathlib import Path
 
 import pytest
 
-from verification import (
-    ConfigurationError,
-    code_digest,
-    generate_code,
-    load_pepper,
-    mask_phone,
-    normalize_phone,
-)
-from verification.codes import phone_reference
+from verification import ConfigurationError, mask_phone, normalize_phone
+from verification.codes import code_digest, generate_code, phone_reference
+from verification.pepper import load_pepper
 
 
 @pytest.mark.parametrize(

@@ -173,3 +173,75 @@ async def test_store_down_raises_store_unavailable(tmp_path: Path) -> None:
     with pytest.raises(StoreUnavailable):
         await throttle(store).attempt(record_id="P1", caller_phone=CALLER)
     await store.aclose()
+
+
+# -- a phone proven in the call (issue 15.3) ----------------------------------------------
+
+
+async def test_a_proven_shared_phone_is_not_blocked_by_a_strangers_record_failures(
+    store: OtpStore,
+) -> None:
+    """Three wrong dates of birth for Lucas by a stranger fill Lucas's record counter; Maria,
+    who shares Lucas's phone and proved it with a code, can still name Lucas, on a small
+    counter of her own per (record, proven phone)."""
+    t = IdentityThrottle(store, KnowledgePolicy(max_failures_per_proven_phone=2), pepper=PEPPER)
+    for i in range(3):
+        assert (await t.attempt(record_id="lucas", caller_phone=f"+1212555010{i}")).allowed
+    assert not (await t.attempt(record_id="lucas", caller_phone=None)).allowed
+
+    shared = "+14155550123"
+    maria = [
+        (await t.attempt(record_id="lucas", caller_phone=shared, proven_phone=shared)).allowed
+        for _ in range(3)
+    ]
+    assert maria == [True, True, False]  # her own small counter, not the stranger's
+    # a success gives back exactly what the proven attempt counted
+    await t.succeeded(record_id="lucas", caller_phone=shared, proven_phone=shared)
+    assert (await t.attempt(record_id="lucas", caller_phone=shared, proven_phone=shared)).allowed
+    # another proven phone has a counter of its own; the record counter is still full
+    other = await t.attempt(record_id="lucas", caller_phone=None, proven_phone="+14155550188")
+    assert other.allowed
+    assert not (await t.attempt(record_id="lucas", caller_phone=None)).allowed
+
+
+async def test_a_proven_phone_that_is_not_a_number_proves_nothing(store: OtpStore) -> None:
+    t = throttle(store)
+    for _ in range(3):
+        await t.attempt(record_id="P1", caller_phone=None)
+    refused = await t.attempt(record_id="P1", caller_phone=None, proven_phone="not a number")
+    assert not refused.allowed  # charged to the record counter, which is full
+
+
+# -- keyed counters for a host's own quotas (issue 18.4) -----------------------------------
+
+
+async def test_keyed_counters_name_a_counter_without_the_id(store: OtpStore) -> None:
+    from verification import KeyedCounters
+
+    counters = KeyedCounters(store, pepper=PEPPER)
+    booking = counters.subject("booking", "patient-42")
+    assert booking.startswith("booking:") and "patient-42" not in booking
+    assert booking != KeyedCounters(store, pepper=b"another-pepper-0123456789").subject(
+        "booking", "patient-42"
+    )  # keyed: no one without the pepper can recompute it from a list of ids
+    assert booking != counters.subject("record", "patient-42")
+
+    assert [await counters.take([(booking, 2)], 600) for _ in range(3)][:2] == [None, None]
+    assert (await counters.take([(booking, 2)], 600) or 0) > 500
+    await counters.give_back([booking])
+    assert await counters.take([(booking, 2)], 600) is None
+
+
+async def test_the_service_names_counters_with_its_own_pepper(tmp_path: Path) -> None:
+    from tests.support.sms import RecordingSmsSender, StaticDirectory
+    from verification import OtpService
+
+    store = SqliteOtpStore(tmp_path / "otp.sqlite3")
+    service = OtpService(store, RecordingSmsSender(), StaticDirectory(set()), pepper=PEPPER)
+    subject = service.counters.subject("booking", "patient-42")
+    assert subject == IdentityThrottle(store, pepper=PEPPER).counters.subject(
+        "booking", "patient-42"
+    )
+    assert await service.counters.take([(subject, 1)], 60) is None
+    assert await service.counters.take([(subject, 1)], 60) is not None
+    await service.aclose()

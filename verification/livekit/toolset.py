@@ -1,50 +1,53 @@
-"""OtpToolset: the two code tools any LiveKit agent can include, with keypad entry.
+"""OtpToolset: the two code tools any LiveKit agent can include, with every rule inside.
 
 `Agent(instructions=..., tools=[OtpToolset(otp)])` gives the model `request_otp` and
-`verify_otp`. The toolset keeps this call's part of the rules, in code: which number a code
-is pending for, at most `max_code_requests` requests per call, one request and one check at a
-time (however many tool calls a model sends in one turn), and a guess is evaluated only if
-the caller said those digits (`heard.caller_said_code`). The per-phone rules (attempts,
-cooldown, lockout, decoys for numbers not on file) are `OtpService`'s.
+`verify_otp`. The toolset keeps this call's part of the rules, in code, so a host gets them
+without subclassing:
 
-What a proven phone is worth is the host's business: `on_verified(context, phone_e164)` turns
-it into whatever the host grants and may return a sentence for the model. Tool outputs are the
-outcomes' own sentences (phones masked, never a code), plus one next step where one is needed.
+* a code goes only to a number the caller said in this call, the caller's own number
+  ("caller"), or the number the host vouches for (`known_phone`, "known");
+* at most `max_code_requests` requests per call, one request and one check at a time
+  (however many tool calls a model sends in one turn);
+* a guess is checked only if the caller said it since the code was requested, and a code
+  said once is checked once (`said_code` gives the place it was said; used places are kept);
+* keypad digits count only from the call's SIP caller (`keypad.Keypad`);
+* `verified_phone` is set only after the host's `on_verified` hook has succeeded; if the
+  hook fails, nothing is proven and the caller can ask for a new code.
+
+The per-phone rules (attempts, cooldown, lockout, decoys for numbers not on file) are
+`OtpService`'s. What a proven phone is worth is the host's business: `on_verified(context,
+phone_e164)` turns it into whatever the host grants and may return a sentence for the model.
+Tool outputs are the outcomes' own sentences (phones masked, never a code), plus one next
+step where one is needed; `caller_sentence(call_id)` gives the caller's version of each.
 """
 
 from __future__ import annotations
 
-import asyncio
-import contextlib
-import json
 import logging
 import re
 import time
-from collections.abc import Awaitable, Callable
+from collections import OrderedDict
+from collections.abc import Awaitable, Callable, Coroutine, Sequence
 from typing import Any
 
 from livekit import rtc
-from livekit.agents import (
-    AgentSession,
-    RunContext,
-    StopResponse,
-    ToolError,
-    function_tool,
-    get_job_context,
-    llm,
-)
+from livekit.agents import AgentSession, RunContext, function_tool, get_job_context, llm
 
-from verification import OtpService, mask_phone, parse_spoken_code
-from verification.outcomes import UNAVAILABLE_MESSAGE, VerifyOutcome
+from verification import OtpService, mask_phone, normalize_phone, parse_spoken_code
+from verification.outcomes import VerifyOutcome
 
-from .heard import caller_said_code
-from .keypad import KeypadBuffer
+from . import replies
+from .heard import Said, said_code, said_phone
+from .keypad import Keypad, linked_identity, tell_keypad_outcome
+from .replies import Refusal, Reply
+from .schemas import with_prebuilt_schemas
+from .turns import caller_turns, proceed_uninterrupted
 
 log = logging.getLogger(__name__)
 
 OnVerified = Callable[[RunContext[Any] | None, str], Awaitable[str | None]]
 """The host's grant hook: `(context, phone_e164) -> sentence or None`; `context` is None for
-keypad entry."""
+keypad entry. If it raises, the phone is not proven and the caller is told so."""
 
 MAX_CODE_REQUESTS_PER_CALL = 5
 """Code requests one call may make, whatever the numbers: each phone has its own limits in the
@@ -54,22 +57,11 @@ store, and this keeps one caller from having many people texted."""
 # the caller is calling from. Any other word (a name, "my wife's") is not taken for it.
 CALLER_ID_WORDS = frozenset({"caller", "callers", "this", "my", "own", "same", "current"})
 CALLER_ID_FILLER = frozenset({"the", "s", "number", "phone", "id", "line", "of", "cell"})
-DEFAULT_STAFF_HINT = "Offer to connect the caller with a person."
-
-SENDING_NOW = "A code is being sent right now. Wait for it before asking again."
-CHECKING_NOW = "A code is being checked right now. Wait for its answer before checking again."
-CALLER_NUMBER_UNKNOWN = "The caller's own number isn't known. Ask for the phone on file."
-NO_MORE_CODES = "No more codes can be sent on this call."
-ALREADY_VERIFIED = "The number {masked} is already verified in this call: no code is needed."
-NO_CODE_PENDING = "No code is pending on this call. Offer to text one (request_otp)."
-NOT_HEARD = (
-    "Nothing was checked: ask the caller to read the code from their text message aloud, or "
-    "type it on the keypad."
-)
-KEYPAD_PREFIX = "I got the code from your keypad."
-KEYPAD_ARGUMENTS = json.dumps({"code": "(typed on the keypad)"})
+KNOWN_WORD = "known"
 # Outcomes after which the caller needs a person: no code can help them right now.
 OFFER_STAFF_AFTER = frozenset({"locked", "rate_limited", "unavailable"})
+CALLER_SENTENCES_KEPT = 32
+NOT_HEARD = replies.NOT_HEARD.model  # the sentence the clinic agent's evals compare
 
 
 class OtpToolset(llm.Toolset):
@@ -82,8 +74,11 @@ class OtpToolset(llm.Toolset):
         caller_phone: str | None = None,
         on_verified: OnVerified | None = None,
         *,
+        known_phone: str | None = None,
+        caller_identity: str | None = None,
         max_code_requests: int = MAX_CODE_REQUESTS_PER_CALL,
-        staff_hint: str = DEFAULT_STAFF_HINT,
+        staff_hint: str = replies.DEFAULT_STAFF_HINT,
+        strict_schemas: bool = True,
         id: str = "otp",
     ) -> None:
         if session_id is None:
@@ -95,10 +90,14 @@ class OtpToolset(llm.Toolset):
                 )
             session_id = job.job.id
         super().__init__(id=id)
+        self._prebuilt = with_prebuilt_schemas(super().tools, strict=strict_schemas)
         self.otp = otp_service
         self.session_id = session_id
-        #: the caller's own number (SIP caller ID, E.164), when known; hosts may set it late
         self.caller_phone = caller_phone
+        self.known_phone = known_phone
+        #: the SIP caller's participant identity, when the host knows it (else the
+        #: session's linked participant); only its keypad digits count
+        self.caller_identity = caller_identity
         self.on_verified = on_verified
         self.max_code_requests = max_code_requests
         self.staff_hint = staff_hint
@@ -108,21 +107,57 @@ class OtpToolset(llm.Toolset):
         self._requesting = False
         self._checking = False
         self._heard_since: float | None = None
+        self._used: set[Said] = set()
         self._session: AgentSession[Any] | None = None
-        self._room: rtc.Room | None = None
-        self._keypad = KeypadBuffer(otp_service.policy.code_length)
-        self._keypad_task: asyncio.Task[None] | None = None
+        self._for_caller: OrderedDict[str, str] = OrderedDict()
         self._keypad_calls = 0
+        self._keypad = Keypad(
+            otp_service.policy.code_length,
+            accepting=self._keypad_accepting,
+            submit=self._submit_keypad,
+            caller_identity=lambda: self.caller_identity or linked_identity(self._session),
+        )
+
+    @property
+    def tools(self) -> Sequence[llm.Tool | llm.Toolset]:
+        """`request_otp` and `verify_otp`, with their schemas built once (`schemas.py`)."""
+        return self._prebuilt
+
+    @property
+    def caller_phone(self) -> str | None:
+        """The caller's own number (SIP caller ID, E.164) when known; hosts may set it late.
+        Parsed once, here, with the service's region; a number that can't be one is None."""
+        return self._caller_phone
+
+    @caller_phone.setter
+    def caller_phone(self, value: str | None) -> None:
+        self._caller_phone = self._parsed(value)
+
+    @property
+    def known_phone(self) -> str | None:
+        """A number the host vouches for (collected by `GetPhoneNumberTask`, or its own
+        record): the model may text it as "known" without the caller repeating it."""
+        return self._known_phone
+
+    @known_phone.setter
+    def known_phone(self, value: str | None) -> None:
+        self._known_phone = self._parsed(value)
 
     @property
     def verified_phone(self) -> str | None:
-        """The E.164 number proven by a code in this call, or None. Stays set for the call."""
+        """The E.164 number proven by a code in this call (and granted by `on_verified`),
+        or None. Stays set for the call."""
         return self._verified_phone
 
     @property
     def pending_phone(self) -> str | None:
         """The E.164 number a code of this call is pending for, or None."""
         return self._pending_phone
+
+    def caller_sentence(self, call_id: str) -> str | None:
+        """What the caller may hear for this call's tool call `call_id` (the speech hook's
+        fallback when the model writes a tool call as text instead of answering)."""
+        return self._for_caller.get(call_id)
 
     # -- tools ------------------------------------------------------------------------------
 
@@ -131,14 +166,57 @@ class OtpToolset(llm.Toolset):
         """Text a verification code. Ask the caller first.
 
         Args:
-            patient_phone: number given, or "caller" for the caller's own
+            patient_phone: number the caller said, or "caller" for their own
         """
-        phone = self._phone_meant(patient_phone)
+        return await self._answer(context, self._request(context, patient_phone))
+
+    @function_tool
+    async def verify_otp(self, context: RunContext[Any], code: str) -> str:
+        """Check the code the caller read back.
+
+        Args:
+            code: the digits or words the caller said
+        """
+        return await self._answer(context, self._verify(context, code))
+
+    # -- keypad -----------------------------------------------------------------------------
+
+    def attach_keypad(self, room: rtc.Room) -> None:
+        """Route this room's keypad digits from the SIP caller to `verify_code` while a code
+        is pending. Idempotent; `aclose` detaches. Digits never reach the model, the logs
+        or the chat."""
+        self._keypad.attach(room)
+
+    def detach_keypad(self) -> None:
+        self._keypad.detach()
+
+    async def keypad_idle(self) -> None:
+        """Wait until a submitted keypad code has been checked and answered."""
+        await self._keypad.idle()
+
+    async def setup(self) -> OtpToolset:
+        """Called by the agent's activity on start: in a job, listen to its room's keypad."""
+        await super().setup()
+        job = get_job_context(required=False)
+        if job is not None:
+            self.attach_keypad(job.room)
+        return self
+
+    async def aclose(self) -> None:
+        """Called when the agent's activity ends: stop listening to the keypad."""
+        await self._keypad.aclose()
+        await super().aclose()
+
+    # -- requests ---------------------------------------------------------------------------
+
+    async def _request(self, context: RunContext[Any], patient_phone: str) -> Reply:
+        phone = self._phone_meant(context.session, patient_phone)
         if self._requesting:
-            return SENDING_NOW
+            return replies.SENDING_NOW
         if self.code_requests >= self.max_code_requests:
-            raise ToolError(f"{NO_MORE_CODES} {self.staff_hint}")
-        _proceed_uninterrupted(context)
+            no_more = replies.NO_MORE_CODES
+            raise Refusal(Reply(f"{no_more.model} {self.staff_hint}", no_more.caller))
+        proceed_uninterrupted(context)
         # Reserved before the first await: parallel calls in one turn see it at once.
         self._requesting = True
         self.code_requests += 1
@@ -162,95 +240,86 @@ class OtpToolset(llm.Toolset):
                 "code_requests": self.code_requests,
             },
         )
-        return self._with_next_step(outcome.status, outcome.message)
+        return Reply(self._with_next_step(outcome.status, outcome.message), outcome.message)
 
-    @function_tool
-    async def verify_otp(self, context: RunContext[Any], code: str) -> str:
-        """Check the code the caller read back or typed.
+    def _phone_meant(self, session: AgentSession[Any], said: str) -> str:
+        """The number to text: the caller's own for "caller" and words like it, the host's
+        for "known", else a number the caller said in this call. The caller ID's digits
+        written out by the model are not the caller agreeing to it: only the word is. Text
+        that is no phone number goes on to the service, which answers it."""
+        if _means_caller_id(said):
+            if self.caller_phone is None:
+                raise Refusal(replies.CALLER_NUMBER_UNKNOWN)
+            return self.caller_phone
+        if said.strip().lower() == KNOWN_WORD:
+            if self.known_phone is None:
+                raise Refusal(replies.KNOWN_NUMBER_UNKNOWN)
+            return self.known_phone
+        try:
+            e164 = normalize_phone(said, self.otp.default_region)
+        except ValueError:
+            return said
+        if not said_phone(e164, caller_turns(session), self.otp.default_region):
+            log.info("number not said by the caller", extra={"session_id": self.session_id})
+            raise Refusal(replies.NUMBER_NOT_SAID)
+        return e164
 
-        Args:
-            code: the digits as said, e.g. "402991" or "four oh two nine nine one"
-        """
+    def _parsed(self, phone: str | None) -> str | None:
+        if not phone:
+            return None
+        try:
+            return normalize_phone(phone, self.otp.default_region)
+        except ValueError:
+            return None
+
+    # -- checks -----------------------------------------------------------------------------
+
+    async def _verify(self, context: RunContext[Any], code: str) -> Reply:
         phone = self._pending_phone
         if phone is None and self._verified_phone is not None:
-            return ALREADY_VERIFIED.format(masked=mask_phone(self._verified_phone))
+            verified = replies.ALREADY_VERIFIED
+            masked = verified.model.format(masked=mask_phone(self._verified_phone))
+            return Reply(masked, verified.caller)
         if phone is None:
-            raise ToolError(NO_CODE_PENDING)
+            raise Refusal(replies.NO_CODE_PENDING)
         if self._checking:
-            return CHECKING_NOW
+            return replies.CHECKING_NOW
         guess = parse_spoken_code(code, self.otp.policy.code_length)
-        if guess is not None and not caller_said_code(guess, self._caller_turns(context.session)):
-            log.info("guess not said by the caller", extra={"session_id": self.session_id})
-            raise ToolError(NOT_HEARD)
+        if guess is not None:
+            turns = caller_turns(context.session, since=self._heard_since)
+            place = said_code(guess, turns, used=self._used)
+            if place is None:
+                log.info("guess not said by the caller", extra={"session_id": self.session_id})
+                said_before = said_code(guess, turns) is not None
+                raise Refusal(replies.ALREADY_CHECKED if said_before else replies.NOT_HEARD)
+            self._used.add(place)
         self._checking = True  # reserved before the first await, like request_otp
         try:
             outcome = await self.otp.verify_code(
-                phone, code, session_id=self.session_id, caller_phone=self.caller_phone
+                phone, guess or code, session_id=self.session_id, caller_phone=self.caller_phone
             )
-            return (await self._settle(context, phone, outcome))[0]
+            return await self._settle(context, phone, outcome)
         finally:
             self._checking = False
 
-    # -- keypad -----------------------------------------------------------------------------
+    def _keypad_accepting(self) -> bool:
+        return self._pending_phone is not None and not self._checking
 
-    def attach_keypad(self, room: rtc.Room) -> None:
-        """Route this room's keypad digits to `verify_code` while a code is pending.
+    def _submit_keypad(self, entry: str) -> Coroutine[Any, Any, None] | None:
+        """A complete keypad entry: reserve the one check at a time now (synchronously, so
+        a spoken check cannot run beside it), and return the check to run."""
+        phone = self._pending_phone
+        if phone is None or self._checking or self._session is None:
+            return None
+        self._checking = True
+        return self._check_keypad(self._session, phone, entry)
 
-        Idempotent; `aclose` detaches. Digits never reach the model, the logs or the chat.
-        """
-        if self._room is room:
-            return
-        self.detach_keypad()
-        room.on("sip_dtmf_received", self._on_dtmf)
-        self._room = room
-
-    def detach_keypad(self) -> None:
-        if self._room is not None:
-            self._room.off("sip_dtmf_received", self._on_dtmf)
-            self._room = None
-        self._keypad.clear()
-
-    async def keypad_idle(self) -> None:
-        """Wait until a submitted keypad code has been checked and answered."""
-        if self._keypad_task is not None and not self._keypad_task.done():
-            await asyncio.wait({self._keypad_task})
-
-    async def setup(self) -> OtpToolset:
-        """Called by the agent's activity on start: in a job, listen to its room's keypad."""
-        await super().setup()
-        job = get_job_context(required=False)
-        if job is not None:
-            self.attach_keypad(job.room)
-        return self
-
-    async def aclose(self) -> None:
-        """Called when the agent's activity ends: stop listening; an answer still being said
-        is dropped with the session (the check itself is one atomic store step)."""
-        self.detach_keypad()
-        task = self._keypad_task
-        if task is not None and not task.done():
-            task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await task
-        await super().aclose()
-
-    def _on_dtmf(self, event: rtc.SipDTMF) -> None:
-        """Room callback (synchronous): buffer the digit; check on the last one or `#`."""
-        if self._pending_phone is None or self._checking or self._session is None:
-            self._keypad.clear()
-            return
-        code = self._keypad.press(event.digit)
-        if code is None:
-            return
-        self._checking = True  # reserved now, so a spoken check cannot run beside it
-        self._keypad_task = asyncio.create_task(self._check_keypad(self._pending_phone, code))
-
-    async def _check_keypad(self, phone: str, code: str) -> None:
+    async def _check_keypad(self, session: AgentSession[Any], phone: str, entry: str) -> None:
         try:
             outcome = await self.otp.verify_code(
-                phone, code, session_id=self.session_id, caller_phone=self.caller_phone
+                phone, entry, session_id=self.session_id, caller_phone=self.caller_phone
             )
-            for_model, for_caller = await self._settle(None, phone, outcome)
+            reply = await self._settle(None, phone, outcome)
         except Exception:
             log.exception("keypad code entry failed", extra={"session_id": self.session_id})
             return
@@ -259,86 +328,65 @@ class OtpToolset(llm.Toolset):
         log.info(
             "keypad code checked", extra={"session_id": self.session_id, "status": outcome.status}
         )
+        self._keypad_calls += 1
+        call_id = f"keypad_{self.session_id}_{self._keypad_calls}"
+        self._remember(call_id, reply.caller)
         try:
-            await self._tell_keypad_outcome(for_model, for_caller)
+            await tell_keypad_outcome(session, call_id, reply.model, reply.caller)
         except Exception:
             log.exception("keypad outcome not told", extra={"session_id": self.session_id})
 
-    async def _tell_keypad_outcome(self, for_model: str, for_caller: str) -> None:
-        """The model learns the outcome as the output of a `verify_otp` call made with the
-        keypad (tool output: data, never a system instruction, never the digits); the caller
-        hears the caller's sentence."""
-        session = self._session
-        if session is None:
-            return
-        self._keypad_calls += 1
-        call_id = f"keypad_{self.session_id}_{self._keypad_calls}"
-        agent = session.current_agent
-        chat_ctx = agent.chat_ctx.copy()
-        chat_ctx.insert(
-            [
-                llm.FunctionCall(call_id=call_id, name="verify_otp", arguments=KEYPAD_ARGUMENTS),
-                llm.FunctionCallOutput(
-                    call_id=call_id, name="verify_otp", output=for_model, is_error=False
-                ),
-            ]
-        )
-        await agent.update_chat_ctx(chat_ctx)
-        with contextlib.suppress(RuntimeError):  # the current speech may not be interruptible
-            session.interrupt()
-        await session.say(f"{KEYPAD_PREFIX} {for_caller}")
-
-    # -- shared by spoken and keypad entry --------------------------------------------------
-
     async def _settle(
         self, context: RunContext[Any] | None, phone: str, outcome: VerifyOutcome
-    ) -> tuple[str, str]:
-        """Apply one checked guess to this call: returns (sentence for the model, sentence for
-        the caller). A proven phone is kept, then offered to the host's hook; if the hook
-        fails the caller hears that the system is unavailable, and nothing claims success."""
+    ) -> Reply:
+        """Apply one checked guess to this call. A right code is offered to the host's hook
+        first; only once the hook has succeeded is the phone proven. If the hook fails, the
+        caller hears that the system is unavailable, nothing claims success, and a new code
+        can be asked for (this one is spent)."""
         if outcome.code_spent and self._pending_phone == phone:
             self._pending_phone = None
         if not outcome.verified:
-            return self._with_next_step(outcome.status, outcome.message), outcome.message
+            return Reply(self._with_next_step(outcome.status, outcome.message), outcome.message)
+        granted: str | None = None
+        if self.on_verified is not None:
+            try:
+                granted = await self.on_verified(context, phone)
+            except Exception:
+                log.exception(
+                    "on_verified hook failed after a correct code: nothing proven",
+                    extra={"session_id": self.session_id, "phone": mask_phone(phone)},
+                )
+                failed = replies.GRANT_FAILED
+                return Reply(f"{failed.model} {self.staff_hint}", failed.caller)
         self._verified_phone = phone
         log.info(
             "phone verified by code",
             extra={"session_id": self.session_id, "phone": mask_phone(phone)},
         )
-        if self.on_verified is None:
-            return outcome.message, outcome.message
-        try:
-            granted = await self.on_verified(context, phone)
-        except Exception:
-            log.exception(
-                "on_verified hook failed after a correct code",
-                extra={"session_id": self.session_id, "phone": mask_phone(phone)},
-            )
-            return f"{UNAVAILABLE_MESSAGE} {self.staff_hint}", UNAVAILABLE_MESSAGE
-        if granted:
-            return f"{outcome.message} {granted}", outcome.message
-        return outcome.message, outcome.message
+        model = f"{outcome.message} {granted}" if granted else outcome.message
+        return Reply(model, outcome.message)
+
+    # -- answers ----------------------------------------------------------------------------
 
     def _with_next_step(self, status: str, message: str) -> str:
         """The outcome's sentence, plus the nudge to offer a person where it calls for one."""
         return f"{message} {self.staff_hint}" if status in OFFER_STAFF_AFTER else message
 
-    def _phone_meant(self, said: str) -> str:
-        """The number to text: the caller's own for "caller" and words like it."""
-        if not _means_caller_id(said):
-            return said
-        if not self.caller_phone:
-            raise ToolError(CALLER_NUMBER_UNKNOWN)
-        return self.caller_phone
+    async def _answer(self, context: RunContext[Any], work: Awaitable[Reply]) -> str:
+        """Run one tool call; keep the caller's sentence of its answer (or refusal)."""
+        call_id = context.function_call.call_id
+        try:
+            reply = await work
+        except Refusal as refusal:
+            self._remember(call_id, refusal.caller)
+            raise
+        self._remember(call_id, reply.caller)
+        return reply.model
 
-    def _caller_turns(self, session: AgentSession[Any]) -> list[str]:
-        """What the caller said since this call's first code request, oldest first."""
-        since = self._heard_since or time.time()
-        return [
-            item.text_content or ""
-            for item in session.history.items
-            if item.type == "message" and item.role == "user" and item.created_at >= since
-        ]
+    def _remember(self, call_id: str, sentence: str) -> None:
+        self._for_caller[call_id] = sentence
+        while len(self._for_caller) > CALLER_SENTENCES_KEPT:
+            self._for_caller.popitem(last=False)
 
 
 def _means_caller_id(said: str) -> bool:
@@ -346,11 +394,3 @@ def _means_caller_id(said: str) -> bool:
         return False
     words = set(re.findall(r"[a-z]+", said.lower())) - CALLER_ID_FILLER
     return bool(words) and words <= CALLER_ID_WORDS
-
-
-def _proceed_uninterrupted(context: RunContext[Any]) -> None:
-    """Before a side effect: stop if the caller already cut us off, else hold the floor
-    until the action is done (LiveKit's pattern for tools that change the world)."""
-    if context.speech_handle.interrupted:
-        raise StopResponse()
-    context.disallow_interruptions()

@@ -1,8 +1,14 @@
-"""The SMS delivery seam: one protocol, one receipt, one error type.
+"""The delivery seam: two protocols (a text, a call), one receipt, one error type.
 
-Verification never cares which provider carried a message. Every sender (console, Twilio,
-AWS SNS, Vonage, failover) implements `SmsSender` and raises only `SmsDeliveryError`, whose
-`retryable` flag is what lets `FailoverSmsSender` decide whether another provider may help.
+Verification never cares which provider carried a code. Every text sender (console, Twilio,
+AWS SNS, Vonage, failover) implements `SmsSender`, every call sender (console, Twilio)
+`VoiceSender`, and both raise only `SmsDeliveryError`, whose `retryable` flag is what lets
+`FailoverSmsSender` decide whether another provider may help.
+
+The protocol asks for `send` alone. A sender that holds something (an HTTP session, a thread)
+may also offer `aclose()`, the way httpx transports do; whoever closes a sender goes through
+`close_sender`, which awaits `aclose()` when there is one and otherwise does nothing, so a
+sender written to the published protocol works everywhere.
 """
 
 from __future__ import annotations
@@ -56,7 +62,11 @@ class SmsDeliveryError(Exception):
 
 @runtime_checkable
 class SmsSender(Protocol):
-    """Sends one text message. Implementations are async and never block the event loop."""
+    """Sends one text message. Implementations are async and never block the event loop.
+
+    `aclose()` is optional (see `close_sender`); it is declared here only until every caller
+    closes senders through `close_sender`, and no sender needs to define it.
+    """
 
     async def send(self, to: str, body: str) -> SmsReceipt:
         """Send `body` to the E.164 number `to`; raise `SmsDeliveryError` and nothing else."""
@@ -65,3 +75,28 @@ class SmsSender(Protocol):
     async def aclose(self) -> None:
         """Release what the sender holds (HTTP sessions, threads); a later send may reopen."""
         ...
+
+
+@runtime_checkable
+class VoiceSender(Protocol):
+    """Places one automated call that says a text, for a caller whose phone can't show texts.
+
+    Same receipt and error as `SmsSender`: an invalid or unreachable number is not retryable;
+    throttling, timeouts and 5xx are. `aclose()` is optional here too (`close_sender`).
+    """
+
+    async def send(self, to: str, body: str, *, language: str = "en") -> SmsReceipt:
+        """Call the E.164 number `to` and say `body` in `language` (a language folder's code,
+        e.g. "en", "es"); raise `SmsDeliveryError` and nothing else."""
+        ...
+
+
+async def close_sender(sender: object) -> None:
+    """Release what `sender` holds: await its `aclose()` if it has one, else nothing to do.
+
+    `aclose` is optional in the sender protocols (httpx-style), so nothing that closes a
+    sender may call `sender.aclose()` directly.
+    """
+    aclose = getattr(sender, "aclose", None)
+    if callable(aclose):
+        await aclose()

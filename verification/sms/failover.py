@@ -3,16 +3,8 @@
 A code is only useful while it lives, so the whole send has a deadline (default 8 s) and
 each provider an attempt timeout (default 5 s). Only retryable errors move on to the next
 provider: an invalid or opted-out number is the same number everywhere, so it stops at once.
-A provider that keeps failing is skipped for a cool-off period by its circuit breaker, so
-every send does not pay its timeout; after the cool-off one send probes it (half-open) and
-its result closes or re-opens the breaker.
-
-Where the breaker lives matters: LiveKit runs every call in a process of its own that exits
-with the call, so a breaker in memory would start closed on every call and each caller
-would pay the dead provider's timeout again. Given a `breaker_store` (the OTP store: SQLite
-for one machine, Redis for many), every process shares one breaker per provider
-(`StoreBreaker`); without one, each sender keeps a `CircuitBreaker` in memory (tests, a
-single long-lived process).
+Given a `breaker_store` (the OTP store), a provider that keeps failing is skipped for a
+cool-off by its circuit breaker, shared by every call process (`verification.sms.breakers`).
 """
 
 from __future__ import annotations
@@ -20,184 +12,17 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
-from collections.abc import Callable, Sequence
-from typing import Literal, Protocol
+from collections.abc import Sequence
 
 from ..metrics import record_sms_attempt
 from ..phone import mask_phone
-from ..stores.base import BreakerStore, StoreUnavailable
-from .base import SmsDeliveryError, SmsReceipt, SmsSender
+from ..stores.base import BreakerStore
+from .base import SmsDeliveryError, SmsReceipt, SmsSender, close_sender
+from .breakers import Breaker, NoBreaker, StoreBreaker
 
 logger = logging.getLogger(__name__)
 
 PROVIDER = "failover"
-
-BreakerState = Literal["closed", "open", "half_open"]
-
-
-class CircuitBreaker:
-    """Consecutive-failure breaker for one provider.
-
-    closed: every send may try. After `threshold` consecutive failures: open, every send
-    skips it for `cooloff` seconds. Then half-open: exactly one send may probe it; success
-    closes the breaker, failure re-opens it for another cool-off. Single event loop only
-    (no locking): all calls happen between awaits.
-    """
-
-    def __init__(
-        self,
-        threshold: int = 3,
-        cooloff: float = 60.0,
-        clock: Callable[[], float] = time.monotonic,
-    ) -> None:
-        if threshold < 1:
-            raise ValueError("threshold must be at least 1")
-        if cooloff < 0:
-            raise ValueError("cooloff must not be negative")
-        self.threshold = threshold
-        self.cooloff = cooloff
-        self._clock = clock
-        self._failures = 0
-        self._opened_at: float | None = None
-        self._probing = False
-
-    @property
-    def state(self) -> BreakerState:
-        """The state as of now (an open breaker whose cool-off passed reads half_open)."""
-        if self._opened_at is None:
-            return "closed"
-        if self._probing or self._clock() - self._opened_at >= self.cooloff:
-            return "half_open"
-        return "open"
-
-    @property
-    def consecutive_failures(self) -> int:
-        return self._failures
-
-    def allow(self) -> bool:
-        """May a send use this provider now? In half-open, claims the single probe."""
-        state = self.state
-        if state == "closed":
-            return True
-        if state == "half_open" and not self._probing:
-            self._probing = True
-            return True
-        return False
-
-    def record_success(self) -> None:
-        """The provider answered (accepted, or refused for a recipient reason): close."""
-        self._failures = 0
-        self._opened_at = None
-        self._probing = False
-
-    def record_failure(self) -> None:
-        """The provider failed in a way another provider might not: count it."""
-        self._failures += 1
-        if self._probing or self._failures >= self.threshold:
-            self._opened_at = self._clock()
-        self._probing = False
-
-    def release(self) -> None:
-        """The probe ended without a verdict (the send was cancelled): let another probe."""
-        self._probing = False
-
-
-class _Breaker(Protocol):
-    async def allow(self) -> bool: ...
-    async def record_success(self) -> None: ...
-    async def record_failure(self) -> None: ...
-    async def release(self) -> None: ...
-
-    def describe(self) -> str: ...
-
-
-class _MemoryBreaker:
-    """A `CircuitBreaker` behind the async face the sender uses."""
-
-    def __init__(self, breaker: CircuitBreaker) -> None:
-        self.breaker = breaker
-
-    async def allow(self) -> bool:
-        return self.breaker.allow()
-
-    async def record_success(self) -> None:
-        self.breaker.record_success()
-
-    async def record_failure(self) -> None:
-        self.breaker.record_failure()
-
-    async def release(self) -> None:
-        self.breaker.release()
-
-    def describe(self) -> str:
-        return self.breaker.state
-
-
-class StoreBreaker:
-    """One provider's breaker kept in a `BreakerStore`, shared by every process using it.
-
-    Same rules as `CircuitBreaker`; the probe is a lease of `probe_seconds` (the send
-    deadline), so a process that dies mid-probe does not hold it for ever. If the store
-    cannot be reached, sends go ahead (fail open): a breaker only saves time, and refusing
-    to send because the store hiccuped would lose the code.
-    """
-
-    def __init__(
-        self,
-        store: BreakerStore,
-        provider: str,
-        *,
-        threshold: int,
-        cooloff: float,
-        probe_seconds: float,
-    ) -> None:
-        if threshold < 1:
-            raise ValueError("threshold must be at least 1")
-        self.store = store
-        self.provider = provider
-        self.threshold = threshold
-        self.cooloff = cooloff
-        self.probe_seconds = probe_seconds
-
-    async def allow(self) -> bool:
-        try:
-            return await self.store.breaker_allow(self.provider, self.probe_seconds)
-        except StoreUnavailable:
-            self._store_down("allow")
-            return True
-
-    async def record_success(self) -> None:
-        await self._record(failed=False)
-
-    async def record_failure(self) -> None:
-        await self._record(failed=True)
-
-    async def release(self) -> None:
-        try:
-            await self.store.breaker_release(self.provider)
-        except StoreUnavailable:
-            self._store_down("release")
-
-    def describe(self) -> str:
-        return "shared"
-
-    async def _record(self, *, failed: bool) -> None:
-        try:
-            await self.store.breaker_record(
-                self.provider,
-                failed=failed,
-                threshold=self.threshold,
-                cooloff_seconds=self.cooloff,
-            )
-        except StoreUnavailable:
-            self._store_down("record")
-
-    def _store_down(self, step: str) -> None:
-        logger.warning(
-            "sms breaker store unavailable (%s); sending without it",
-            step,
-            extra={"sms_provider": self.provider},
-        )
 
 
 class FailoverSmsSender:
@@ -211,10 +36,9 @@ class FailoverSmsSender:
         *,
         attempt_timeout: float = 5.0,
         deadline: float = 8.0,
+        breaker_store: BreakerStore | None = None,
         breaker_threshold: int = 3,
         breaker_cooloff: float = 60.0,
-        clock: Callable[[], float] = time.monotonic,
-        breaker_store: BreakerStore | None = None,
     ) -> None:
         if not senders:
             raise ValueError("FailoverSmsSender needs at least one sender")
@@ -222,23 +46,18 @@ class FailoverSmsSender:
             raise ValueError("attempt_timeout and deadline must be positive")
         self._senders = list(senders)
         self._names = [str(getattr(s, "provider", type(s).__name__)) for s in self._senders]
-        self._memory = [
-            CircuitBreaker(breaker_threshold, breaker_cooloff, clock) for _ in self._senders
-        ]
-        self._breakers: list[_Breaker] = (
-            [_MemoryBreaker(b) for b in self._memory]
+        self._breakers: list[Breaker] = [
+            NoBreaker()
             if breaker_store is None
-            else [
-                StoreBreaker(
-                    breaker_store,
-                    name,
-                    threshold=breaker_threshold,
-                    cooloff=breaker_cooloff,
-                    probe_seconds=deadline,
-                )
-                for name in self._names
-            ]
-        )
+            else StoreBreaker(
+                breaker_store,
+                name,
+                threshold=breaker_threshold,
+                cooloff=breaker_cooloff,
+                probe_seconds=deadline,
+            )
+            for name in self._names
+        ]
         self.shares_breakers = breaker_store is not None
         self._attempt_timeout = attempt_timeout
         self._deadline = deadline
@@ -250,16 +69,17 @@ class FailoverSmsSender:
     def senders(self) -> list[SmsSender]:
         return list(self._senders)
 
-    @property
-    def breakers(self) -> list[CircuitBreaker]:
-        """One in-memory breaker per sender, in the same order (tests); unused, and closed,
-        when the breakers are shared through a `breaker_store`."""
-        return list(self._memory)
-
     async def aclose(self) -> None:
-        """Close every sender that holds resources."""
+        """Close every sender that has something to close (`close_sender`), each one even if
+        another fails; the first failure is raised once all were tried."""
+        failure: BaseException | None = None
         for sender in self._senders:
-            await sender.aclose()
+            try:
+                await close_sender(sender)
+            except Exception as exc:
+                failure = failure or exc
+        if failure is not None:
+            raise failure
 
     async def send(self, to: str, body: str) -> SmsReceipt:
         """Send through the first provider that accepts; raise `SmsDeliveryError` otherwise."""

@@ -21,6 +21,7 @@ from .errors import (
     OPTED_OUT,
     UNREACHABLE,
     Verdict,
+    missing_extra,
     not_delivered,
     not_sent,
     refused,
@@ -29,7 +30,7 @@ from .errors import (
 logger = logging.getLogger(__name__)
 
 PROVIDER = "sns"
-MISSING_EXTRA = "SMS provider 'sns' needs the 'aws' extra: uv sync --extra aws"
+MISSING_EXTRA = missing_extra(PROVIDER, "aws")
 
 _NOT_RETRYABLE: dict[str, str] = {
     "InvalidParameter": INVALID_NUMBER,  # e.g. PhoneNumber is not a valid E.164 number

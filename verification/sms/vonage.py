@@ -23,12 +23,12 @@ from typing import Any
 from ..env import ConfigurationError
 from ..phone import mask_phone
 from .base import SmsDeliveryError, SmsReceipt
-from .errors import INVALID_NUMBER, UNREACHABLE, Verdict, not_sent, refused
+from .errors import INVALID_NUMBER, UNREACHABLE, Verdict, missing_extra, not_sent, refused
 
 logger = logging.getLogger(__name__)
 
 PROVIDER = "vonage"
-MISSING_EXTRA = "SMS provider 'vonage' needs the 'vonage' extra: uv sync --extra vonage"
+MISSING_EXTRA = missing_extra(PROVIDER, "vonage")
 
 # Vonage SMS API statuses (https://developer.vonage.com/messaging/sms/guides/troubleshooting-sms).
 _VONAGE_STATUS: dict[str, Verdict] = {

@@ -1,0 +1,49 @@
+"""`python -m verification` (make demo) keeps a store of its own (issue 17.5)."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+from tests.support.settings import embedded_env
+from tests.support.sms import StaticDirectory
+from verification import OtpService
+
+ROOT = Path(__file__).resolve().parents[2]
+DEMO_NUMBER = "+14155550123"
+
+
+async def console_call(env: dict[str, str]) -> None:
+    """What `python -m agent console` leaves in the shared store: a code just texted."""
+    console = OtpService.from_env(StaticDirectory({DEMO_NUMBER}), env)
+    assert (await console.request_code(DEMO_NUMBER, session_id="console-call")).status == "sent"
+    await console.drain()
+    assert (await console.request_code(DEMO_NUMBER, session_id="x")).status == "cooldown"
+    await console.aclose()
+
+
+def test_a_demo_right_after_a_console_call_is_not_refused(tmp_path: Path) -> None:
+    """A console call has just texted the demo number, so the shared store would answer the
+    demo "cooldown"; the demo's own store answers "sent" and leaves nothing behind."""
+    env = embedded_env(tmp_path)
+    asyncio.run(console_call(env))
+    before = sorted(p.name for p in tmp_path.iterdir())
+
+    clean = {k: v for k, v in os.environ.items() if not k.startswith(("OTP_", "REDIS_", "SMS_"))}
+    done = subprocess.run(
+        [sys.executable, "-m", "verification"],
+        input="415 555 0123\n\n",
+        env={**clean, **env},
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+    assert done.returncode == 0, done.stderr
+    assert "[sent] I've texted a 6-digit code to the number ending in 0123" in done.stdout
+    assert "your verification code is" in done.stderr  # the console stand-in printed it
+    assert sorted(p.name for p in tmp_path.iterdir()) == before  # the demo left no file
