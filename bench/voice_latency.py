@@ -23,7 +23,13 @@ For each turn it prints:
   playback start);
 * after_turn: e2e minus the end-of-turn wait, i.e. the committed turn to the agent's first
   audio frame: the LLM, tools and TTS work the pipeline does once it knows the caller is done;
-* devices: mouth-to-ear minus LiveKit's e2e (PulseAudio and PortAudio buffers on both sides).
+  pipeline: the same less the TTS stand-in's own time (below): the pipeline's overhead;
+* devices: mouth-to-ear minus LiveKit's e2e (PulseAudio and PortAudio buffers on both sides);
+* no_wait: mouth-to-ear minus the end-of-turn wait (the same model and settings in both
+  agents; on espeak-ng's flat voice it ends a turn after 0.58 s or waits the full 2.5 s,
+  line by line, which would otherwise swamp everything else);
+* tts_standin: the TTS stand-in's own time to its first byte (espeak-ng and the encoder),
+  part of `tts_node_ttfb` but not of the pipeline.
 
 Then the medians per agent and the clinic agent's figures over the bare agent's, turn by turn
 (the same line to both: the end-of-turn model hears the same audio).
@@ -77,9 +83,12 @@ STAGES = (
     "llm_ttft",
     "tool_round",
     "tts_ttfb",
+    "tts_standin",
     "e2e",
     "after_turn",
+    "pipeline",
     "devices",
+    "no_wait",
 )
 
 
@@ -149,19 +158,28 @@ async def one_session(directory: Path, *, bare: bool) -> list[Turn]:
     )
     caller_ends: list[float] = []
     heard_at: list[float] = []
+    synthesis: list[float] = []
     async with VoiceConsole(directory, llm, argv=argv) as call:
         await call.agent_finishes(call.started_at, timeout=START_TIMEOUT_SECONDS)
         for spoken, heard, _ in LINES:
             started, ended = await call.say(spoken, heard_as=heard)
+            already = len(call.tts.spoken)
             first, _ = await call.agent_finishes(ended)
+            # the stand-in's time for the reply's first sentence (its first byte's wait)
+            synthesis.append(call.tts.spoken[already].synthesis_seconds)
             caller_ends.append(call.microphone.last_sound_before(ended + 0.5, since=started))
             heard_at.append(first)
         report = await call.hang_up()
-    return _turns(report, caller_ends, heard_at, bare=bare)
+    return _turns(report, caller_ends, heard_at, synthesis, bare=bare)
 
 
 def _turns(
-    report: dict[str, Any], caller_ends: list[float], heard_at: list[float], *, bare: bool
+    report: dict[str, Any],
+    caller_ends: list[float],
+    heard_at: list[float],
+    synthesis: list[float],
+    *,
+    bare: bool,
 ) -> list[Turn]:
     users = messages(report, "user")
     if len(users) != len(LINES):
@@ -189,8 +207,11 @@ def _turns(
             "tts_ttfb": answered.get("tts_node_ttfb", nan),
             "e2e": answered.get("e2e_latency", nan),
         }
+        turn.stages["tts_standin"] = synthesis[index]
         turn.stages["after_turn"] = turn.stages["e2e"] - end_of_turn
+        turn.stages["pipeline"] = turn.stages["after_turn"] - synthesis[index]
         turn.stages["devices"] = turn.mouth_to_ear - turn.stages["e2e"]
+        turn.stages["no_wait"] = turn.mouth_to_ear - end_of_turn
         turns.append(turn)
     return turns
 
@@ -229,20 +250,25 @@ def summarize(bare: list[Turn], clinic: list[Turn]) -> None:
     ):
         stages = " ".join(f"{_ms(_median([t.stages[s] for t in turns])):>11}" for s in STAGES)
         print(f"  {name:26} {_ms(_median([t.mouth_to_ear for t in turns])):>12} {stages}")
-    paired = [(c.mouth_to_ear, b.mouth_to_ear, c.tool) for c, b in zip(clinic, bare, strict=True)]
-    for label, pairs in (
-        ("all turns", paired),
-        ("plain turns", [p for p in paired if not p[2]]),
-        ("tool turns", [p for p in paired if p[2]]),
+    print(
+        "\nclinic over bare, the same line (paired; the end-of-turn wait is the same model's "
+        "and is left out):"
+    )
+    for label, kinds in (
+        ("all turns", (False, True)),
+        ("plain turns", (False,)),
+        ("tool turns", (True,)),
     ):
+        pairs = [(c, b) for c, b in zip(clinic, bare, strict=True) if c.tool in kinds]
         if not pairs:
             continue
-        extra = _median([c - b for c, b, _ in pairs])
-        ratio = _median([c / b for c, b, _ in pairs])
-        print(
-            f"clinic over bare, same line, {label}: {extra * 1000:+.0f} ms median "
-            f"({ratio:.2f}x of the bare agent's mouth-to-ear)"
-        )
+        for stage, what in (
+            ("after_turn", "committed turn to first audio"),
+            ("no_wait", "mouth-to-ear without the end-of-turn wait"),
+        ):
+            extra = _median([c.stages[stage] - b.stages[stage] for c, b in pairs])
+            ratio = _median([c.stages[stage] / b.stages[stage] for c, b in pairs])
+            print(f"  {label:12} {what:55} {extra * 1000:+5.0f} ms median, {ratio:.2f}x")
 
 
 async def run(pairs: int) -> None:

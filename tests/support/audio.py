@@ -297,6 +297,18 @@ class Tap:
                 if since <= t < until and rms >= SOUND_RMS
             )
 
+    def activity(self, since: float, until: float, step: float = 0.1) -> str:
+        """Sound per `step` seconds between two instants, e.g. "▁▁▇█▇▁": for a failure's
+        message."""
+        marks = "▁▂▃▄▅▆▇█"
+        out = []
+        moment = since
+        while moment < until:
+            share = self.sound_seconds(moment, moment + step) / step
+            out.append(marks[min(int(share * (len(marks) - 1) + 0.5), len(marks) - 1)])
+            moment += step
+        return "".join(out)
+
     def first_sound(self, since: float) -> float | None:
         """When the first sound block after `since` arrived (None: not yet)."""
         with self._lock:

@@ -50,6 +50,11 @@ class Speech:
             return 0.0
         return float(loud[-1] + 1 - loud[0]) * block / self.sample_rate
 
+    def louder(self, gain: float) -> Speech:
+        """The same speech, `gain` times as loud (below 1: quieter), clipped to 16 bits."""
+        samples = np.clip(self.pcm.astype(np.float32) * gain, -32768, 32767)
+        return Speech(samples.astype(np.int16), self.sample_rate)
+
     def resampled(self, sample_rate: int) -> Speech:
         """Linear interpolation: plenty for speech going to a VAD or a test's ears."""
         if sample_rate == self.sample_rate or len(self.pcm) == 0:

@@ -24,6 +24,7 @@ import asyncio
 import base64
 import io
 import json
+import time
 from dataclasses import dataclass
 from typing import Any, cast
 
@@ -52,6 +53,9 @@ class Spoken:
     seconds: float
     response_format: str
     stream_format: str
+    # from the request's arrival to its first audio going out: the stand-in's own time
+    # (espeak-ng and the encoder), which a benchmark does not count as the pipeline's
+    synthesis_seconds: float
 
 
 def encode(speech: Speech, response_format: str) -> tuple[bytes, str]:
@@ -79,9 +83,11 @@ class OpenAITtsStandin(LocalHttpServer):
         *,
         voice: str = AGENT_VOICE,
         words_per_minute: int = WORDS_PER_MINUTE,
+        gain: float = 1.0,
         accepted_key: str | None = None,
     ) -> None:
         super().__init__()
+        self.gain = gain
         self.voice = voice
         self.words_per_minute = words_per_minute
         self.accepted_key = accepted_key
@@ -118,6 +124,7 @@ class OpenAITtsStandin(LocalHttpServer):
     async def _speech(self, request: web.Request) -> web.StreamResponse:
         if (refusal := self._refusal(request)) is not None:
             return refusal
+        arrived = time.perf_counter()
         body: dict[str, Any] = await request.json()
         text = str(body.get("input", ""))
         response_format = str(body.get("response_format") or "mp3")
@@ -129,8 +136,11 @@ class OpenAITtsStandin(LocalHttpServer):
         speed = min(max(float(body.get("speed") or 1.0), 0.25), 4.0)
         rate = round(self.words_per_minute * speed)
         speech = await asyncio.to_thread(speak, text, voice=self.voice, words_per_minute=rate)
+        if self.gain != 1.0:
+            speech = speech.louder(self.gain)
         audio, content_type = await asyncio.to_thread(encode, speech, response_format)
-        self.spoken.append(Spoken(text, speech.seconds, response_format, stream_format))
+        synthesis = time.perf_counter() - arrived
+        self.spoken.append(Spoken(text, speech.seconds, response_format, stream_format, synthesis))
         sse = stream_format == "sse"
         response = web.StreamResponse(
             headers={"Content-Type": "text/event-stream" if sse else content_type}

@@ -60,6 +60,12 @@ QUIET_SECONDS = 1.0
 # and Silero and the end-of-turn model still hear speech.
 CALLER_WORDS_PER_MINUTE = 210
 AGENT_WORDS_PER_MINUTE = 220
+# The agent's voice 8 dB below the caller's. The console runs the microphone through an echo
+# canceller (WebRTC's, in LiveKit's console) that takes the speaker's signal as the echo to
+# remove; at equal levels it takes a caller talking over the agent for that echo and mutes
+# them, so no barge-in gets through. At a real phone or laptop the caller's own voice at
+# their microphone is louder than the agent's coming back from a speaker, which this keeps.
+AGENT_LEVEL = 0.4
 TERMINAL_SIZE = (50, 200)  # rows, columns: wide enough that no printed line wraps
 _ANSI = re.compile(r"\x1b\[[0-9;?]*[A-Za-z]")
 
@@ -107,7 +113,7 @@ class VoiceConsole:
         self.extra_env = dict(env or {})
         self.audio = VirtualAudio(directory / "audio")
         self.stt = DeepgramStandin()
-        self.tts = OpenAITtsStandin(words_per_minute=AGENT_WORDS_PER_MINUTE)
+        self.tts = OpenAITtsStandin(words_per_minute=AGENT_WORDS_PER_MINUTE, gain=AGENT_LEVEL)
         self.stderr_lines: list[str] = []
         self.screen = bytearray()
         self.process: subprocess.Popen[bytes] | None = None
@@ -375,6 +381,7 @@ class CancelledByVoice:
     spoken: list[Spoken]  # what the agent said, as the TTS stand-in received it
     stt_sent: list[dict[str, Any]]  # what the STT stand-in answered
     speaker: Tap
+    microphone: Tap
     greeting_heard: float  # when the greeting reached the speaker
     long_answer_heard: float  # when the answer the caller talks over reached the speaker
     interruption: tuple[float, float]  # when the caller started and stopped talking over it
@@ -464,6 +471,7 @@ async def cancel_by_voice(
         spoken=list(call.tts.spoken),
         stt_sent=list(call.stt.sent),
         speaker=call.speaker,
+        microphone=call.microphone,
         greeting_heard=greeting,
         long_answer_heard=long_answer,
         interruption=interruption,

@@ -66,7 +66,12 @@ async def test_a_caller_cancels_by_voice_talking_over_the_agent_once(
     talking, stopped_talking = call.interruption
     last_third = stopped_talking - (stopped_talking - talking) / 3
     assert speaker.sound_seconds(call.long_answer_heard, talking) > 0, "it was speaking"
-    assert speaker.sound_seconds(last_third, stopped_talking) == 0, call.timeline
+    window = (call.long_answer_heard - 0.5, stopped_talking + 2)
+    assert speaker.sound_seconds(last_third, stopped_talking) == 0, (
+        f"speaker {speaker.activity(*window)}, caller "
+        f"{call.microphone.activity(*window)} (100 ms a mark)\n{call.timeline}\n"
+        f"{[(text_of(m), m['interrupted']) for m in answers]}"
+    )
     long_answer_seconds = sum(s.seconds for s in call.spoken if s.text in LONG_ANSWER)
     played = speaker.sound_seconds(call.long_answer_heard, stopped_talking)
     assert played < 0.6 * long_answer_seconds, (played, long_answer_seconds)
