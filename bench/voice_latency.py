@@ -21,18 +21,19 @@ For each turn it prints:
   had left to do, since preemptive generation may start it before the commit, and the tool
   itself, from the items' `created_at`), `tts_node_ttfb`, and `e2e_latency` (end of speech to
   playback start);
-* after_turn: e2e minus the end-of-turn wait, i.e. the committed turn to the agent's first
-  audio frame: the LLM, tools and TTS work the pipeline does once it knows the caller is done;
-  pipeline: the same less the TTS stand-in's own time (below): the pipeline's overhead;
+* pipeline: e2e less the end-of-turn wait and the TTS stand-in's own time (below), i.e. from
+  the committed turn to the agent's first audio frame: the LLM, tool and TTS work the
+  pipeline does once it knows the caller is done, less what the stand-in spent synthesizing;
 * devices: mouth-to-ear minus LiveKit's e2e (PulseAudio and PortAudio buffers on both sides);
-* no_wait: mouth-to-ear minus the end-of-turn wait (the same model and settings in both
-  agents; on espeak-ng's flat voice it ends a turn after 0.58 s or waits the full 2.5 s,
-  line by line, which would otherwise swamp everything else);
+* overhead: pipeline plus devices, i.e. mouth-to-ear less the two waits that are not the
+  pipeline's: the end-of-turn model (the same model and settings in both agents; on
+  espeak-ng's flat voice it ends a turn after 0.58 s or waits the full 2.5 s, line by line,
+  which would otherwise swamp everything else) and the TTS stand-in;
 * tts_standin: the TTS stand-in's own time to its first byte (espeak-ng and the encoder),
-  part of `tts_node_ttfb` but not of the pipeline.
+  part of `tts_node_ttfb`, not of the pipeline.
 
-Then the medians per agent and the clinic agent's figures over the bare agent's, turn by turn
-(the same line to both: the end-of-turn model hears the same audio).
+Then the medians per agent, and the clinic agent's pipeline and overhead over the bare
+agent's, paired line by line.
 
     uv run python bench/voice_latency.py [--pairs 2]
 
@@ -85,10 +86,9 @@ STAGES = (
     "tts_ttfb",
     "tts_standin",
     "e2e",
-    "after_turn",
     "pipeline",
     "devices",
-    "no_wait",
+    "overhead",
 )
 
 
@@ -208,10 +208,9 @@ def _turns(
             "e2e": answered.get("e2e_latency", nan),
         }
         turn.stages["tts_standin"] = synthesis[index]
-        turn.stages["after_turn"] = turn.stages["e2e"] - end_of_turn
-        turn.stages["pipeline"] = turn.stages["after_turn"] - synthesis[index]
+        turn.stages["pipeline"] = turn.stages["e2e"] - end_of_turn - synthesis[index]
         turn.stages["devices"] = turn.mouth_to_ear - turn.stages["e2e"]
-        turn.stages["no_wait"] = turn.mouth_to_ear - end_of_turn
+        turn.stages["overhead"] = turn.stages["pipeline"] + turn.stages["devices"]
         turns.append(turn)
     return turns
 
@@ -251,8 +250,8 @@ def summarize(bare: list[Turn], clinic: list[Turn]) -> None:
         stages = " ".join(f"{_ms(_median([t.stages[s] for t in turns])):>11}" for s in STAGES)
         print(f"  {name:26} {_ms(_median([t.mouth_to_ear for t in turns])):>12} {stages}")
     print(
-        "\nclinic over bare, the same line (paired; the end-of-turn wait is the same model's "
-        "and is left out):"
+        "\nclinic over bare, the same line (paired; left out: the end-of-turn model's wait, the "
+        "same model in both, and the TTS stand-in's own time):"
     )
     for label, kinds in (
         ("all turns", (False, True)),
@@ -263,12 +262,16 @@ def summarize(bare: list[Turn], clinic: list[Turn]) -> None:
         if not pairs:
             continue
         for stage, what in (
-            ("after_turn", "committed turn to first audio"),
-            ("no_wait", "mouth-to-ear without the end-of-turn wait"),
+            ("pipeline", "pipeline: committed turn to first audio frame"),
+            ("overhead", "+ devices: mouth-to-ear less the two waits"),
         ):
             extra = _median([c.stages[stage] - b.stages[stage] for c, b in pairs])
-            ratio = _median([c.stages[stage] / b.stages[stage] for c, b in pairs])
-            print(f"  {label:12} {what:55} {extra * 1000:+5.0f} ms median, {ratio:.2f}x")
+            ours = _median([c.stages[stage] for c, _ in pairs])
+            theirs = _median([b.stages[stage] for _, b in pairs])
+            print(
+                f"  {label:12} {what:47} {extra * 1000:+5.0f} ms median "
+                f"(clinic {ours * 1000:.0f} ms, bare {theirs * 1000:.0f} ms)"
+            )
 
 
 async def run(pairs: int) -> None:

@@ -25,6 +25,7 @@ import base64
 import io
 import json
 import time
+import uuid
 from dataclasses import dataclass
 from typing import Any, cast
 
@@ -143,7 +144,10 @@ class OpenAITtsStandin(LocalHttpServer):
         self.spoken.append(Spoken(text, speech.seconds, response_format, stream_format, synthesis))
         sse = stream_format == "sse"
         response = web.StreamResponse(
-            headers={"Content-Type": "text/event-stream" if sse else content_type}
+            headers={
+                "Content-Type": "text/event-stream" if sse else content_type,
+                "x-request-id": f"req_{uuid.uuid4().hex}",  # as OpenAI sends (the SDK reads it)
+            }
         )
         await response.prepare(request)
         for start in range(0, len(audio), CHUNK_BYTES):

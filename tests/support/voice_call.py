@@ -367,7 +367,12 @@ TAKE_YOUR_TIME = "Of course, take your time."
 DIGIT_WORDS = dict(
     enumerate(["zero", "one", "two", "three", "four", "five", "six", "seven", "eight", "nine"])
 )
-CONFIRM = "Just to confirm, you would like me to cancel your appointment with {provider}?"
+# A model that repeats what it should not (the code, the full number): the agent's speech
+# filter must keep both out of what is said.
+CONFIRM = (
+    "Just to confirm, with code {code} from 415 555 0123, you would like me to cancel your "
+    "appointment with {provider}?"
+)
 
 
 @dataclass
@@ -403,8 +408,9 @@ async def cancel_by_voice(
     directory: Path, *, show: Callable[[str], None] | None = None
 ) -> CancelledByVoice:
     """Jane Doe calls the voice console to cancel her first appointment: she asks, talks over
-    the agent's long answer with her name and date of birth, asks for a code at her number,
-    reads back the code the console printed, and confirms."""
+    the agent's long answer, gives her name and date of birth, asks for a code at her number,
+    reads back the code the console printed, and confirms (the model, asking her to, repeats
+    the code and her number: the agent must not say them)."""
     records_url = f"sqlite:///{directory / 'clinic.sqlite3'}"
     appointment_id, provider = await _janes_first_appointment(records_url)
     llm = SpokenOpenAIStandin(
@@ -415,7 +421,6 @@ async def cancel_by_voice(
             "Sorry": TAKE_YOUR_TIME,
             "wait": TAKE_YOUR_TIME,
             "moment": TAKE_YOUR_TIME,
-            "Please cancel it": CONFIRM.format(provider=provider),
         },
         tool_rules={
             "Jane Doe": (
@@ -458,6 +463,7 @@ async def cancel_by_voice(
         )
         await call.agent_finishes(said)
 
+        llm.replies["Please cancel it"] = CONFIRM.format(code=code, provider=provider)
         _, said = await call.say("Please cancel it.")
         await call.agent_finishes(said)
         _, said = await call.say("Yes, cancel it.")

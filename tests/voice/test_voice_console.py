@@ -84,8 +84,10 @@ async def test_a_caller_cancels_by_voice_talking_over_the_agent_once(
     results = [m for m in call.stt_sent if m["type"] == "Results"]
     assert any(not m["is_final"] for m in results) and any(m["speech_final"] for m in results)
 
-    # nothing the rules forbid was said, nor sent to be said
+    # nothing the rules forbid was said, nor sent to be said, though the model wrote both the
+    # code and the full number into its confirmation (CONFIRM): it was said without them
     agent_words = [s.text for s in call.spoken] + [text_of(m) for m in answers]
-    assert agent_words
+    confirmation = [text for text in agent_words if text.startswith("Just to confirm")]
+    assert confirmation and all("ending in 0123" in text for text in confirmation), agent_words
     for text in agent_words:
         assert _forbidden(text, call.code) == [], text
