@@ -12,7 +12,8 @@ plugin's public `base_url` argument):
 - `stream_format: "sse"` (what the plugin asks of `gpt-4o-mini-tts`) streams
   `speech.audio.delta` events carrying the encoded audio in base64, then `speech.audio.done`
   with token usage; `stream_format: "audio"` (or none) streams the bytes themselves;
-- `GET /v1/models` answers the agent's start-up key check (401 for a key it refuses).
+- `GET /v1/models` answers the agent's start-up key check (401 for a key it refuses): that,
+  and the key check, are the typed console's OpenAI stand-in's, which this one extends.
 
 Every request is kept (`spoken`): what the agent said, as text, and how many seconds of audio
 it became, which is what a test checks the rules against (no code, no full phone number).
@@ -34,7 +35,7 @@ from aiohttp import web
 from av.audio.stream import AudioStream
 
 from tests.support.espeak import AGENT_VOICE, WORDS_PER_MINUTE, Speech, speak
-from tests.support.http_standin import LocalHttpServer
+from tests.support.openai_standin import OpenAIStandin
 
 SAMPLE_RATE = 24000  # what OpenAI's speech is (and what the plugin decodes it as)
 CHUNK_BYTES = 4096
@@ -78,7 +79,9 @@ def encode(speech: Speech, response_format: str) -> tuple[bytes, str]:
     return out.getvalue(), content_type
 
 
-class OpenAITtsStandin(LocalHttpServer):
+class OpenAITtsStandin(OpenAIStandin):
+    """The typed console's OpenAI stand-in (its key check and `/v1/models`), speaking too."""
+
     def __init__(
         self,
         *,
@@ -87,40 +90,14 @@ class OpenAITtsStandin(LocalHttpServer):
         gain: float = 1.0,
         accepted_key: str | None = None,
     ) -> None:
-        super().__init__()
+        super().__init__(accepted_key=accepted_key)
         self.gain = gain
         self.voice = voice
         self.words_per_minute = words_per_minute
-        self.accepted_key = accepted_key
         self.spoken: list[Spoken] = []
-        self.refused = 0
-
-    @property
-    def base_url(self) -> str:
-        """What `OPENAI_TTS_BASE_URL` takes."""
-        return f"{self.url}/v1"
 
     def routes(self) -> list[web.RouteDef]:
-        return [
-            web.post("/v1/audio/speech", self._speech),
-            web.get("/v1/models", self._models),
-        ]
-
-    def _refusal(self, request: web.Request) -> web.Response | None:
-        if self.accepted_key is None:
-            return None
-        if request.headers.get("Authorization", "") == f"Bearer {self.accepted_key}":
-            return None
-        self.refused += 1
-        error = {"message": "Incorrect API key provided.", "code": "invalid_api_key"}
-        return web.json_response({"error": error}, status=401)
-
-    async def _models(self, request: web.Request) -> web.Response:
-        if (refusal := self._refusal(request)) is not None:
-            return refusal
-        return web.json_response(
-            {"object": "list", "data": [{"id": "gpt-4o-mini-tts", "object": "model"}]}
-        )
+        return [*super().routes(), web.post("/v1/audio/speech", self._speech)]
 
     async def _speech(self, request: web.Request) -> web.StreamResponse:
         if (refusal := self._refusal(request)) is not None:

@@ -25,6 +25,7 @@ keys and no hardware") and prints it as it goes.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import fcntl
 import json
 import os
@@ -43,13 +44,13 @@ from pathlib import Path
 from typing import Any
 
 from clinic import open_records
+from tests.support.agent_env import keyless_env, records_url
 from tests.support.audio import MICROPHONE, SPEAKER, Tap, VirtualAudio
 from tests.support.deepgram_standin import DeepgramStandin
 from tests.support.espeak import CALLER_VOICE, speak
 from tests.support.openai_standin import OpenAIStandin
 from tests.support.tts_standin import OpenAITtsStandin, Spoken
 
-ROOT = Path(__file__).resolve().parents[2]
 AGENT_CONSOLE = ("-m", "agent", "console")
 START_TIMEOUT_SECONDS = 120.0  # a cold start on a busy 2-core machine: imports, models
 REPLY_TIMEOUT_SECONDS = 60.0
@@ -103,14 +104,12 @@ class VoiceConsole:
         llm: OpenAIStandin,
         *,
         argv: Sequence[str] = AGENT_CONSOLE,
-        env: Mapping[str, str] | None = None,
         show: Callable[[str], None] | None = None,
     ) -> None:
         self.directory = directory
         self.show = show
         self.llm = llm
         self.argv = list(argv)
-        self.extra_env = dict(env or {})
         self.audio = VirtualAudio(directory / "audio")
         self.stt = DeepgramStandin()
         self.tts = OpenAITtsStandin(words_per_minute=AGENT_WORDS_PER_MINUTE, gain=AGENT_LEVEL)
@@ -118,8 +117,7 @@ class VoiceConsole:
         self.screen = bytearray()
         self.process: subprocess.Popen[bytes] | None = None
         self.started_at = 0.0
-        self._speaker_cm: Any = None
-        self._microphone_cm: Any = None
+        self._taps = contextlib.ExitStack()
         self.speaker: Tap
         self.microphone: Tap
         self._threads: list[threading.Thread] = []
@@ -135,25 +133,10 @@ class VoiceConsole:
         if self.show is not None:
             self.show(f"{moment - self.started_at:6.2f}s  {what}")
 
-    @property
-    def records_url(self) -> str:
-        return f"sqlite:///{self.directory / 'clinic.sqlite3'}"
-
     def environment(self) -> dict[str, str]:
-        """The machine's environment without any keys, pointed at the stand-ins and devices."""
-        env = {
-            k: v
-            for k, v in os.environ.items()
-            if not k.startswith(
-                ("OPENAI_", "DEEPGRAM_", "LIVEKIT_", "TWILIO_", "SMS_", "REDIS_", "LOG_LEVEL")
-            )
-        }
-        env.update(
-            PYTHONPATH=str(ROOT),
-            CLINIC_DATABASE_URL=self.records_url,
-            OTP_SQLITE_PATH=str(self.directory / "otp.sqlite3"),
-            OTP_PEPPER_FILE=str(self.directory / "otp-pepper"),
-            CLINIC_NAME="Bayview Clinic",
+        """No keys; the stand-ins' addresses and the virtual devices instead."""
+        return keyless_env(
+            self.directory,
             OPENAI_BASE_URL=self.llm.base_url,
             OPENAI_API_KEY="sk-standin",
             OPENAI_TTS_BASE_URL=self.tts.base_url,
@@ -161,18 +144,14 @@ class VoiceConsole:
             DEEPGRAM_BASE_URL=self.stt.base_url,
             **self.audio.env,
         )
-        env.update(self.extra_env)
-        return env
 
     async def __aenter__(self) -> VoiceConsole:
         self.directory.mkdir(parents=True, exist_ok=True)
         await asyncio.to_thread(self.audio.start)
         for server in (self.llm, self.stt, self.tts):
             await server.start()
-        self._speaker_cm = self.audio.tap(f"{SPEAKER}.monitor")
-        self.speaker = self._speaker_cm.__enter__()
-        self._microphone_cm = self.audio.tap(MICROPHONE)
-        self.microphone = self._microphone_cm.__enter__()
+        self.speaker = self._taps.enter_context(self.audio.tap(f"{SPEAKER}.monitor"))
+        self.microphone = self._taps.enter_context(self.audio.tap(MICROPHONE))
         self._start_process()
         return self
 
@@ -215,9 +194,7 @@ class VoiceConsole:
         if self.process is not None and self.process.poll() is None:
             self.process.kill()
             await asyncio.to_thread(self.process.wait, 30)
-        for cm in (self._speaker_cm, self._microphone_cm):
-            if cm is not None:
-                cm.__exit__(None, None, None)
+        self._taps.close()
         for server in (self.llm, self.stt, self.tts):
             await server.stop()
         await asyncio.to_thread(self.audio.stop)
@@ -411,8 +388,8 @@ async def cancel_by_voice(
     the agent's long answer, gives her name and date of birth, asks for a code at her number,
     reads back the code the console printed, and confirms (the model, asking her to, repeats
     the code and her number: the agent must not say them)."""
-    records_url = f"sqlite:///{directory / 'clinic.sqlite3'}"
-    appointment_id, provider = await _janes_first_appointment(records_url)
+    records = records_url(directory)
+    appointment_id, provider = await _janes_first_appointment(records)
     llm = SpokenOpenAIStandin(
         replies={
             "cancel my appointment": LONG_ANSWER,
@@ -470,7 +447,7 @@ async def cancel_by_voice(
         await call.agent_finishes(said)
         report = await call.hang_up()
     return CancelledByVoice(
-        records_url=records_url,
+        records_url=records,
         appointment_id=appointment_id,
         code=code,
         report=report,
