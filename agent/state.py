@@ -65,7 +65,7 @@ class Services:
     def __post_init__(self) -> None:
         if self.identity_throttle is None:
             self.identity_throttle = self.otp.identity_throttle()
-        self.bookings = PatientBookings(self.otp.store, self.options.max_new_bookings)
+        self.bookings = PatientBookings(self.otp.counters, self.options.max_new_bookings)
 
     @property
     def throttle(self) -> IdentityThrottle:
