@@ -306,6 +306,22 @@ class ClinicAgent(Agent):
         """
         state = context.userdata
         log.info("staff requested", extra={"session_id": state.session_id})
+        if handoff.can_warm_transfer(state):
+            proceed_uninterrupted(context)
+            await self.session.say(
+                phrase("hold_for_staff", state.language), allow_interruptions=False
+            )
+            if await handoff.warm_transfer(
+                state, self.session, clinic_name=self.clinic_name, reason=reason
+            ):
+                await self.session.say(
+                    phrase("with_staff", state.language), allow_interruptions=False
+                )
+                self.session.shutdown()  # staff have the caller: the agent leaves the room
+                return "The caller is now with staff."
+            # staff could not be reached: the cold transfer, as without a warm one
+            await handoff.transfer(state, self.session)
+            return "The transfer is under way: say nothing more."
         if handoff.can_transfer(state):
             proceed_uninterrupted(context)
             task = asyncio.create_task(self._transfer_after_reply(context))

@@ -214,6 +214,8 @@ class AgentSettings:
                 max_new_bookings=env_int(
                     env, "MAX_NEW_BOOKINGS", DEFAULT_MAX_NEW_BOOKINGS, minimum=1
                 ),
+                warm_transfer=_transfer_mode(env) == "warm",
+                sip_outbound_trunk=env_text(env, "LIVEKIT_SIP_OUTBOUND_TRUNK") or None,
             ),
             model=model,
             worker=worker,
@@ -264,6 +266,18 @@ class AgentSettings:
         if command != "console":
             needed.extend(LIVEKIT_SERVER_VARIABLES)
         return [name for name in dict.fromkeys(needed) if not have[name]]
+
+
+def _transfer_mode(env: Mapping[str, str]) -> str:
+    """`STAFF_TRANSFER_MODE`: "cold" (default) or "warm" (which needs the outbound trunk)."""
+    mode = env_text(env, "STAFF_TRANSFER_MODE", "cold").lower()
+    if mode not in ("cold", "warm"):
+        raise ConfigurationError(f"STAFF_TRANSFER_MODE must be cold or warm, got {mode!r}")
+    if mode == "warm" and not env_text(env, "LIVEKIT_SIP_OUTBOUND_TRUNK"):
+        raise ConfigurationError(
+            "STAFF_TRANSFER_MODE=warm needs LIVEKIT_SIP_OUTBOUND_TRUNK (the trunk that dials staff)"
+        )
+    return mode
 
 
 def _metrics_port(env: Mapping[str, str], command: str) -> int | None:
