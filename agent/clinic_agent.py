@@ -31,8 +31,10 @@ from livekit.agents import (
 
 from clinic import Appointment, NotFound, parse_date
 from verification import StoreUnavailable, VerificationLevel, mask_phone
+from verification.livekit import with_prebuilt_schemas
 
 from . import handoff, identity, replies
+from .context import bounded_context
 from .failures import FailureWatch
 from .instructions import instructions, phrase
 from .metrics import measured
@@ -77,6 +79,7 @@ class ClinicAgent(Agent):
         self.clinic_name = clinic_name
         self.base_instructions = instructions(self.clinic_name)
         super().__init__(instructions=self.base_instructions)
+        self._tools = with_prebuilt_schemas(self._tools)  # built once, not per request
         self.otp_tools: ClinicOtpTools | None = None
         self.failures: FailureWatch | None = None
         self.quiet_line: QuietLine | None = None
@@ -123,6 +126,7 @@ class ClinicAgent(Agent):
     ) -> AsyncIterator[llm.ChatChunk | str | FlushSentinel]:
         """The model's reply, with its text through the speech filter; tool calls pass on
         as they are (the tools check their own arguments)."""
+        chat_ctx = bounded_context(chat_ctx, self.session.userdata)  # context.py: bounded
         options = self.session.userdata.services.options
         public = (options.front_desk_phone, options.staff_transfer_number)
         speech = SpeechFilter(number for number in public if number)
