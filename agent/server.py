@@ -46,8 +46,8 @@ def prewarm(proc: JobProcess) -> None:
         install_pii_redaction()
     validate_env(os.environ)
     proc.userdata["settings"] = settings
-    proc.userdata["services"] = build_services(settings)
-    proc.userdata["turn_detector"] = warm_up()
+    services = proc.userdata["services"] = build_services(settings)
+    proc.userdata["turn_detector"] = warm_up(services.otp.default_region)
     proc.userdata["llm"] = build_llm(settings)
     proc.userdata["vad"] = silero.VAD.load()
 

@@ -1,13 +1,22 @@
-"""What ClinicAgent sends the model: tool schemas built once (byte for byte LiveKit's own, the
-tools still validating their arguments), and a context that stays bounded as a call grows
-(`agent/context.py`): the instructions and recent turns whole, old turns dropped whole, and a
-note from code in their place that never holds a code, a phone number or record text."""
+"""What a ClinicAgent call costs besides the model.
+
+* Tool schemas built once: the model is sent byte for byte the tools JSON LiveKit would build
+  on every request, and the tools still validate their arguments.
+* A bounded context (`agent/context.py`): the instructions and recent turns whole, old turns
+  dropped whole, and a note from code in their place that never holds a code, a phone number
+  or record text.
+* Quick starts: the command line loads LiveKit only for a command that runs a call, and
+  `warm_up` leaves nothing for a call's event loop to import.
+"""
 
 from __future__ import annotations
 
 import inspect
 import json
+import os
 import re
+import subprocess
+import sys
 from pathlib import Path
 from typing import Any
 
@@ -285,3 +294,84 @@ async def test_a_call_sends_the_bounded_context(clinic: ClinicDB, tmp_path: Path
         assert call.agent.base_instructions in (first.text_content or "")
         assert sent.items[1].id == DYNAMIC_INSTRUCTIONS_MESSAGE_ID
     await otp.aclose()
+
+
+# -- quick starts -----------------------------------------------------------------------------
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def run_python(code: str) -> str:
+    """`code` in a fresh interpreter (this test process has imported everything already)."""
+    done = subprocess.run(
+        [sys.executable, "-c", code],
+        cwd=ROOT,
+        env={**os.environ, "PYTHONPATH": str(ROOT)},
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+    assert done.returncode == 0, done.stderr
+    return done.stdout.strip().splitlines()[-1]
+
+
+def test_the_command_line_loads_livekit_only_to_run_a_call() -> None:
+    """`python -m agent --help` (and the settings, and the start-up checks) answer without
+    importing LiveKit's agent framework and the records, seconds on a small machine."""
+    loaded = run_python(
+        "import sys, contextlib, io\n"
+        "from agent.__main__ import main\n"
+        "with contextlib.redirect_stdout(io.StringIO()):\n"
+        "    main(['--help'])\n"
+        "print(sorted(m for m in sys.modules if m.startswith(('livekit.agents', 'clinic'))))"
+    )
+    assert loaded == "[]"
+
+
+FIRST_CALL = """
+import asyncio, sys, tempfile
+from pathlib import Path
+from livekit.agents import AgentSession
+from livekit.plugins import openai
+from agent import CallState, ClinicAgent, Services
+from agent.wiring import warm_up
+from clinic import ClinicDB
+from tests.support.openai_standin import OpenAIStandin
+from tests.support.sms import RecordingSmsSender
+from verification import OtpService, SqliteOtpStore
+
+async def call() -> list[str]:
+    rules = {"text me": ("request_otp", {"patient_phone": "415 555 0123"})}
+    model = OpenAIStandin(tool_rules=rules)
+    await model.start()
+    tmp = Path(tempfile.mkdtemp())
+    clinic = ClinicDB(tmp / "clinic.sqlite3")
+    await clinic.load_demo()
+    otp = OtpService(
+        SqliteOtpStore(tmp / "otp.sqlite3"), RecordingSmsSender(), clinic,
+        pepper=b"first-call-pepper-0123456789",
+    )
+    state = CallState(services=Services(clinic=clinic, otp=otp), session_id="first-call")
+    llm = openai.LLM(model="standin", base_url=model.base_url, api_key="unused")
+    before = set(sys.modules)
+    async with AgentSession[CallState](llm=llm, userdata=state) as session:
+        await session.start(ClinicAgent(clinic_name="Bayview Clinic"))
+        await session.run(user_input="Please text me at 415 555 0123")
+        await session.run(user_input="Thanks")
+    imported = sorted(set(sys.modules) - before)
+    await otp.aclose()
+    await clinic.aclose()
+    await model.stop()
+    return imported
+
+warm_up("US")
+print(asyncio.run(call()))
+"""
+
+
+def test_after_warm_up_a_call_imports_nothing_on_its_event_loop() -> None:
+    """Whatever a call's first moments load (the OpenAI SDK's chat resources, the region's
+    phone number metadata, LiveKit's toolset support), `warm_up` loads first, in `prewarm`,
+    off the call's event loop: an import there stalls the greeting's audio and the first
+    reply (each module is compiled from source where no bytecode is cached)."""
+    assert run_python(FIRST_CALL) == "[]"
