@@ -25,8 +25,6 @@ import asyncio
 import sys
 from pathlib import Path
 
-from dotenv import load_dotenv
-
 from verification import ConfigurationError
 
 SERVER_FILE = Path(__file__).with_name("server.py")
@@ -117,22 +115,14 @@ def _sentence(text: str) -> str:
 
 
 def _run(command: str, rest: list[str]) -> int:
-    import os
+    from .settings import load_settings
 
-    from verification.config import validate_env
-
-    from .settings import AgentSettings
-
-    load_dotenv(".env.local")
-    load_dotenv(".env")
     verbose = "--verbose" in rest or "-v" in rest
     text_only = "--text" in rest
     rest = [a for a in rest if a not in ("--verbose", "-v")]
     try:
-        settings = AgentSettings.from_env(os.environ, command=command)
+        settings = load_settings(command)
         missing = settings.missing_variables(command, text_only)
-        if not missing:
-            validate_env(os.environ)
     except ConfigurationError as exc:
         _err(f"configuration error: {exc}")
         return 2

@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import AsyncIterable, AsyncIterator
+from collections.abc import AsyncIterator
 from datetime import date
 from typing import Any
 
@@ -23,7 +23,6 @@ from livekit.agents import (
     FlushSentinel,
     ModelSettings,
     RunContext,
-    StopResponse,
     ToolError,
     function_tool,
     llm,
@@ -31,19 +30,24 @@ from livekit.agents import (
 
 from clinic import Appointment, NotFound, parse_date
 from verification import StoreUnavailable, VerificationLevel, mask_phone
-from verification.livekit import with_prebuilt_schemas
+from verification.livekit import (
+    OtpToolset,
+    SpeechHygiene,
+    caller_turns,
+    proceed_uninterrupted,
+    with_prebuilt_schemas,
+)
 
 from . import handoff, identity, replies
 from .context import bounded_context
 from .failures import FailureWatch
-from .instructions import instructions, phrase
-from .metrics import measured
-from .otp_tools import ClinicOtpTools, caller_turns
+from .instructions import instructions, languages, phrase
+from .language import CallLanguage
+from .metrics import time_tools
 from .phone_grants import grant_for_proven_phone
 from .quiet_line import QuietLine
 from .replies import NEEDS_LEVEL_1, NEEDS_LEVEL_2, NOT_YOURS, STAFF_HINT, records_call
 from .speech import say_date, say_time
-from .speech_filter import SpeechFilter
 from .state import CallState, LimitReached
 from .telephony import hang_up
 
@@ -55,12 +59,9 @@ MAX_SLOTS_LISTED = 6
 BOOKINGS = "bookings"
 
 
-def _proceed_uninterrupted(context: Context) -> None:
-    """Before a side effect: stop if the caller already cut us off, else hold the floor
-    until the action is done (LiveKit's pattern for tools that change the world)."""
-    if context.speech_handle.interrupted:
-        raise StopResponse()
-    context.disallow_interruptions()
+def _questions(language: str) -> tuple[str, ...]:
+    """What the caller hears, in turn, when the model's reply was only tool-call text."""
+    return tuple(phrase(name, language) for name in ("ask_again", "ask_next", "ask_person"))
 
 
 def _parse_day(text: str | None, what: str) -> date | None:
@@ -80,36 +81,78 @@ class ClinicAgent(Agent):
         self.base_instructions = instructions(self.clinic_name)
         super().__init__(instructions=self.base_instructions)
         self._tools = with_prebuilt_schemas(self._tools)  # built once, not per request
-        self.otp_tools: ClinicOtpTools | None = None
+        self.otp_tools: OtpToolset | None = None
+        self.speech = SpeechHygiene(questions=_questions("en"))
         self.failures: FailureWatch | None = None
         self.quiet_line: QuietLine | None = None
+        self.call_language: CallLanguage | None = None
 
     async def on_enter(self) -> None:
         state: CallState = self.session.userdata
-        if self.failures is None:
+        if self.failures is None:  # once per call: what watches the session
             self.failures = FailureWatch(self.session, state)
             self.quiet_line = QuietLine(self.session, state)
+            self.call_language = CallLanguage(self.session, state, self._follow_language)
+            time_tools(self.session)
         if self.otp_tools is None:
-            self.otp_tools = ClinicOtpTools(
+            # the plugin's code tools, as any host has them: every rule is inside
+            self.otp_tools = OtpToolset(
                 state.services.otp,
                 session_id=state.session_id,
                 caller_phone=state.caller_phone,
                 on_verified=self._on_verified,
+                caller_identity=state.sip_participant_identity,
                 staff_hint=STAFF_HINT.strip(),
+                language=state.language,
             )
             toolset = self.otp_tools
             state.pending_phone_source = lambda: toolset.pending_phone
             await toolset.setup()  # in a job: listens to the room's keypad
             await self.update_tools([*self.tools, toolset])
-        today = state.services.clinic.now().date()
-        context = f"\n\nToday is {say_date(today)}."
-        if state.caller_phone:
-            context += (
-                f" The caller is calling from the number {mask_phone(state.caller_phone)}; "
-                'you may offer to text a code to it with request_otp(patient_phone="caller").'
+            options = state.services.options
+            public = (options.front_desk_phone, options.staff_transfer_number)
+            self.speech = SpeechHygiene(
+                allowed_numbers=[number for number in public if number],
+                questions=_questions(state.language),
+                tool_sentence=self._caller_sentence,
+                language=state.language,
             )
-        await self.update_instructions(self.base_instructions + context)
-        self.session.say(phrase("greeting", state.language, clinic_name=self.clinic_name))
+        await self.update_instructions(self._call_instructions(state))
+        greeting = [phrase("greeting", state.language, clinic_name=self.clinic_name)]
+        greeting += [phrase("invite", other) for other in languages() if other != state.language]
+        self.session.say(" ".join(greeting))
+
+    def _call_instructions(self, state: CallState) -> str:
+        """The instructions in the call's language, with what this call knows: today's date,
+        and the caller ID (masked) when there is one."""
+        language = state.language
+        today = say_date(state.services.clinic.now().date())
+        context = phrase("today", language, date=today)
+        if state.caller_phone:
+            context += " " + phrase("caller_id", language, masked=mask_phone(state.caller_phone))
+        return f"{instructions(self.clinic_name, language)}\n\n{context}"
+
+    def _caller_sentence(self, output: llm.FunctionCallOutput) -> str | None:
+        """What the caller may hear of one of this agent's refusals (the plugin's toolset
+        has its own)."""
+        name = replies.CALLER_PHRASES.get(output.output)
+        return phrase(name, self.session.userdata.language) if name else None
+
+    def _follow_language(self, language: str) -> None:
+        """The caller switched language: the instructions, the code's text (or call), the
+        fallback questions and the words a hidden number becomes follow (the agent's own
+        sentences read `CallState.language` already)."""
+        state: CallState = self.session.userdata
+        if self.otp_tools is not None:
+            self.otp_tools.language = language
+        self.speech.language = language
+        self.speech.questions = _questions(language)
+        log.info(
+            "call language changed", extra={"session_id": state.session_id, "language": language}
+        )
+        task = asyncio.create_task(self.update_instructions(self._call_instructions(state)))
+        state.background.add(task)
+        task.add_done_callback(state.background.discard)
 
     async def _on_verified(self, context: RunContext[Any] | None, phone_e164: str) -> str:
         """The OTP toolset's grant hook (spoken and keypad entry alike)."""
@@ -118,36 +161,21 @@ class ClinicAgent(Agent):
 
     # -- what the model writes ----------------------------------------------------------------
 
-    async def llm_node(
+    def llm_node(
         self,
         chat_ctx: llm.ChatContext,
         tools: list[llm.Tool],
         model_settings: ModelSettings,
     ) -> AsyncIterator[llm.ChatChunk | str | FlushSentinel]:
-        """The model's reply, with its text through the speech filter; tool calls pass on
-        as they are (the tools check their own arguments)."""
+        """The model's reply through the plugin's speech hygiene: no code, full phone number
+        or tool-call text is said, shown or kept, and a reply that was only tool-call text
+        becomes something useful for the caller."""
         chat_ctx = bounded_context(chat_ctx, self.session.userdata)  # context.py: bounded
-        options = self.session.userdata.services.options
-        public = (options.front_desk_phone, options.staff_transfer_number)
-        speech = SpeechFilter(number for number in public if number)
-        stream: AsyncIterable[Any] = Agent.default.llm_node(self, chat_ctx, tools, model_settings)
-        async for chunk in stream:
-            if isinstance(chunk, str):
-                if text := speech.feed(chunk):
-                    yield text
-            elif isinstance(chunk, llm.ChatChunk) and chunk.delta and chunk.delta.content:
-                text = speech.feed(chunk.delta.content)
-                delta = chunk.delta.model_copy(update={"content": text or None})
-                yield chunk.model_copy(update={"delta": delta})
-            else:
-                yield chunk
-        if rest := speech.finish():
-            yield rest
+        return self.speech.llm_node(self, chat_ctx, tools, model_settings)
 
     # -- identity ---------------------------------------------------------------------------
 
     @function_tool
-    @measured
     async def verify_identity(
         self, context: Context, full_name: str, date_of_birth: str, phone: str | None = None
     ) -> str:
@@ -159,13 +187,12 @@ class ClinicAgent(Agent):
             phone: only if the caller said it
         """
         return await identity.verify_identity(
-            context.userdata, full_name, date_of_birth, phone, caller_turns(context)
+            context.userdata, full_name, date_of_birth, phone, caller_turns(context.session)
         )
 
     # -- appointments -----------------------------------------------------------------------
 
     @function_tool
-    @measured
     async def list_appointments(self, context: Context) -> str:
         """List the verified caller's upcoming appointments."""
         state = context.userdata
@@ -185,7 +212,6 @@ class ClinicAgent(Agent):
         return "\n".join(lines) if lines else "No upcoming appointments."
 
     @function_tool
-    @measured
     async def find_open_slots(
         self,
         context: Context,
@@ -211,7 +237,6 @@ class ClinicAgent(Agent):
         return "\n".join(f"{s.id}: {s.provider}, {say_time(s.starts_at)}" for s in slots)
 
     @function_tool
-    @measured
     async def book_appointment(self, context: Context, slot_id: str) -> str:
         """Book an open time for the verified caller.
 
@@ -223,7 +248,7 @@ class ClinicAgent(Agent):
         services = state.services
         try:
             with state.reserve(BOOKINGS, state.new_bookings, services.options.max_new_bookings):
-                _proceed_uninterrupted(context)
+                proceed_uninterrupted(context)
                 if not await services.bookings.take(patient_id):
                     raise LimitReached(BOOKINGS)
                 try:
@@ -244,7 +269,6 @@ class ClinicAgent(Agent):
         )
 
     @function_tool
-    @measured
     async def cancel_appointment(self, context: Context, appointment_id: str) -> str:
         """Cancel an appointment the caller confirmed.
 
@@ -253,13 +277,12 @@ class ClinicAgent(Agent):
         """
         state = context.userdata
         appointment = await self._own_appointment(state, appointment_id)
-        _proceed_uninterrupted(context)
+        proceed_uninterrupted(context)
         async with records_call():
             cancelled = await state.services.clinic.cancel(appointment.id)
         return f"Cancelled {cancelled.provider}, {say_time(cancelled.starts_at)}."
 
     @function_tool
-    @measured
     async def reschedule_appointment(
         self, context: Context, appointment_id: str, new_slot_id: str
     ) -> str:
@@ -271,7 +294,7 @@ class ClinicAgent(Agent):
         """
         state = context.userdata
         appointment = await self._own_appointment(state, appointment_id)
-        _proceed_uninterrupted(context)
+        proceed_uninterrupted(context)
         async with records_call():
             moved = await state.services.clinic.reschedule(appointment.id, new_slot_id)
         return f"Moved to {moved.provider}, {say_time(moved.starts_at)}."
@@ -279,7 +302,6 @@ class ClinicAgent(Agent):
     # -- people -----------------------------------------------------------------------------
 
     @function_tool
-    @measured
     async def transfer_to_staff(self, context: Context, reason: str) -> str:
         """Hand the call to a person at the front desk.
 
@@ -288,8 +310,24 @@ class ClinicAgent(Agent):
         """
         state = context.userdata
         log.info("staff requested", extra={"session_id": state.session_id})
+        if handoff.can_warm_transfer(state):
+            proceed_uninterrupted(context)
+            await self.session.say(
+                phrase("hold_for_staff", state.language), allow_interruptions=False
+            )
+            if await handoff.warm_transfer(
+                state, self.session, clinic_name=self.clinic_name, reason=reason
+            ):
+                await self.session.say(
+                    phrase("with_staff", state.language), allow_interruptions=False
+                )
+                self.session.shutdown()  # staff have the caller: the agent leaves the room
+                return "The caller is now with staff."
+            # staff could not be reached: the cold transfer, as without a warm one
+            await handoff.transfer(state, self.session)
+            return "The transfer is under way: say nothing more."
         if handoff.can_transfer(state):
-            _proceed_uninterrupted(context)
+            proceed_uninterrupted(context)
             task = asyncio.create_task(self._transfer_after_reply(context))
             state.background.add(task)
             task.add_done_callback(state.background.discard)
@@ -298,7 +336,6 @@ class ClinicAgent(Agent):
         return f"No live transfer from here. Tell the caller to call the front desk at {desk}."
 
     @function_tool
-    @measured
     async def end_call(self, context: Context) -> str:
         """End the call when the caller is done."""
         state = context.userdata

@@ -2,31 +2,39 @@
 
 The rules, each enforced here in code:
 
+* Only what the caller said is evaluated, and charged (rule 15): a name, a date of birth or a
+  phone number the caller never said in this call (`verification.said`) is refused before
+  anything is looked up, with one sentence telling the model to ask, and nothing is counted.
 * Per call, at most `MAX_IDENTITY_ATTEMPTS` unmatched answers; the place is reserved before
   the first `await`, so parallel calls in one turn cannot slip past it.
-* Across calls, `IdentityThrottle` counts each unmatched answer in the shared store against
-  every record the name matches (a wrong date of birth, or a wrong phone, is a guess at that
-  record) and against the caller's own number. Past the limit the record answers exactly as
-  a name that matches no one does (`NO_MATCH`); redialling resets nothing.
-* A phone mismatch fails the whole answer with that same sentence, so the caller never
-  learns which part was wrong, and only a phone the caller said counts (a model that fills
-  in the caller ID tests nothing).
+* No record answers unless it was charged for that answer (rule 17): every record the name
+  matches is counted in advance in the shared store (`IdentityThrottle`), and the date of
+  birth is compared only with the records that took the charge; a right answer gives its
+  charges back (it was no failure), a wrong one leaves them. A name matching more records
+  than one answer may charge (`KnowledgePolicy.max_records_per_name`) closes this route for
+  the name: the caller hears what a stranger's name hears, and the code is offered.
+* A record past its limit answers exactly as a name that matches no one does (`NO_MATCH`);
+  redialling resets nothing. The caller's own number has a limit across records too.
+* A code proven in this call for a phone several patients share makes naming one of them
+  cost that (record, proven phone) counter, not the record's own, which strangers can trip
+  (rule 14; `IdentityThrottle(proven_phone=...)`).
+* A phone mismatch fails the whole answer with that same sentence, so the caller never learns
+  which part was wrong.
 * The store unreachable: a clear sentence and staff, never a grant.
-* A code proven in this call for a number several patients share becomes Level 2 for the
-  patient the caller names here, and only for that one (rule 14).
 """
 
 from __future__ import annotations
 
 import logging
-from collections.abc import Iterable
+from collections.abc import Sequence
 from datetime import date
 
 from livekit.agents import ToolError
 
 from clinic import Patient, parse_date
+from clinic.names import MAX_NAMED_PATIENTS
 from verification import StoreUnavailable, VerificationLevel, normalize_phone
-from verification.livekit import caller_said_code
+from verification.said import said_date, said_name, said_phone
 
 from . import replies
 from .replies import records_call
@@ -37,30 +45,31 @@ log = logging.getLogger(__name__)
 IDENTITY = "identity"
 
 
-def parse_birth_date(text: str) -> date:
+def said_answer(
+    state: CallState, full_name: str, date_of_birth: str, phone: str | None, turns: Sequence[str]
+) -> tuple[date, str | None]:
+    """The date of birth and (if given and allowed) the phone as E.164, each one the caller
+    said in this call; refuse, charging nothing, for anything they did not say."""
+    if not full_name.strip():
+        raise ToolError(replies.NO_NAME)
     try:
-        return parse_date(text)
+        dob = parse_date(date_of_birth)
     except ValueError:
         raise ToolError(replies.BAD_DATE_OF_BIRTH) from None
-
-
-def caller_said_phone(e164: str, caller_turns: Iterable[str]) -> bool:
-    """True when the caller said this number's digits in this call (a model that copies
-    the caller ID, or invents a number, has not)."""
-    national = e164[2:] if e164.startswith("+1") else e164.lstrip("+")
-    return caller_said_code(national, caller_turns)
-
-
-def phone_said(phone: str, region: str, caller_turns: Iterable[str]) -> str:
-    """`phone` as E.164 if the caller said its digits in this call; else refuse. A number
-    that cannot be a phone is returned as "" (a wrong phone, counted as such)."""
+    if not said_name(full_name, turns):
+        raise ToolError(replies.NAME_NOT_SAID)
+    if not said_date(dob, turns):
+        raise ToolError(replies.DATE_NOT_SAID)
+    if not (phone and phone.strip() and state.services.options.allow_phone_match_level2):
+        return dob, None
+    region = state.services.otp.default_region
     try:
         e164 = normalize_phone(phone, region)
     except ValueError:
-        return ""
-    if not caller_said_phone(e164, caller_turns):
+        return dob, ""  # no phone number at all: a wrong phone, counted as such
+    if not said_phone(e164, turns, region):
         raise ToolError(replies.PHONE_NOT_SAID)
-    return e164
+    return dob, e164
 
 
 async def verify_identity(
@@ -68,53 +77,60 @@ async def verify_identity(
     full_name: str,
     date_of_birth: str,
     phone: str | None,
-    caller_turns: list[str],
+    turns: Sequence[str],
 ) -> str:
     """Check one answer and grant what it proves; the sentence for the model."""
-    if not full_name.strip():
-        raise ToolError(replies.NO_NAME)
-    dob = parse_birth_date(date_of_birth)
-    options = state.services.options
-    said_phone: str | None = None
-    if phone and phone.strip() and options.allow_phone_match_level2:
-        said_phone = phone_said(phone, state.services.otp.default_region, caller_turns)
+    dob, said_phone_e164 = said_answer(state, full_name, date_of_birth, phone, turns)
     try:
         with state.reserve(IDENTITY, state.identity_failures, MAX_IDENTITY_ATTEMPTS):
-            patient = await _check(state, full_name, dob, said_phone)
+            patient = await _check(state, full_name, dob, said_phone_e164)
             if patient is None:
                 state.identity_failures += 1
     except LimitReached:
         raise ToolError(replies.IDENTITY_CALL_LIMIT) from None
     if patient is None:
         return replies.NO_MATCH
-    return _grant(state, patient, phone_matched=said_phone is not None)
+    return _grant(state, patient, phone_matched=said_phone_e164 is not None)
 
 
 async def _check(
-    state: CallState, full_name: str, dob: date, said_phone: str | None
+    state: CallState, full_name: str, dob: date, said_phone_e164: str | None
 ) -> Patient | None:
-    """The record these answers prove, or None; every unmatched answer is counted."""
-    clinic = state.services.clinic
+    """The record these answers prove, or None; every record asked about is charged first."""
     async with records_call():
-        named = await clinic.patients_named(full_name)
-        match = await clinic.find_patient(full_name, dob) if named else None
+        named = await state.services.clinic.patients_named(full_name)
     throttle = state.services.throttle
+    most = min(throttle.policy.max_records_per_name, MAX_NAMED_PATIENTS)
+    if len(named) > most:
+        log.info("name matches too many records", extra={"session_id": state.session_id})
+        return None  # too many to charge: the route is closed for this name
     caller = state.caller_phone
+    proof = state.live_proven_phone()
+    proven = proof.phone_e164 if proof is not None else None
     try:
         if caller is not None:
             decision = await throttle.attempt(record_id=None, caller_phone=caller)
             if not decision.allowed:
                 raise ToolError(replies.IDENTITY_CALLER_LIMIT)
-        targets = [match] if match is not None else named
-        allowed = {}
-        for record in targets:
-            decision = await throttle.attempt(record_id=record.id, caller_phone=None)
-            allowed[record.id] = decision.allowed
-        if match is None or not allowed[match.id]:
+        charged = []
+        for record in named:
+            on_proven = proven if record.phone == proven else None
+            decision = await throttle.attempt(
+                record_id=record.id, caller_phone=None, proven_phone=on_proven
+            )
+            if decision.allowed:
+                charged.append(record)
+        match = next((record for record in charged if record.date_of_birth == dob), None)
+        if match is None:
             return None
-        if said_phone is not None and said_phone != match.phone:
+        if said_phone_e164 is not None and said_phone_e164 != match.phone:
             return None
-        await throttle.succeeded(record_id=match.id, caller_phone=caller)
+        # a right answer was no failure: what it charged comes back
+        for record in charged:
+            on_proven = proven if record.phone == proven else None
+            await throttle.succeeded(record_id=record.id, caller_phone=None, proven_phone=on_proven)
+        if caller is not None:
+            await throttle.succeeded(record_id=None, caller_phone=caller)
     except StoreUnavailable:
         log.warning("identity throttle unavailable", extra={"session_id": state.session_id})
         raise ToolError(replies.IDENTITY_UNAVAILABLE) from None

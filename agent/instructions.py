@@ -46,10 +46,10 @@ def instructions(clinic_name: str, language: str = DEFAULT_LANGUAGE) -> str:
     return load_prompt("instructions", language).replace("{clinic_name}", clinic_name)
 
 
-def phrase(name: str, language: str = DEFAULT_LANGUAGE, **values: str) -> str:
+def phrase(key: str, language: str = DEFAULT_LANGUAGE, /, **values: str) -> str:
     """One sentence the agent says as it is, in `language` (English where that language's
     folder lacks it), with `values` filled in."""
-    text = _phrases(language).get(name) or _phrases(DEFAULT_LANGUAGE)[name]
+    text = _phrases(language).get(key) or _phrases(DEFAULT_LANGUAGE)[key]
     return text.format(**values)
 
 

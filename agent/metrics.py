@@ -1,17 +1,17 @@
-"""Tool latency for Prometheus, labelled by tool name and how the call ended."""
+"""Tool latency for Prometheus, labelled by tool name and how the call ended.
+
+Every tool the model calls is timed the same way, the agent's own and the plugin's alike:
+LiveKit reports each batch of executed tools (`function_tools_executed`), and a call's time
+runs from the model asking for it to its output. How it ended: `ok`, `refused` (a
+`ToolError`: the tool said no), `stopped` (the caller cut in) or `error` (the tool broke).
+"""
 
 from __future__ import annotations
 
-import functools
-import time
-from collections.abc import Awaitable, Callable
-from typing import ParamSpec, TypeVar
+from typing import Any
 
-from livekit.agents import StopResponse, ToolError
+from livekit.agents import AgentSession, FunctionToolsExecutedEvent
 from prometheus_client import Histogram
-
-P = ParamSpec("P")
-R = TypeVar("R")
 
 TOOL_SECONDS = Histogram(
     "clinic_tool_seconds",
@@ -19,27 +19,24 @@ TOOL_SECONDS = Histogram(
     ["tool", "result"],
     buckets=(0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0),
 )
+# What LiveKit tells the model when a tool raised something other than a ToolError.
+_BROKEN_TOOL = "An internal error occurred"
 
 
-def measured(tool: Callable[P, Awaitable[R]]) -> Callable[P, Awaitable[R]]:
-    """Time every call of an async tool method (keeps its signature for the schema)."""
-    name = tool.__name__
+def time_tools(session: AgentSession[Any]) -> None:
+    """Count every tool call this session makes in `clinic_tool_seconds`."""
+    session.on("function_tools_executed", _observe)
 
-    @functools.wraps(tool)
-    async def timed(*args: P.args, **kwargs: P.kwargs) -> R:
-        started = time.perf_counter()
-        result = "error"
-        try:
-            value = await tool(*args, **kwargs)
-            result = "ok"
-            return value
-        except ToolError:
+
+def _observe(event: FunctionToolsExecutedEvent) -> None:
+    for call, output in zip(event.function_calls, event.function_call_outputs, strict=False):
+        if output is None:
+            continue
+        if not output.is_error:
+            result = "ok" if getattr(output, "reply_required", True) is not False else "stopped"
+        elif output.output.startswith(_BROKEN_TOOL):
+            result = "error"
+        else:
             result = "refused"
-            raise
-        except StopResponse:
-            result = "stopped"
-            raise
-        finally:
-            TOOL_SECONDS.labels(tool=name, result=result).observe(time.perf_counter() - started)
-
-    return timed
+        seconds = max(0.0, output.created_at - call.created_at)
+        TOOL_SECONDS.labels(tool=call.name, result=result).observe(seconds)

@@ -50,16 +50,11 @@ PHONE_NOT_SAID = (
     "Only a phone number the caller says counts. Ask the caller to say the number on file, "
     "or leave phone out."
 )
-CODE_NUMBER_NOT_SAID = (
-    "Ask the caller whether to text a code, and to which number on file: only a number the "
-    'caller says, or the caller\'s own ("caller"), can be texted.'
-)
+# A fact the caller never said is not checked, and costs no one anything (rule 15).
+NAME_NOT_SAID = "Nothing was checked: ask the caller for their full name, first and last."
+DATE_NOT_SAID = "Nothing was checked: ask the caller for their date of birth."
 RECORDS_UNAVAILABLE = (
     "The appointment system isn't available right now. Tell the caller and offer transfer_to_staff."
-)
-AFTER_CODE_UNAVAILABLE = (
-    "The code was right, but the records can't be reached, so no one is verified yet. "
-    "Tell the caller the system is unavailable and offer transfer_to_staff."
 )
 BOOKING_LIMIT = (
     "No more new bookings can be made by phone for now. Tell the caller and offer "
@@ -91,3 +86,14 @@ async def records_call() -> AsyncIterator[None]:
         yield
     except ClinicError as exc:
         raise records_error(exc) from None
+
+
+# What the caller hears for one of these refusals when the model, instead of answering, writes
+# a tool call as text (`verification.livekit.SpeechHygiene`): a sentence that moves the call
+# on, in the call's language (`prompts/<language>/phrases.toml`).
+CALLER_PHRASES = {
+    NEEDS_LEVEL_1: "needs_identity",
+    NEEDS_LEVEL_2: "needs_code",
+    NOT_YOURS: "not_yours",
+    NO_MATCH: "no_match",
+}

@@ -17,18 +17,16 @@ import os
 import sys
 from typing import NoReturn
 
-from dotenv import load_dotenv
 from livekit.agents import NOT_GIVEN, AgentServer, JobContext, JobProcess
 from livekit.agents.telemetry.http_server import HttpServer as MetricsHttpServer
 from livekit.plugins import silero
 
 from verification import ConfigurationError
-from verification.config import validate_env
 
 from .clinic_agent import ClinicAgent
 from .log_redaction import install_pii_redaction
 from .preflight import check_services
-from .settings import AgentSettings
+from .settings import AgentSettings, load_settings
 from .state import CallState, Services
 from .telephony import find_sip_caller, phone_room, remember_sip_caller
 from .usage import report_call_usage
@@ -41,10 +39,9 @@ def prewarm(proc: JobProcess) -> None:
     """Once per worker process, before its call: settings, the services (SMS senders and
     their breaker included), the LLM client, the lazy imports and models a call needs, and
     for audio the VAD model."""
-    settings = AgentSettings.from_env(os.environ)
+    settings = load_settings()
     if settings.production:
         install_pii_redaction()
-    validate_env(os.environ)
     proc.userdata["settings"] = settings
     services = proc.userdata["services"] = build_services(settings)
     proc.userdata["turn_detector"] = warm_up(services.otp.default_region)
@@ -56,7 +53,7 @@ async def entrypoint(ctx: JobContext) -> None:
     """One call: its state, the SIP caller (if any), the session in a room that serves
     only that caller."""
     userdata = ctx.proc.userdata
-    settings: AgentSettings = userdata.get("settings") or AgentSettings.from_env(os.environ)
+    settings: AgentSettings = userdata.get("settings") or load_settings()
     if settings.production:
         install_pii_redaction()  # again: the job's own log handlers may be newer than prewarm
     services: Services = userdata.pop("services", None) or build_services(settings)
@@ -114,21 +111,28 @@ class ClinicAgentServer(AgentServer):
             num_idle_processes=min(worker.idle_processes, 1) if devmode else worker.idle_processes,
             drain_timeout=worker.drain_timeout_seconds,
         )
+        if worker.livekit_url and worker.livekit_api_key and worker.livekit_api_secret:
+            # read at start like every setting (LiveKit reads them when `server` is built, at
+            # import, before .env.local is loaded)
+            self.update_options(
+                ws_url=worker.livekit_url,
+                api_key=worker.livekit_api_key,
+                api_secret=worker.livekit_api_secret,
+            )
         if settings.metrics_port is not None:
-            # LiveKit gathers the job processes' metrics from here (and clears it at start)
-            os.environ["PROMETHEUS_MULTIPROC_DIR"] = settings.metrics_dir
+            # where LiveKit gathers the job processes' metrics (and clears it at start): the
+            # constructor's `prometheus_multiproc_dir`, which `update_options` does not take;
+            # LiveKit hands it to its job processes itself
+            self._prometheus_multiproc_dir = settings.metrics_dir
         if self._entrypoint_fnc is None:
             self.rtc_session(entrypoint, agent_name=settings.agent_name)
         self.settings = settings
 
     async def run(self, *, devmode: bool = False, unregistered: bool = False) -> None:
-        load_dotenv(".env.local")
-        load_dotenv(".env")
+        # unregistered: a console (LiveKit's own, or `lk agent console`)
+        command = "console" if unregistered else "dev" if devmode else "start"
         try:
-            # unregistered: a console (LiveKit's own, or `lk agent console`)
-            command = "console" if unregistered else "dev" if devmode else "start"
-            settings = AgentSettings.from_env(os.environ, command=command)
-            validate_env(os.environ)
+            settings = load_settings(command)
         except ConfigurationError as exc:
             fail(f"configuration error: {exc}", status=2)
         if not unregistered:

@@ -1,20 +1,29 @@
-"""The agent's settings: every variable the `agent` layer reads, read here and only here.
+"""The app's settings: the environment read once, at start, into one typed object.
 
-`AgentSettings.from_env` is the one path from the environment to the agent (the
-`verification` and `clinic` layers read their own variables through `verification.env`, with
-the same rules). Every variable is listed in `.env.example`; a value that is not what the
-variable takes is a `ConfigurationError` naming it, so the CLI can say so in one line.
+`load_settings(command)` is the one place the clinic app reads the environment (with
+`.env.local`, then `.env`, filled in first, as LiveKit's starters do); every entry point calls
+it and passes the result down. `AgentSettings` holds each layer's own settings object, parsed
+from that one reading: `verification` (`VerificationSettings`, the plugin's variables) and
+`clinic` (`ClinicSettings`, the records), beside the agent's own. No module below reads the
+environment. Every variable is listed in `.env.example`; a value that is not what the variable
+takes is a `ConfigurationError` naming it, so the CLI can say so in one line.
+
+The app gives two of the plugin's variables a default of its own: the text names the clinic
+(`OTP_BRAND_NAME` defaults to `CLINIC_NAME`), and codes go only to US and Canadian numbers
+(`OTP_ALLOWED_COUNTRIES` defaults to `US,CA`, a US clinic's patients).
 """
 
 from __future__ import annotations
 
 import logging
+import os
 from collections.abc import Mapping
 from dataclasses import dataclass
 
-from clinic import DEFAULT_DATABASE_URL
-from clinic.postgres import DEFAULT_POOL_SIZE, DEFAULT_TIMEOUT_SECONDS
-from verification import ConfigurationError
+from dotenv import load_dotenv
+
+from clinic import ClinicSettings
+from verification import ConfigurationError, VerificationSettings
 from verification.env import env_flag, env_int, env_number, env_text, is_production
 
 from .state import DEFAULT_MAX_NEW_BOOKINGS, CallOptions
@@ -79,6 +88,9 @@ class ModelSettings:
     # None: OpenAI itself (speech never follows OPENAI_BASE_URL to a local LLM server)
     tts_base_url: str | None = None
     deepgram_model: str = "nova-3"
+    # "multi": nova-3 hears English and Spanish (and switches mid-call), naming each
+    # transcript's language, which the call follows (agent/language.py)
+    deepgram_language: str = "multi"
     deepgram_api_key: str | None = None
     # None: Deepgram's own API root
     deepgram_base_url: str | None = None
@@ -107,12 +119,6 @@ class WorkerSettings:
 class AgentSettings:
     agent_name: str
     clinic_name: str
-    # The records (`clinic.open_records`): the URL, and for PostgreSQL the pool per process
-    # and the longest wait (also SQLite's busy timeout).
-    database_url: str
-    records_pool_size: int
-    records_timeout_seconds: float
-    load_demo_data: bool
     options: CallOptions
     model: ModelSettings
     worker: WorkerSettings
@@ -129,8 +135,9 @@ class AgentSettings:
     # RECORD_CALL_CONTENT: let LiveKit keep call audio, transcripts and tool arguments (its
     # project setting decides); off, it keeps timing and structure only (agent/telephony.py).
     record_call_content: bool
-    # The variables the other layers were configured from (verification reads its own).
-    environment: Mapping[str, str]
+    # each layer's own settings, parsed from the same reading of the environment
+    verification: VerificationSettings
+    clinic: ClinicSettings
 
     @classmethod
     def from_env(cls, env: Mapping[str, str], *, command: str = "start") -> AgentSettings:
@@ -157,6 +164,7 @@ class AgentSettings:
             tts_voice=env_text(env, "OPENAI_TTS_VOICE", "ash"),
             tts_base_url=env_text(env, "OPENAI_TTS_BASE_URL").rstrip("/") or None,
             deepgram_model=env_text(env, "DEEPGRAM_MODEL", "nova-3"),
+            deepgram_language=env_text(env, "DEEPGRAM_LANGUAGE", "multi"),
             deepgram_api_key=env_text(env, "DEEPGRAM_API_KEY") or None,
             deepgram_base_url=env_text(env, "DEEPGRAM_BASE_URL").rstrip("/") or None,
         )
@@ -191,21 +199,13 @@ class AgentSettings:
             raise ConfigurationError(
                 f"LOG_LEVEL must be one of {', '.join(LOG_LEVELS)}, got {log_level!r}"
             )
-        database_url = env_text(env, "CLINIC_DATABASE_URL", DEFAULT_DATABASE_URL)
-        if not database_url.startswith(("sqlite:///", "postgresql://", "postgres://")):
-            raise ConfigurationError(
-                "CLINIC_DATABASE_URL must be sqlite:///path or postgresql://user:pass@host/db, "
-                f"got {database_url.split('://')[0]!r}://..."
-            )
+        clinic_name = env_text(env, "CLINIC_NAME", "the clinic")
+        verification = VerificationSettings.from_env(
+            with_app_defaults(env, {"OTP_BRAND_NAME": clinic_name, **PLUGIN_DEFAULTS})
+        )
         return cls(
             agent_name=env_text(env, "AGENT_NAME", DEFAULT_AGENT_NAME),
-            clinic_name=env_text(env, "CLINIC_NAME", "the clinic"),
-            database_url=database_url,
-            records_pool_size=env_int(env, "CLINIC_DB_POOL_SIZE", DEFAULT_POOL_SIZE, minimum=1),
-            records_timeout_seconds=env_number(
-                env, "CLINIC_DB_TIMEOUT_SECONDS", DEFAULT_TIMEOUT_SECONDS, minimum=0.1
-            ),
-            load_demo_data=env_flag(env, "CLINIC_DEMO_DATA", not production),
+            clinic_name=clinic_name,
             options=CallOptions(
                 allow_phone_match_level2=env_flag(env, "ALLOW_NAME_DOB_PHONE_LEVEL2", True),
                 staff_transfer_number=env_text(env, "STAFF_PHONE_NUMBER") or None,
@@ -214,6 +214,8 @@ class AgentSettings:
                 max_new_bookings=env_int(
                     env, "MAX_NEW_BOOKINGS", DEFAULT_MAX_NEW_BOOKINGS, minimum=1
                 ),
+                warm_transfer=_transfer_mode(env) == "warm",
+                sip_outbound_trunk=env_text(env, "LIVEKIT_SIP_OUTBOUND_TRUNK") or None,
             ),
             model=model,
             worker=worker,
@@ -227,12 +229,9 @@ class AgentSettings:
             )
             or None,
             record_call_content=env_flag(env, "RECORD_CALL_CONTENT", False),
-            environment=dict(env),
+            verification=verification,
+            clinic=ClinicSettings.from_env(env, default_region=verification.default_region),
         )
-
-    @property
-    def records_on_sqlite(self) -> bool:
-        return self.database_url.startswith("sqlite:")
 
     def log_level_for(self, command: str, *, verbose: bool = False) -> int:
         """The root log level: `--verbose` > `LOG_LEVEL` > the mode's default."""
@@ -269,6 +268,18 @@ class AgentSettings:
         return [name for name in dict.fromkeys(needed) if not have[name]]
 
 
+def _transfer_mode(env: Mapping[str, str]) -> str:
+    """`STAFF_TRANSFER_MODE`: "cold" (default) or "warm" (which needs the outbound trunk)."""
+    mode = env_text(env, "STAFF_TRANSFER_MODE", "cold").lower()
+    if mode not in ("cold", "warm"):
+        raise ConfigurationError(f"STAFF_TRANSFER_MODE must be cold or warm, got {mode!r}")
+    if mode == "warm" and not env_text(env, "LIVEKIT_SIP_OUTBOUND_TRUNK"):
+        raise ConfigurationError(
+            "STAFF_TRANSFER_MODE=warm needs LIVEKIT_SIP_OUTBOUND_TRUNK (the trunk that dials staff)"
+        )
+    return mode
+
+
 def _metrics_port(env: Mapping[str, str], command: str) -> int | None:
     """`METRICS_PORT` (default 9464 for dev/start; console only when set; 0 turns it off)."""
     raw = env_text(env, "METRICS_PORT")
@@ -277,3 +288,29 @@ def _metrics_port(env: Mapping[str, str], command: str) -> int | None:
     if not raw.isdigit() or not 0 <= int(raw) <= 65535:
         raise ConfigurationError(f"METRICS_PORT must be a port number, got {raw!r}")
     return int(raw) or None
+
+
+# The plugin's variables the clinic app gives defaults of its own (see the module docstring).
+PLUGIN_DEFAULTS: Mapping[str, str] = {"OTP_ALLOWED_COUNTRIES": "US,CA"}
+
+
+def with_app_defaults(env: Mapping[str, str], defaults: Mapping[str, str]) -> dict[str, str]:
+    """`env` with `defaults` for the variables it leaves unset (or blank)."""
+    merged = dict(env)
+    for name, value in defaults.items():
+        if not merged.get(name, "").strip():
+            merged[name] = value
+    return merged
+
+
+def read_environment() -> dict[str, str]:
+    """The process environment, with `.env.local` then `.env` filled in first (a variable
+    already set wins): the one place the app reads it."""
+    load_dotenv(".env.local")
+    load_dotenv(".env")
+    return dict(os.environ)
+
+
+def load_settings(command: str = "start") -> AgentSettings:
+    """The settings every entry point starts from (`ConfigurationError`: one line)."""
+    return AgentSettings.from_env(read_environment(), command=command)

@@ -38,6 +38,9 @@ class CallOptions:
 
     `max_new_bookings` bounds the new appointments one call books, and those one patient
     gets by phone in a day (across calls), so a caller at Level 1 cannot fill a week.
+    `warm_transfer` puts the caller on hold while staff hear a briefing first; it needs the
+    LiveKit SIP outbound trunk that dials staff (`sip_outbound_trunk`), else transfers are
+    cold (agent/handoff.py).
     """
 
     allow_phone_match_level2: bool = True
@@ -45,6 +48,11 @@ class CallOptions:
     front_desk_phone: str | None = None
     front_desk_hours: str | None = None
     max_new_bookings: int = DEFAULT_MAX_NEW_BOOKINGS
+    warm_transfer: bool = False
+    sip_outbound_trunk: str | None = None
+    # the longest a caller waits on hold for staff (ringing, then the briefing) before the
+    # cold transfer takes over
+    warm_transfer_timeout_seconds: float = 60.0
 
 
 @dataclass
@@ -65,7 +73,7 @@ class Services:
     def __post_init__(self) -> None:
         if self.identity_throttle is None:
             self.identity_throttle = self.otp.identity_throttle()
-        self.bookings = PatientBookings(self.otp.store, self.options.max_new_bookings)
+        self.bookings = PatientBookings(self.otp.counters, self.options.max_new_bookings)
 
     @property
     def throttle(self) -> IdentityThrottle:

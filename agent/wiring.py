@@ -22,8 +22,8 @@ from livekit.agents import NOT_GIVEN, AgentSession, APIConnectOptions, TurnHandl
 from livekit.agents.voice.agent_session import SessionConnectOptions
 from livekit.plugins import deepgram, openai
 
-from clinic import open_records, shared_records_warning
-from verification import OtpService, SqliteOtpStore, normalize_phone
+from clinic import shared_records_warning
+from verification import OtpService, normalize_phone
 
 from .settings import AgentSettings
 from .state import CallState, Services
@@ -42,15 +42,11 @@ MAX_TOOL_STEPS = 3
 
 def build_services(settings: AgentSettings) -> Services:
     """Records and the OTP service, as the settings describe them."""
-    records = open_records(
-        settings.database_url,
-        pool_size=settings.records_pool_size,
-        timeout=settings.records_timeout_seconds,
-    )
-    otp = OtpService.from_env(records, settings.environment)
-    # Codes are shared between workers exactly when they are not in the local SQLite file.
-    shared = None if isinstance(otp.store, SqliteOtpStore) else "the shared code store"
-    warning = shared_records_warning(settings.database_url, redis_url=shared)
+    records = settings.clinic.open_records()
+    otp = OtpService.from_settings(records, settings.verification)
+    # Codes are shared between workers exactly when they are not in a local SQLite file.
+    shared = "the shared code store" if settings.verification.store.redis_url else None
+    warning = shared_records_warning(settings.clinic.database_url, redis_url=shared)
     if settings.production and warning is not None:
         log.warning(warning, extra={"database": "sqlite"})
     return Services(clinic=records, otp=otp, options=settings.options)
@@ -58,7 +54,7 @@ def build_services(settings: AgentSettings) -> Services:
 
 async def prepare_records(services: Services, settings: AgentSettings) -> None:
     """Schema and demo data, off the event loop (SQLite on its own thread, PostgreSQL async)."""
-    if settings.load_demo_data:
+    if settings.clinic.demo_data:
         await services.clinic.load_demo()
 
 
@@ -107,6 +103,7 @@ def build_session(
     stt = (
         deepgram.STT(
             model=knobs.deepgram_model,
+            language=knobs.deepgram_language,
             numerals=True,
             mip_opt_out=True,
             base_url=f"{knobs.deepgram_base_url or DEEPGRAM_API_URL}/listen",

@@ -42,6 +42,7 @@ from verification import (
     TwilioSmsSender,
     VerifyOutcome,
 )
+from verification.messages import Channel
 
 PEPPER = b"bench-calls-pepper-0123456789abcdef"
 
@@ -54,12 +55,22 @@ class TimedOtpService(OtpService):
         self.timings: dict[str, list[float]] = {"request_code": [], "verify_code": []}
 
     async def request_code(
-        self, phone: str, *, session_id: str, caller_phone: str | None = None
+        self,
+        phone: str,
+        *,
+        session_id: str,
+        caller_phone: str | None = None,
+        channel: Channel = "sms",
+        language: str = "en",
     ) -> RequestOutcome:
         started = time.perf_counter()
         try:
             return await super().request_code(
-                phone, session_id=session_id, caller_phone=caller_phone
+                phone,
+                session_id=session_id,
+                caller_phone=caller_phone,
+                channel=channel,
+                language=language,
             )
         finally:
             self.timings["request_code"].append(time.perf_counter() - started)

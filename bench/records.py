@@ -1,15 +1,27 @@
-"""Benchmark the clinic records under whole calls: SQLite vs PostgreSQL, in the same run.
+"""Benchmark the clinic records: PostgreSQL writes against a bare write transaction, and
+whole calls on SQLite against PostgreSQL, each compared in the same run.
 
-The calls are the load test's (`tests/load/scenario.py`: identify, request a code, one wrong
-code, the right code, a refused try at a neighbour's appointment, cancel or reschedule, with
-a few slots raced for), on records opened by URL (`clinic.open_records`), codes on a private
-redis-server, texts to the local Twilio stand-in. With `--workers 1` all calls run in this
-process; with more, each worker is its own process (`tests/load/workers.py`), sharing the one
-database and the one Redis as several machines would. Backends alternate round by round on a
-fresh database each time; the figures are the median round (calls/s) and all rounds' tool
-latencies together (p50/p99, from the model's function-call item to the tool's output item).
+Writes (`--only writes`): `PostgresRecords.book`, `reschedule` and `cancel` (each task loops
+over its own patient and two slots: book, move, cancel), against a bare write transaction on
+the same pool (`BEGIN; INSERT one row; COMMIT`, through the same pooled-connection path), at
+1 and at 16 concurrent tasks, in short interleaved rounds (the order alternates); printed as
+writes/s (median round) and the median of the rounds' ratios. Also shown: one autocommit
+INSERT, the least any write can cost (one round trip). Every commit waits for the disk, as in
+production; `--synchronous-commit off` (this throwaway database only) takes the disk out, so
+what is timed is round trips and the server's work.
 
-    uv run python bench/records.py [--calls 200] [--workers 4] [--rounds 3] [--pool-size 8]
+Calls (`--only calls`): the load test's calls (`tests/load/scenario.py`: identify, request
+a code, one wrong code, the right code, a refused try at a neighbour's appointment, cancel or
+reschedule, with a few slots raced for), on records opened by URL (`clinic.open_records`),
+codes on a private redis-server, texts to the local Twilio stand-in. With `--workers 1` all
+calls run in this process; with more, each worker is its own process (`tests/load/workers.py`),
+sharing the one database and the one Redis as several machines would. Backends alternate round
+by round on a fresh database each time; the figures are the median round (calls/s) and all
+rounds' tool latencies together (p50/p99, from the model's function-call item to the tool's
+output item).
+
+    uv run python bench/records.py [--only writes|calls] [--seconds 1] [--write-rounds 9]
+        [--calls 200] [--workers 4] [--rounds 3] [--pool-size 8]
         [--postgres postgresql://postgres@127.0.0.1:5432/postgres]
 """
 
@@ -21,20 +33,23 @@ import logging
 import statistics
 import sys
 import tempfile
+import time
 import uuid
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
+from datetime import date, datetime, timedelta
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from clinic import open_records
+from clinic import PostgresRecords, open_records
 from tests.load.scenario import CallResult, populate
 from tests.load.workers import WorkerJob, WorkerReport, play, run_workers, split
 from tests.support.postgres import PostgresDatabase
 from tests.support.redis_server import RedisServer
 
 RECORDS_TOOLS = ("verify_identity", "cancel_appointment", "reschedule_appointment")
+WRITE_TASKS = (1, 16)
 ALL_TOOLS = (*RECORDS_TOOLS, "request_otp", "verify_otp")
 
 
@@ -84,6 +99,104 @@ def one_round(
     return Figures([calls / max(r.seconds for r in reports)], results)
 
 
+async def write_rates(admin_url: str, seconds: float, rounds: int, *, sync_commit: bool) -> None:
+    """PostgreSQL writes against a bare write transaction on the same pool (module docstring)."""
+    database = PostgresDatabase(admin_url)
+    database.create()
+    try:
+        if not sync_commit:  # this throwaway database only: commits stop waiting for the disk
+            database.execute(f'ALTER DATABASE "{database.name}" SET synchronous_commit = off')
+        schema = database.fresh_schema()
+        records = PostgresRecords(database.url(schema), pool_size=max(WRITE_TASKS))
+        await records.open()
+        pairs = await _write_fixtures(records, max(WRITE_TASKS))
+        database.execute(
+            f"CREATE TABLE {schema}.bench_writes (id BIGINT GENERATED ALWAYS AS IDENTITY"
+            " PRIMARY KEY, task INT NOT NULL, at TIMESTAMP(0) NOT NULL)"
+        )
+
+        async def records_writes(task: int, deadline: float) -> int:
+            patient, first, second = pairs[task]
+            done = 0
+            while time.perf_counter() < deadline:
+                appointment = await records.book(patient, first)
+                await records.reschedule(appointment, second)
+                await records.cancel(appointment)
+                done += 3
+            return done
+
+        async def bare(task: int, deadline: float, *, transaction: bool) -> int:
+            done = 0
+            while time.perf_counter() < deadline:
+                async with records.backend.connection() as conn:
+                    if transaction:
+                        async with conn.transaction():
+                            await conn.execute(_BARE_INSERT, (task, datetime.now()))
+                    else:
+                        await conn.execute(_BARE_INSERT, (task, datetime.now()))
+                done += 1
+            return done
+
+        sides: dict[str, WriteSide] = {
+            "records": records_writes,
+            "transaction": lambda n, d: bare(n, d, transaction=True),
+            "statement": lambda n, d: bare(n, d, transaction=False),
+        }
+        for name in sides:  # grow the pool to its size and prepare the statements first
+            await _rate(sides[name], max(WRITE_TASKS), min(seconds, 1.0))
+        print(
+            f"PostgreSQL writes/s: {rounds} interleaved rounds of {seconds:g} s per side,"
+            f" pool of {max(WRITE_TASKS)}, synchronous_commit {'on' if sync_commit else 'off'}"
+        )
+        for tasks in WRITE_TASKS:
+            got: dict[str, list[float]] = {name: [] for name in sides}
+            for n in range(rounds):
+                order = list(sides) if n % 2 == 0 else list(reversed(sides))
+                for name in order:
+                    got[name].append(await _rate(sides[name], tasks, seconds))
+            rate = {name: statistics.median(values) for name, values in got.items()}
+            print(
+                f"  {tasks:>2} task(s): book/reschedule/cancel {rate['records']:6.0f}/s,"
+                f" bare write transaction {rate['transaction']:6.0f}/s"
+                f" -> {_ratio(got['records'], got['transaction']):.2f}x;"
+                f" one autocommit INSERT {rate['statement']:6.0f}/s"
+                f" -> {_ratio(got['records'], got['statement']):.2f}x"
+            )
+        await records.aclose()
+    finally:
+        database.drop()
+
+
+WriteSide = Callable[[int, float], Awaitable[int]]
+_BARE_INSERT = "INSERT INTO bench_writes (task, at) VALUES (%s, %s)"
+
+
+def _ratio(ours: list[float], baseline: list[float]) -> float:
+    """The median of each round's ratio: the disk's fsync speed drifts over a run, and a
+    round's two sides were measured next to each other."""
+    return statistics.median(a / b for a, b in zip(ours, baseline, strict=True))
+
+
+async def _rate(side: WriteSide, tasks: int, seconds: float) -> float:
+    started = time.perf_counter()
+    done = await asyncio.gather(*(side(n, started + seconds) for n in range(tasks)))
+    return sum(done) / (time.perf_counter() - started)
+
+
+async def _write_fixtures(records: PostgresRecords, tasks: int) -> list[tuple[str, str, str]]:
+    """A patient and two future slots per task: book one, move to the other, cancel, again."""
+    base = datetime.combine(records.now().date() + timedelta(days=3), datetime.min.time())
+    pairs = []
+    for n in range(tasks):
+        patient = await records.add_patient(
+            f"Bench {chr(65 + n)}ace Writer", date(1970, 1, 1 + n), f"+1415555{n:04d}"
+        )
+        first = await records.add_slot("Dr. Bench", base + timedelta(minutes=n))
+        second = await records.add_slot("Dr. Bench", base + timedelta(hours=1, minutes=n))
+        pairs.append((patient, first, second))
+    return pairs
+
+
 def main(
     calls: int, workers: int, rounds: int, shared: int, pool_size: int, admin_url: str
 ) -> None:
@@ -129,6 +242,13 @@ def main(
 if __name__ == "__main__":
     logging.basicConfig(level=logging.CRITICAL)  # the audit trail is not what is measured here
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--only", choices=("writes", "calls"), help="one part (default: both)")
+    parser.add_argument("--seconds", type=float, default=1.0, help="per side per write round")
+    parser.add_argument("--write-rounds", type=int, default=9)
+    parser.add_argument(
+        "--synchronous-commit", choices=("on", "off"), default="on",
+        help="off: commits do not wait for the disk, so round trips and CPU are what is timed",
+    )  # fmt: skip
     parser.add_argument("--calls", type=int, default=200)
     parser.add_argument("--workers", type=int, default=4)
     parser.add_argument("--rounds", type=int, default=3)
@@ -142,4 +262,12 @@ if __name__ == "__main__":
         help="an admin URL: the bench creates a throwaway database there and drops it",
     )  # fmt: skip
     args = parser.parse_args()
-    main(args.calls, args.workers, args.rounds, args.shared_slots, args.pool_size, args.postgres)
+    if args.only in (None, "writes"):
+        sync_commit = args.synchronous_commit == "on"
+        asyncio.run(
+            write_rates(args.postgres, args.seconds, args.write_rounds, sync_commit=sync_commit)
+        )
+    if args.only in (None, "calls"):
+        main(
+            args.calls, args.workers, args.rounds, args.shared_slots, args.pool_size, args.postgres
+        )

@@ -1,24 +1,24 @@
-"""Choosing the records backend by URL, and the warning for a setup that would double-book.
+"""Choosing the records backend by URL (or by `ClinicSettings`), and the warning for a setup
+that would double-book.
 
 `CLINIC_DATABASE_URL` names the records: `sqlite:///var/clinic.sqlite3` (a relative path;
 `sqlite:////srv/clinic.sqlite3` is absolute) for one machine, `postgresql://user:pass@host/db`
-for several. Nothing else in the agent needs to know which it got.
+for several. Nothing else in the agent needs to know which it got: both are `ClinicRecords`.
 """
 
 from __future__ import annotations
 
-from typing import Final
-
-from verification.env import ConfigurationError
-
 from .clock import Clock
 from .db import ClinicDB
-from .postgres import DEFAULT_POOL_SIZE, DEFAULT_TIMEOUT_SECONDS, PostgresRecords
+from .postgres import PostgresRecords
 from .records import ClinicRecords
-
-DEFAULT_DATABASE_URL: Final = "sqlite:///var/clinic.sqlite3"
-_SQLITE_PREFIX: Final = "sqlite:///"
-_POSTGRES_SCHEMES: Final = ("postgresql://", "postgres://")
+from .settings import (
+    DEFAULT_DATABASE_URL,
+    DEFAULT_POOL_SIZE,
+    DEFAULT_TIMEOUT_SECONDS,
+    SQLITE_PREFIX,
+    ClinicSettings,
+)
 
 
 def is_sqlite_url(url: str) -> bool:
@@ -26,27 +26,47 @@ def is_sqlite_url(url: str) -> bool:
 
 
 def open_records(
-    url: str,
+    source: str | ClinicSettings,
     *,
-    pool_size: int = DEFAULT_POOL_SIZE,
-    timeout: float = DEFAULT_TIMEOUT_SECONDS,
+    pool_size: int | None = None,
+    timeout: float | None = None,
     clock: Clock | None = None,
+    default_region: str | None = None,
 ) -> ClinicRecords:
-    """The records named by `url`; nothing connects until first use (or `await open()`).
+    """The records named by a URL or by `ClinicSettings`; nothing connects until first use
+    (or `await open()`).
 
-    `pool_size` (connections per process) and `timeout` (seconds to wait for a connection, a
-    lock or the file) apply to PostgreSQL; `timeout` is SQLite's busy timeout too.
-    Raises `ConfigurationError` (one line) for a URL of no known kind.
+    With a URL, `pool_size` (PostgreSQL connections per process, default 4), `timeout`
+    (seconds to wait for a connection, a lock or the file; SQLite's busy timeout too; default
+    5) and `default_region` (how `add_patient` reads a number, default "US") apply; settings
+    carry their own, so they are not combined with these. `clock` defaults to the settings'
+    time zone (with a URL: the machine's). Raises `ConfigurationError` (one line) for a URL
+    of no known kind.
     """
-    text = url.strip()
-    lowered = text.lower()
-    if lowered.startswith(_SQLITE_PREFIX) and len(text) > len(_SQLITE_PREFIX):
-        return ClinicDB(text[len(_SQLITE_PREFIX) :], busy_timeout=timeout, clock=clock)
-    if lowered.startswith(_POSTGRES_SCHEMES):
-        return PostgresRecords(text, pool_size=pool_size, timeout=timeout, clock=clock)
-    raise ConfigurationError(
-        "CLINIC_DATABASE_URL must be sqlite:///path/to/file.sqlite3 or"
-        " postgresql://user:password@host:5432/database"
+    if isinstance(source, ClinicSettings):
+        if (pool_size, timeout, default_region) != (None, None, None):
+            raise TypeError("open_records(settings) takes its pool, timeout and region from them")
+        settings = source
+    else:
+        settings = ClinicSettings(
+            database_url=source,
+            pool_size=DEFAULT_POOL_SIZE if pool_size is None else pool_size,
+            timeout_seconds=DEFAULT_TIMEOUT_SECONDS if timeout is None else timeout,
+            default_region=default_region or "US",
+        )
+    url, region = settings.database_url, settings.default_region
+    when = clock if clock is not None else settings.clock()
+    if settings.on_sqlite:
+        path = url[len(SQLITE_PREFIX) :]
+        return ClinicDB(
+            path, busy_timeout=settings.timeout_seconds, clock=when, default_region=region
+        )
+    return PostgresRecords(
+        url,
+        pool_size=settings.pool_size,
+        timeout=settings.timeout_seconds,
+        clock=when,
+        default_region=region,
     )
 
 

@@ -1,19 +1,22 @@
-"""The booking rules every record backend enforces, as pure functions of what it read.
+"""The booking rules, as pure functions of what a write transaction read under its locks.
 
-Each backend reads the rows inside its write transaction (with the row locks it needs), asks
-these functions whether the write may go ahead, and only then writes. A refusal raises the
-`ClinicError` the caller hears, before anything was written, so a refused write changes nothing.
-Keeping the rules here means SQLite and PostgreSQL (and any adapter) refuse the same things
-with the same sentences.
+`clinic.records.ClinicRecords` asks these functions which `ClinicError` a refused write
+raises, so every backend refuses the same things with the same sentences. A backend's write
+transaction reads the rows it decides on (locking them), writes only when the matching
+`*_refusal` function finds nothing to refuse, and returns what it read; a refusal is raised
+by `ClinicRecords` afterwards, so a refused write has changed nothing. SQLite calls these
+functions inside its `BEGIN IMMEDIATE`; PostgreSQL states the same conditions in the one
+statement that locks and writes (`clinic.postgres_sql`), and the records suite checks that
+both refuse alike.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date, datetime, time, timedelta
 from typing import Final
 
-from .errors import AlreadyCancelled, InPast, NoChange
+from .errors import AlreadyCancelled, ClinicError, InPast, NoChange, NotFound, SlotTaken
 from .models import Appointment, Patient, Slot
 from .names import is_exact, name_parts, names_match, parts_match
 
@@ -23,11 +26,6 @@ _PROVIDER_TITLES: Final = frozenset({"dr", "doctor", "doc", "md"})
 
 def as_date(value: date | datetime) -> date:
     return value.date() if isinstance(value, datetime) else value
-
-
-def fmt_time(value: datetime) -> str:
-    """ISO-8601 to the second: how SQLite stores times (they sort and compare as text)."""
-    return value.replace(microsecond=0).isoformat(timespec="seconds")
 
 
 def clean_patient_name(full_name: str) -> str:
@@ -57,35 +55,83 @@ def check_slot_time(starts_at: datetime) -> datetime:
 # ---------------------------------------------------------------------------- writes
 
 
-def check_bookable(slot: Slot, *, now: datetime) -> None:
-    """A slot may be booked only while it is in the future (taken-ness is the backend's lock)."""
-    if slot.starts_at <= now:
-        raise InPast()
+@dataclass(frozen=True, slots=True)
+class BookingSeen:
+    """What a booking read: does the patient exist, the slot (None: no such slot), is it taken."""
+
+    patient_found: bool
+    slot: Slot | None
+    slot_taken: bool
 
 
-def check_cancellable(current: Appointment, *, now: datetime) -> None:
+@dataclass(frozen=True, slots=True)
+class MoveSeen:
+    """What a reschedule read: the appointment, the slot it moves to, whether that is taken."""
+
+    appointment: Appointment | None
+    new_slot: Slot | None
+    new_slot_taken: bool
+
+
+def booking_refusal(seen: BookingSeen, *, now: datetime) -> ClinicError | None:
+    """Why this booking may not happen, or None: it may (the first reason in this order)."""
+    if not seen.patient_found:
+        return NotFound("patient")
+    if seen.slot is None:
+        return NotFound("slot")
+    if seen.slot.starts_at <= now:
+        return InPast()
+    if seen.slot_taken:
+        return SlotTaken()
+    return None
+
+
+def cancel_refusal(current: Appointment | None, *, now: datetime) -> ClinicError | None:
+    """Why this appointment may not be cancelled, or None."""
+    if current is None:
+        return NotFound("appointment")
     if current.status == "cancelled":
-        raise AlreadyCancelled()
+        return AlreadyCancelled()
     if current.starts_at <= now:
-        raise InPast("That appointment time has already passed, so it can't be cancelled.")
+        return InPast("That appointment time has already passed, so it can't be cancelled.")
+    return None
 
 
-def check_movable(current: Appointment, *, now: datetime) -> None:
-    """Whether this appointment may move at all (checked before the new slot is looked up)."""
+def move_refusal(seen: MoveSeen, *, now: datetime) -> ClinicError | None:
+    """Why this appointment may not move to the new slot, or None.
+
+    Whether the appointment may move at all is decided before the new slot is looked at, so
+    a cancelled appointment is "cancelled" whatever slot was asked for."""
+    current = seen.appointment
+    if current is None:
+        return NotFound("appointment")
     if current.status == "cancelled":
-        raise AlreadyCancelled(
+        return AlreadyCancelled(
             "That appointment is cancelled, so it can't be moved. I can book a new one."
         )
     if current.starts_at <= now:
-        raise InPast("That appointment time has already passed, so it can't be moved.")
+        return InPast("That appointment time has already passed, so it can't be moved.")
+    if seen.new_slot is None:
+        return NotFound("slot")
+    if seen.new_slot.id == current.slot_id:
+        return NoChange()
+    if seen.new_slot.starts_at <= now:
+        return InPast()
+    if seen.new_slot_taken:
+        return SlotTaken()
+    return None
 
 
-def check_new_slot(current: Appointment, new_slot: Slot, *, now: datetime) -> None:
-    """Whether the appointment may move to `new_slot` (taken-ness is the backend's lock)."""
-    if new_slot.id == current.slot_id:
-        raise NoChange()
-    if new_slot.starts_at <= now:
-        raise InPast()
+def cancelled(current: Appointment) -> Appointment:
+    """The appointment as a cancel leaves it."""
+    return replace(current, status="cancelled")
+
+
+def moved(current: Appointment, new_slot: Slot) -> Appointment:
+    """The appointment as a reschedule leaves it: same id, the new slot's time and provider."""
+    return replace(
+        current, slot_id=new_slot.id, provider=new_slot.provider, starts_at=new_slot.starts_at
+    )
 
 
 # ---------------------------------------------------------------------------- reads
@@ -143,16 +189,18 @@ def pick_patient(full_name: str, candidates: list[Patient]) -> tuple[Patient | N
 
 __all__ = [
     "MAX_OPEN_SLOTS",
+    "BookingSeen",
+    "MoveSeen",
     "SlotWindow",
     "as_date",
-    "check_bookable",
-    "check_cancellable",
-    "check_movable",
-    "check_new_slot",
+    "booking_refusal",
+    "cancel_refusal",
+    "cancelled",
     "check_slot_time",
     "clean_patient_name",
     "clean_provider",
-    "fmt_time",
+    "move_refusal",
+    "moved",
     "pick_patient",
     "provider_matches",
     "provider_words",

@@ -130,6 +130,30 @@ def _migrate(yoyo_uri: str, dialect: Dialect, *, where: str, up_to: str | None) 
     return applied_ids
 
 
+# m0002, in each dialect's words: the name-key table, and how to add a key once.
+_NAME_KEYS_TABLE: Final[dict[Dialect, str]] = {
+    "sqlite": "part TEXT NOT NULL CHECK (part IN ('F', 'L')), {rest}) WITHOUT ROWID",
+    "postgresql": "part CHAR(1) NOT NULL CHECK (part IN ('F', 'L')), {rest})",
+}
+_ADD_NAME_KEY: Final[dict[Dialect, str]] = {
+    "sqlite": "INSERT OR IGNORE INTO patient_name_keys (patient_id, part, key) VALUES (?, ?, ?)",
+    "postgresql": "INSERT INTO patient_name_keys (patient_id, part, key) VALUES (%s, %s, %s)"
+    " ON CONFLICT DO NOTHING",
+}
+
+
+def add_name_keys(conn: Any, dialect: Dialect) -> None:
+    """Migration m0002 on a DB-API connection: index patients by name (`name_key_rows`), so a
+    lookup by name reads only the records that could match, and backfill the patients on file."""
+    cursor = conn.cursor()
+    columns = "key TEXT NOT NULL, patient_id TEXT NOT NULL REFERENCES patients (id),"
+    table = _NAME_KEYS_TABLE[dialect].format(rest=columns + " PRIMARY KEY (part, key, patient_id)")
+    cursor.execute("CREATE TABLE IF NOT EXISTS patient_name_keys (" + table)
+    cursor.execute("SELECT id, full_name FROM patients")
+    for patient_id, full_name in cursor.fetchall():
+        cursor.executemany(_ADD_NAME_KEY[dialect], name_key_rows(patient_id, full_name))
+
+
 def name_key_rows(patient_id: str, full_name: str) -> list[tuple[str, str, str]]:
     """(patient_id, part, key) rows for `patient_name_keys`: part "F" first name, "L" last."""
     keys = name_keys(full_name)
@@ -145,6 +169,7 @@ __all__ = [
     "MIGRATION_TABLE",
     "Dialect",
     "SchemaTooNew",
+    "add_name_keys",
     "current_version",
     "is_current",
     "migrate",

@@ -2,8 +2,10 @@
 
 Another agent on the plugin, with no clinic: a tiny in-memory directory of accounts keyed by
 phone number, `OtpToolset` for the proof, and one tool of its own that reads a balance only
-for the phone the toolset proved (in code, not in the prompt). Its tool schemas are built
-once (`with_prebuilt_schemas`), and keypad digits count only from the SIP caller.
+for the phone the toolset proved (in code, not in the prompt). What the model writes goes
+through the plugin's speech hook (`SpeechHygiene`: no code, full number or tool call is ever
+said; the support line is), its tool schemas are built once (`with_prebuilt_schemas`), and
+keypad digits count only from the SIP caller.
 
 Type to it in this terminal (an LLM is needed: `OPENAI_API_KEY`, or `OPENAI_BASE_URL` for a
 local OpenAI-compatible server, with `OPENAI_MODEL`):
@@ -22,7 +24,7 @@ from __future__ import annotations
 import asyncio
 import os
 import sys
-from collections.abc import Mapping
+from collections.abc import AsyncIterator, Mapping
 from dataclasses import dataclass
 from typing import Any, TextIO
 
@@ -31,7 +33,9 @@ from livekit.agents import (
     Agent,
     AgentServer,
     AgentSession,
+    FlushSentinel,
     JobContext,
+    ModelSettings,
     RunContext,
     ToolError,
     function_tool,
@@ -40,14 +44,16 @@ from livekit.agents import (
 
 from verification import OtpService
 from verification.env import env_text
-from verification.livekit import OtpToolset, with_prebuilt_schemas
+from verification.livekit import OtpToolset, SpeechHygiene, with_prebuilt_schemas
 
 USAGE = "usage: python -m examples.account_balance console --text"
+SUPPORT_LINE = "+1 415 555 0100"
 INSTRUCTIONS = (
     "You read callers their account balance. First prove they hold the phone on the account: "
     "ask for the number (or offer the number they call from), text a code with request_otp, "
     "and check the code they read back with verify_otp. Then call read_balance. Never guess "
-    "a code. Keep answers to one or two short sentences."
+    f"a code. Anyone who can't verify can call our support line, {SUPPORT_LINE}. Keep answers "
+    "to one or two short sentences."
 )
 GREETING = "Hi! I can tell you your balance once I've checked your phone. What's your number?"
 
@@ -91,6 +97,13 @@ class BalanceAgent(Agent):
             on_verified=self._unlock,
         )
         super().__init__(instructions=INSTRUCTIONS, tools=[self.otp_tools])
+        self.speech = SpeechHygiene(allowed_numbers=[SUPPORT_LINE])
+
+    def llm_node(
+        self, chat_ctx: llm.ChatContext, tools: list[llm.Tool], model_settings: ModelSettings
+    ) -> AsyncIterator[llm.ChatChunk | str | FlushSentinel]:
+        """What the model writes, through the plugin's speech hook before anyone hears it."""
+        return self.speech.llm_node(self, chat_ctx, tools, model_settings)
 
     async def on_enter(self) -> None:
         await self.update_tools(with_prebuilt_schemas(self.tools))  # schemas built once

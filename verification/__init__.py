@@ -1,4 +1,4 @@
-"""Caller verification by one-time code (SMS or an automated call), for any front end.
+"""Caller verification by one-time code (a text or an automated call), for any front end.
 
 What a host uses is here; everything else lives in private modules (httpx's way): stores,
 senders, settings, outcomes, the limits they enforce. Nothing here imports LiveKit (the
@@ -23,8 +23,8 @@ from .phone import E164, mask_phone, normalize_phone
 from .policy import KnowledgePolicy, OtpPolicy
 from .service import OtpService
 from .settings import StoreSettings, VerificationSettings
-from .sms.base import SmsDeliveryError, SmsReceipt, SmsSender
-from .sms.console import ConsoleSmsSender
+from .sms.base import SmsDeliveryError, SmsReceipt, SmsSender, VoiceSender
+from .sms.console import ConsoleSmsSender, ConsoleVoiceSender
 from .sms.failover import FailoverSmsSender
 from .spoken import parse_spoken_code
 from .stores.base import BreakerStore, CodeStore, CounterStore, OtpStore, StoreUnavailable
@@ -34,6 +34,7 @@ from .throttle import IdentityThrottle, KeyedCounters, ThrottleDecision
 if TYPE_CHECKING:
     from .sms.sns import SnsSmsSender
     from .sms.twilio import TwilioSmsSender
+    from .sms.twilio_voice import TwilioVoiceSender
     from .sms.vonage import VonageSmsSender
     from .stores.redis import RedisOtpStore
 
@@ -41,6 +42,7 @@ if TYPE_CHECKING:
 _LAZY = {
     "RedisOtpStore": (".stores.redis", "redis"),
     "TwilioSmsSender": (".sms.twilio", "twilio"),
+    "TwilioVoiceSender": (".sms.twilio_voice", "twilio"),
     "SnsSmsSender": (".sms.sns", "aws"),
     "VonageSmsSender": (".sms.vonage", "vonage"),
 }
@@ -71,6 +73,7 @@ __all__ = [
     "CodeStore",
     "ConfigurationError",
     "ConsoleSmsSender",
+    "ConsoleVoiceSender",
     "CounterStore",
     "FailoverSmsSender",
     "IdentityThrottle",
@@ -91,9 +94,11 @@ __all__ = [
     "StoreUnavailable",
     "ThrottleDecision",
     "TwilioSmsSender",
+    "TwilioVoiceSender",
     "VerificationLevel",
     "VerificationSettings",
     "VerifyOutcome",
+    "VoiceSender",
     "VonageSmsSender",
     "mask_phone",
     "normalize_phone",

@@ -25,7 +25,6 @@ from pathlib import Path
 from .env import ConfigurationError
 from .service import OtpService
 from .settings import VerificationSettings
-from .sms.config import sms_sender_from_env
 from .stores.sqlite import SqliteOtpStore
 
 DEMO_NUMBER = "+14155550123"
@@ -38,7 +37,7 @@ class _DemoDirectory:
 
 async def _demo(settings: VerificationSettings, folder: Path) -> int:
     store = SqliteOtpStore(folder / "otp-demo.sqlite3")
-    sender = sms_sender_from_env(settings.sms_env, validity_seconds=settings.policy.ttl_seconds)
+    sender = settings.sms.build_sms_sender(validity_seconds=settings.policy.ttl_seconds)
     service = OtpService(
         store,
         sender,

@@ -2,11 +2,13 @@
 
 Events: otp.requested, otp.sent, otp.not_on_file, otp.verified, otp.wrong_code, otp.locked,
 otp.rate_limited, otp.delivery_failed (and otp.expired, otp.no_code, otp.malformed,
-otp.unavailable). Each record carries `event`, a masked `phone`, a `phone_ref` (a keyed hash
+otp.unavailable), and otp.phone_ceiling_reached when a per-phone ceiling fills (an attack on
+that patient, perhaps). Each record carries `event`, a masked `phone`, a `phone_ref` (a keyed hash
 that correlates one number across records without revealing it) and the `session_id`;
 requests and guesses also carry `otp_caller_ref`, the keyed hash the caller's own limits are
-kept under ("anonymous" for a withheld caller id), so an operator can see one caller number
-working through many phones, or many numbers working on one phone.
+kept under ("own" when the caller ID is the phone itself, "withheld" when there is none), so
+an operator can see one caller number working through many phones, or many numbers working
+on one phone.
 """
 
 from __future__ import annotations
@@ -21,7 +23,14 @@ from typing import Any
 audit_log = logging.getLogger("verification.audit")
 
 _WARNING_EVENTS = frozenset(
-    {"otp.wrong_code", "otp.locked", "otp.rate_limited", "otp.delivery_failed", "otp.unavailable"}
+    {
+        "otp.wrong_code",
+        "otp.locked",
+        "otp.rate_limited",
+        "otp.delivery_failed",
+        "otp.unavailable",
+        "otp.phone_ceiling_reached",
+    }
 )
 
 

@@ -45,14 +45,9 @@ def phone_reference(pepper: bytes, phone_e164: str) -> str:
     ]
 
 
-ANONYMOUS_CALLER = "anonymous"
-
-
-def caller_reference(pepper: bytes, caller_e164: str | None) -> str:
-    """The tag a caller's own limits are kept under: a keyed hash of their number, so the
-    store never holds it in clear; every withheld or unknown caller id shares
-    `ANONYMOUS_CALLER` (withholding the number must not buy a fresh allowance)."""
-    if caller_e164 is None:
-        return ANONYMOUS_CALLER
+def caller_reference(pepper: bytes, caller_e164: str) -> str:
+    """The tag another caller's own limits are kept under: a keyed hash of their number, so
+    the store never holds it in clear (20 hex digits: never one of the stores' own names
+    for the phone's own or a withheld caller ID)."""
     digest = hmac.new(pepper, b"caller-ref" + _SEPARATOR + caller_e164.encode(), "sha256")
     return digest.hexdigest()[:20]

@@ -8,7 +8,6 @@ appear, so it is also where the service says which files it keeps.
 from __future__ import annotations
 
 import logging
-from collections.abc import Mapping
 from typing import Any
 
 from .env import ConfigurationError
@@ -17,13 +16,6 @@ from .settings import StoreSettings, VerificationSettings
 from .stores.base import OtpStore
 
 log = logging.getLogger(__name__)
-
-
-def validate_env(env: Mapping[str, str]) -> None:
-    """Raise `ConfigurationError` now for settings that would fail on the first call.
-
-    (`VerificationSettings.from_env` does the same and returns the settings.)"""
-    VerificationSettings.from_env(env)
 
 
 def build_store(settings: StoreSettings, *, production: bool = False) -> OtpStore:
@@ -51,22 +43,18 @@ def build_store(settings: StoreSettings, *, production: bool = False) -> OtpStor
 
 def service_parts(settings: VerificationSettings) -> dict[str, Any]:
     """Everything `OtpService.__init__` needs except the directory, built from `settings`."""
-    from .sms.config import sms_sender_from_env
-
     say_where_files_live(settings)
     pepper = settings.pepper or development_pepper(settings.pepper_file)
     store = build_store(settings.store, production=settings.production)
-    try:
-        # the providers' circuit breakers live in the store: every call process of the
-        # machine (SQLite) or of every worker (Redis) sees one breaker per provider
-        sender = sms_sender_from_env(
-            settings.sms_env, validity_seconds=settings.policy.ttl_seconds, breaker_store=store
-        )
-    except ValueError as exc:
-        raise ConfigurationError(str(exc)) from None
+    # the providers' circuit breakers live in the store: every call process of the machine
+    # (SQLite) or of every worker (Redis) sees one breaker per provider
+    sender = settings.sms.build_sms_sender(
+        breaker_store=store, validity_seconds=settings.policy.ttl_seconds
+    )
     return {
         "store": store,
         "sender": sender,
+        "voice_sender": settings.sms.build_voice_sender(),
         "policy": settings.policy,
         "pepper": pepper,
         "clinic_name": settings.brand_name,

@@ -57,6 +57,30 @@ OTP_DELIVERIES = Counter(
     "tells real sends from decoys: keep /metrics on localhost (METRICS_HOST).",
     ["outcome"],
 )
+OTP_PHONE_CEILINGS = Counter(
+    "clinic_otp_phone_ceilings",
+    "Per-phone ceilings that filled (failures: wrong guesses from all callers; sends: codes "
+    "from all callers), each time one fills. Someone may be attacking that patient: the "
+    "audit event otp.phone_ceiling_reached names the masked number and its phone_ref.",
+    ["ceiling"],
+)
+OTP_CODES_SENT = Counter(
+    "clinic_otp_codes_sent",
+    "Codes a provider accepted (texts and calls to numbers on file), by the number's country "
+    "calling code (1, 44, ...) and channel (sms, call). Against clinic_otp_codes_verified per "
+    "country: many sends and few verifications from one country is SMS pumping.",
+    ["country", "channel"],
+)
+OTP_CODES_VERIFIED = Counter(
+    "clinic_otp_codes_verified",
+    "Codes verified, by the number's country calling code (1, 44, ...).",
+    ["country"],
+)
+OTP_SENDING_PAUSED = Counter(
+    "clinic_otp_sending_paused",
+    "Code requests refused because the daily send budget is spent, or sending is switched "
+    "off (OTP_DAILY_SEND_BUDGET=0). Every caller hears the same; alert on any.",
+)
 SMS_SEND_SECONDS = Histogram(
     "clinic_sms_send_seconds",
     "Time one SMS provider took to accept or refuse a message.",
@@ -104,6 +128,22 @@ def count_verification(outcome: str) -> None:
     if child is None:
         child = _VERIFY_CHILDREN[outcome] = OTP_VERIFICATIONS.labels(outcome=outcome)
     child.inc()
+
+
+def count_ceiling(ceiling: str) -> None:
+    OTP_PHONE_CEILINGS.labels(ceiling=ceiling).inc()
+
+
+def count_code_sent(calling_code: str, channel: str) -> None:
+    OTP_CODES_SENT.labels(country=safe_label(calling_code), channel=channel).inc()
+
+
+def count_code_verified(calling_code: str) -> None:
+    OTP_CODES_VERIFIED.labels(country=safe_label(calling_code)).inc()
+
+
+def count_sending_paused() -> None:
+    OTP_SENDING_PAUSED.inc()
 
 
 def count_delivery(outcome: str) -> None:

@@ -5,6 +5,11 @@ The sentences never depend on whether a number is on file (rule 6) and never con
 outcome also says what a front end needs to know next (`code_pending`, `phone_e164`,
 `code_spent`), so no front end keeps its own list of statuses or re-normalises numbers.
 
+"unavailable" has three sentences: the store or directory cannot be reached
+(`UNAVAILABLE_MESSAGE`), the clinic's daily send budget is spent (`SENDING_PAUSED_MESSAGE`),
+or a call was asked for where no voice sender is configured (`CALLS_UNAVAILABLE_MESSAGE`);
+each is the same for every caller.
+
 "delivery_failed" stays in `RequestStatus` for the public contract, but `request_code` never
 returns it: the text goes out in the background once the challenge is stored (rule 13), and a
 failed send reaches the audit log and metrics, never the caller.
@@ -30,6 +35,17 @@ UNAVAILABLE_MESSAGE = (
     "Our verification system isn't available right now. I can transfer you to our staff, "
     "or verify you another way."
 )
+#: the clinic's daily send budget is spent (or sending is switched off): the same for every
+#: caller, patient or not
+SENDING_PAUSED_MESSAGE = (
+    "I can't send a verification code right now. I can transfer you to our staff, "
+    "or verify you another way."
+)
+#: codes by automated call are not offered here: the same for every caller, nothing counted
+CALLS_UNAVAILABLE_MESSAGE = (
+    "I can't call you with a code here. I can text the code to the number instead, "
+    "or transfer you to our staff."
+)
 
 
 @dataclass(frozen=True, slots=True)
@@ -45,6 +61,8 @@ class RequestOutcome:
     code_pending: bool = False
     #: the number the request was about, normalised (None for "invalid_phone")
     phone_e164: str | None = None
+    #: how the code goes out: "sms" (a text) or "call" (an automated call)
+    channel: str = "sms"
 
     @property
     def sent(self) -> bool:
@@ -84,14 +102,39 @@ def _seconds(seconds: int) -> str:
     return "1 second" if seconds == 1 else f"{seconds} seconds"
 
 
-def sent(masked_phone: str, phone_e164: str, code_length: int, ttl_seconds: int) -> RequestOutcome:
+def sent(
+    masked_phone: str, phone_e164: str, code_length: int, ttl_seconds: int, channel: str = "sms"
+) -> RequestOutcome:
+    if channel == "call":
+        message = (
+            f"I'm calling the number {masked_phone} now; the call will say a {code_length}-digit "
+            f"code. It expires in {minutes(ttl_seconds)}."
+        )
+    else:
+        message = (
+            f"I've texted a {code_length}-digit code to the number {masked_phone}. "
+            f"It expires in {minutes(ttl_seconds)}."
+        )
     return RequestOutcome(
-        "sent",
-        f"I've texted a {code_length}-digit code to the number {masked_phone}. "
-        f"It expires in {minutes(ttl_seconds)}.",
+        "sent", message, masked_phone, code_pending=True, phone_e164=phone_e164, channel=channel
+    )
+
+
+def sending_paused(masked_phone: str, phone_e164: str, channel: str) -> RequestOutcome:
+    """The daily send budget is spent: no code for anyone, whoever they are."""
+    return RequestOutcome(
+        "unavailable", SENDING_PAUSED_MESSAGE, masked_phone, phone_e164=phone_e164, channel=channel
+    )
+
+
+def calls_unavailable(masked_phone: str, phone_e164: str) -> RequestOutcome:
+    """A call was asked for and no voice sender is configured."""
+    return RequestOutcome(
+        "unavailable",
+        CALLS_UNAVAILABLE_MESSAGE,
         masked_phone,
-        code_pending=True,
         phone_e164=phone_e164,
+        channel="call",
     )
 
 
@@ -110,6 +153,7 @@ def request_refused(
     retry_after: int,
     *,
     code_pending: bool = False,
+    channel: str = "sms",
 ) -> RequestOutcome:
     if status == "locked":
         message = LOCKED_MESSAGE
@@ -130,13 +174,16 @@ def request_refused(
         retry_after,
         code_pending=code_pending and status != "locked",
         phone_e164=phone_e164,
+        channel=channel,
     )
 
 
 def request_unavailable(
-    masked_phone: str | None = None, phone_e164: str | None = None
+    masked_phone: str | None = None, phone_e164: str | None = None, channel: str = "sms"
 ) -> RequestOutcome:
-    return RequestOutcome("unavailable", UNAVAILABLE_MESSAGE, masked_phone, phone_e164=phone_e164)
+    return RequestOutcome(
+        "unavailable", UNAVAILABLE_MESSAGE, masked_phone, phone_e164=phone_e164, channel=channel
+    )
 
 
 VERIFIED = VerifyOutcome("verified", "Thank you, that code is correct. You're verified.")

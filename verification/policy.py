@@ -7,22 +7,40 @@ from dataclasses import dataclass
 
 @dataclass(frozen=True, slots=True)
 class OtpPolicy:
-    """Limits for issuing and checking codes.
+    """Limits for issuing and checking codes. Every window slides: at most the limit in any
+    stretch of the window's length, however the events are spread.
 
-    Limits are kept per phone *and caller* (the caller's own number, or one shared
-    "anonymous" caller for withheld ids), under per-phone ceilings, so a stranger's calls use
-    up the stranger's allowance first and never the patient's for long (rule 12):
+    Caller ID is a hint an attacker can set, so it may narrow a lockout to the attacker's own
+    calls, never widen one to the patient (rule 16):
 
+    - Another caller's number has limits of its own under the phone's ceilings:
+      `max_failures` wrong guesses on one phone in `failure_window_seconds` (a resend does
+      not reset it; that caller's success does) and `max_sends` codes in
+      `send_window_seconds`, at least `resend_cooldown_seconds` apart.
+    - The phone's own caller ID, or a withheld one, counts only toward the phone's ceilings
+      (an attacker who sets it must not use up the patient's allowance or lock out every
+      withheld caller); its cooldown is its call's own.
+    - The ceilings: `max_phone_failures` wrong guesses on one phone and `max_phone_sends`
+      codes to it, from all callers together, never reset by a success.
+    - The owner's reserve: past the ceilings, calls whose caller ID is the phone itself may
+      still have `owner_reserve_sends` codes per send window and `owner_reserve_failures`
+      wrong guesses per failure window, so a patient calling from their phone is not locked
+      out by strangers using other numbers (spoofing the patient's own number reaches the
+      reserve too: see docs/security.md).
     - `max_attempts` caps guesses on one code (one code per phone per call).
-    - `max_failures` caps one caller's wrong guesses on one phone across codes in
-      `failure_window_seconds` (a resend does not reset it; that caller's success does).
-    - `max_phone_failures` caps every caller's wrong guesses on one phone in the same window
-      and is never reset by a success, so an attacker's best odds per phone per window are
-      at most `best_odds_per_phone` = max_phone_failures / 10**code_length (1e-4 by default,
-      NIST SP 800-63B's ceiling).
-    - `max_sends` caps codes per phone and caller in `send_window_seconds`, at least
-      `resend_cooldown_seconds` apart; `max_phone_sends` caps codes per phone from all
-      callers in the same window (so a phone is texted at most that often).
+
+    An attacker's best odds per phone per failure window are `best_odds_per_phone` =
+    (max_phone_failures + owner_reserve_failures) / 10**code_length: (97 + 3) / 10**6 =
+    1e-4 by default, NIST SP 800-63B's ceiling, however many caller numbers they use.
+
+    What the clinic spends (rule 18), answered the same for every caller:
+
+    - `daily_send_budget`: codes (texts and calls) all phones together may be sent in any
+      24 hours, charged for every request that would issue a code, decoys included, so a
+      spent budget tells no one who is a patient. None: no cap; 0: sending is off.
+    - `allowed_countries`: the ISO regions a code may go to ("US", "CA"); a number on file
+      elsewhere is never texted and its caller hears what a stranger's number hears. None:
+      any.
     """
 
     code_length: int = 6
@@ -33,14 +51,19 @@ class OtpPolicy:
     resend_cooldown_seconds: int = 30
     max_failures: int = 10
     failure_window_seconds: int = 86400
-    max_phone_failures: int = 100
+    max_phone_failures: int = 97
     max_phone_sends: int = 10
+    owner_reserve_sends: int = 1
+    owner_reserve_failures: int = 3
+    daily_send_budget: int | None = None
+    allowed_countries: frozenset[str] | None = None
 
     @property
     def best_odds_per_phone(self) -> float:
         """An attacker's best chance of guessing a code of one phone in one failure window,
-        however many caller numbers they use."""
-        return float(self.max_phone_failures / 10**self.code_length)
+        however many caller numbers they use (the owner's reserve included)."""
+        guesses = self.max_phone_failures + self.owner_reserve_failures
+        return float(guesses / 10**self.code_length)
 
     def __post_init__(self) -> None:
         if not 4 <= self.code_length <= 10:
@@ -57,8 +80,19 @@ class OtpPolicy:
         ):
             if getattr(self, name) < 1:
                 raise ValueError(f"{name} must be at least 1")
-        if self.resend_cooldown_seconds < 0:
-            raise ValueError("resend_cooldown_seconds must not be negative")
+        for name in ("resend_cooldown_seconds", "owner_reserve_sends", "owner_reserve_failures"):
+            if getattr(self, name) < 0:
+                raise ValueError(f"{name} must not be negative")
+        if self.daily_send_budget is not None and self.daily_send_budget < 0:
+            raise ValueError("daily_send_budget must not be negative (0 switches sending off)")
+        if self.allowed_countries is not None and not _regions(self.allowed_countries):
+            raise ValueError("allowed_countries must be a frozenset of ISO regions ('US')")
+
+
+def _regions(value: object) -> bool:
+    return isinstance(value, frozenset) and all(
+        isinstance(c, str) and len(c) == 2 and c.isalpha() and c.isupper() for c in value
+    )
 
 
 @dataclass(frozen=True, slots=True)

@@ -273,15 +273,30 @@ def _date_in(text: str, value: date) -> bool:
     for first, last in number_runs(tokens, numbers, words):
         not_first.update(range(first + 1, last + 1))
         not_last.update(range(first, last))
+    # a comma is the caller's pause: "April 12 1985, 415 555 0123" ends its date at the comma
+    paused = {i for i, after in _next_tokens(tokens) if after is not None and after.text in ",;"}
     months = [i for i, t in enumerate(tokens) if t.kind == WORD and t.key in words.months]
     for month in months[-MAX_MONTHS_READ:]:
         lefts = [month] + [i for i in date_reach(tokens, month, -1, words) if i not in not_first]
-        rights = [month] + [i for i in date_reach(tokens, month, 1, words) if i not in not_last]
+        rights = [month] + [
+            i for i in date_reach(tokens, month, 1, words) if i not in not_last or i in paused
+        ]
         for left in lefts:
             for right in rights:
                 if _reads_as(text[tokens[left].start : tokens[right].end], value):
                     return True
     return False
+
+
+def _next_tokens(tokens: Sequence[Token]) -> list[tuple[int, Token | None]]:
+    """Each token's index with the next token that is not a space (None at the end)."""
+    pairs: list[tuple[int, Token | None]] = []
+    following: Token | None = None
+    for i in range(len(tokens) - 1, -1, -1):
+        pairs.append((i, following))
+        if tokens[i].kind != SPACE:
+            following = tokens[i]
+    return pairs
 
 
 def _reads_as(text: str, value: date) -> bool:

@@ -1,37 +1,41 @@
 """OtpService: issue a code to a number on file, and check a caller's guess.
 
 Verification is kept apart from delivery (django-otp's lesson): the store decides, atomically,
-whether a code may be issued and whether a guess is right; the sender only carries text.
-The service adds what neither can know: who is on file (codes go only there, everyone else
-gets a decoy that behaves identically), the digest (codes are never stored), and the audit
-trail.
+whether a code may be issued and whether a guess is right; the senders only carry words. The
+service adds what neither can know: who is on file (codes go only there, everyone else gets
+a decoy that behaves identically), where a code may go (`allowed_countries`) and how many
+may go out at all (`daily_send_budget`), whose limits a caller feeds (caller ID is a hint),
+the digest (codes are never stored), the text in the call's language, and the audit trail.
 
-What the caller hears never depends on the text message (rule 13): `request_code` answers as
-soon as the challenge is stored, the same way for a number on file and one that is not, and
-the SMS goes out in a background task the service owns (`drain()` waits for them). A send
-that fails is audited and metered, and it keeps the cooldown and the send it used: giving
-them back would make the limits answer differently for patients than for decoys.
+What the caller hears never depends on delivery (rule 13): `request_code` answers as soon as
+the challenge is stored, the same way for a number on file and one that is not, and the text
+or call goes out in the background (`sending.py`; `drain()` waits for it).
 """
 
 from __future__ import annotations
 
-import asyncio
 import logging
 from collections.abc import Mapping
 from functools import lru_cache
 
+import phonenumbers
+
 from . import outcomes
 from .audit import audit
+from .budget import SendBudget
 from .codes import CodeDigester, caller_reference, generate_code, phone_reference
 from .directory import PhoneDirectory
-from .metrics import count_delivery, count_request, count_verification
+from .languages import language_or_default
+from .messages import CHANNELS, Channel, code_message
+from .metrics import count_ceiling, count_code_verified, count_request, count_verification
 from .outcomes import RequestOutcome, VerifyOutcome
 from .phone import MAX_PHONE_INPUT_CHARS, mask_phone, normalize_phone
 from .policy import KnowledgePolicy, OtpPolicy
+from .sending import Deliveries, Delivery
 from .settings import VerificationSettings
-from .sms.base import SmsDeliveryError, SmsSender
+from .sms.base import SmsSender, VoiceSender, close_sender
 from .spoken import parse_spoken_code
-from .stores.base import OtpStore, StoreUnavailable
+from .stores.base import CALLER_OWN, CALLER_WITHHELD, OtpStore, StoreUnavailable
 from .throttle import IdentityThrottle, KeyedCounters
 
 log = logging.getLogger(__name__)
@@ -43,7 +47,7 @@ _CACHE_SIZE = 4096
 
 
 class OtpService:
-    """Issues and checks SMS one-time codes for the calls of one clinic."""
+    """Issues and checks one-time codes (by text or automated call) for the calls of one host."""
 
     def __init__(
         self,
@@ -56,11 +60,14 @@ class OtpService:
         clinic_name: str = "the clinic",
         default_region: str = "US",
         knowledge_policy: KnowledgePolicy = KnowledgePolicy(),  # noqa: B008 - frozen
+        voice_sender: VoiceSender | None = None,
     ) -> None:
+        """`clinic_name` is the host's name in the text and the call (any host, not only a
+        clinic: `OTP_BRAND_NAME`). `voice_sender` places the automated calls of
+        `channel="call"`; without one, a call is refused the same way for every caller."""
         if len(pepper) < 16:
             raise ValueError("pepper must be at least 16 bytes")
         self.store = store
-        self.sender = sender
         self.directory = directory
         self.policy = policy
         self.clinic_name = clinic_name
@@ -68,8 +75,8 @@ class OtpService:
         self.knowledge_policy = knowledge_policy
         self._pepper = pepper
         self._digest = CodeDigester(pepper)
-        self._sends: set[asyncio.Task[None]] = set()
-        # per-instance caches (the pepper is per instance): e164 -> (masked, phone_ref)
+        self._deliveries = Deliveries(sender, voice_sender)
+        # per-instance caches (the pepper is per instance): e164 -> (masked, ref, ...)
         self._phone_tags = lru_cache(maxsize=_CACHE_SIZE)(self._tags)
         self._caller_tags = lru_cache(maxsize=_CACHE_SIZE)(self._caller_tag)
 
@@ -77,7 +84,8 @@ class OtpService:
     def from_settings(cls, directory: PhoneDirectory, settings: VerificationSettings) -> OtpService:
         """Build the service `settings` describe (see `VerificationSettings`): Redis when
         `REDIS_URL` is set, else the SQLite file; the configured SMS providers, else the
-        console stand-in. Logs where it keeps its files (`VerificationSettings.files`)."""
+        console stand-in; calls when `VOICE_CALLS` offers them. Logs where it keeps its
+        files (`VerificationSettings.files`)."""
         from .config import service_parts
 
         return cls(directory=directory, **service_parts(settings))
@@ -90,6 +98,14 @@ class OtpService:
         (`os.environ` when `env` is None) parsed and built in one step. Raises
         `ConfigurationError` where production would be unsafe (no `OTP_PEPPER`, console SMS)."""
         return cls.from_settings(directory, VerificationSettings.from_env(env))
+
+    @property
+    def sender(self) -> SmsSender:
+        return self._deliveries.sender
+
+    @property
+    def voice_sender(self) -> VoiceSender | None:
+        return self._deliveries.voice_sender
 
     @property
     def counters(self) -> KeyedCounters:
@@ -108,25 +124,45 @@ class OtpService:
             default_region=self.default_region,
         )
 
-    def sms_body(self, code: str) -> str:
-        """The text message: clinic, code, lifetime, a warning. No name, no appointment (no
-        PHI). Short enough for one 160-character SMS segment with a clinic name of ~60."""
-        return (
-            f"{self.clinic_name}: your verification code is {code}. It expires in "
-            f"{outcomes.minutes(self.policy.ttl_seconds)}. Don't share it with anyone."
+    def sms_body(self, code: str, language: str = "en") -> str:
+        """The text message: host, code, lifetime, a warning; no name, no appointment (no
+        PHI). In English, one 160-character segment with a host name of ~60 characters."""
+        return self.code_message(code, "sms", language)
+
+    def code_message(self, code: str, channel: Channel = "sms", language: str = "en") -> str:
+        """What the text (`"sms"`) or the automated call (`"call"`) says, in `language`."""
+        return code_message(
+            channel,
+            language_or_default(language),
+            brand=self.clinic_name,
+            code=code,
+            ttl_seconds=self.policy.ttl_seconds,
         )
 
     async def request_code(
-        self, phone: str, *, session_id: str, caller_phone: str | None = None
+        self,
+        phone: str,
+        *,
+        session_id: str,
+        caller_phone: str | None = None,
+        channel: Channel = "sms",
+        language: str = "en",
     ) -> RequestOutcome:
         """Store a fresh challenge for `phone` in this call and answer "sent" at once; text
-        the code in the background only if the number is on file.
+        (or, with `channel="call"`, call) the code in the background only if the number is
+        on file and in an allowed country. `language` is the call's ("en", "es", ...): the
+        text or call is in it.
 
-        `caller_phone` is the caller's own number (SIP caller id) when known: send limits and
-        lockouts are kept per caller under per-phone ceilings, so one caller cannot use up a
-        patient's allowance (see `OtpPolicy`).
+        `caller_phone` is the caller ID, when known. It is a hint, not a key: another
+        number's calls have limits of their own under the phone's ceilings; the phone's own
+        or a withheld caller ID counts toward the ceilings only (see `OtpPolicy`). Raises
+        `ValueError` for a session id no store could hold or a channel that is not one.
         """
-        outcome = await self._request_code(phone, session_id, caller_phone)
+        if channel not in CHANNELS:
+            raise ValueError("channel must be 'sms' or 'call'")
+        outcome = await self._request_code(
+            phone, session_id, caller_phone, channel, language_or_default(language)
+        )
         count_request(outcome.status)
         return outcome
 
@@ -135,39 +171,44 @@ class OtpService:
     ) -> VerifyOutcome:
         """Check one guess (digits or spoken words) against this call's live code for `phone`.
 
-        Wrong guesses count against `caller_phone` (the caller's own number, when known) and
-        against the phone's daily ceiling, so a stranger's guesses lock the stranger first.
-        """
+        Wrong guesses count against the phone's ceiling and, when `caller_phone` is another
+        number, against that caller's own count, so a stranger's guesses lock the stranger
+        first."""
         outcome = await self._verify_code(phone, code, session_id, caller_phone)
         count_verification(outcome.status)
         return outcome
 
     async def drain(self) -> None:
         """Wait for every background send started so far (tests, shutdown)."""
-        while self._sends:
-            await asyncio.gather(*list(self._sends), return_exceptions=True)
+        await self._deliveries.drain()
 
     async def aclose(self) -> None:
-        """Finish the sends in flight, then close the store and the sender."""
+        """Finish the sends in flight, then close the store and the senders (a sender with
+        only `send` has nothing to close: `close_sender`)."""
         await self.drain()
         await self.store.aclose()
-        await self.sender.aclose()
+        await close_sender(self.sender)
+        if self.voice_sender is not None:
+            await close_sender(self.voice_sender)
 
     # -- requests ---------------------------------------------------------------------------
 
     async def _request_code(
-        self, phone: str, session_id: str, caller_phone: str | None
+        self, phone: str, session_id: str, caller_phone: str | None, channel: Channel, language: str
     ) -> RequestOutcome:
         _check_session_id(session_id)
         e164 = self._normalize(phone)
         if e164 is None:
             audit("otp.invalid_phone", phone=None, phone_ref=None, session_id=session_id)
             return outcomes.invalid_phone()
-        masked, ref = self._phone_tags(e164)
-        caller = self._caller_refs(caller_phone)
-        audit(
-            "otp.requested", phone=masked, phone_ref=ref, session_id=session_id, caller_ref=caller
-        )
+        masked, ref, region, calling_code = self._phone_tags(e164)
+        where = {"phone": masked, "phone_ref": ref, "session_id": session_id}
+        if channel == "call" and self.voice_sender is None:
+            # the same for every caller, before anything is looked up or counted
+            audit("otp.unavailable", **where, reason="no_voice_sender")
+            return outcomes.calls_unavailable(masked, e164)
+        caller = self._caller_scope(caller_phone, e164)
+        audit("otp.requested", **where, caller_ref=caller, channel=channel)
 
         try:
             on_file = await self.directory.is_on_file(e164)
@@ -175,97 +216,65 @@ class OtpService:
             log.exception(
                 "phone directory failed", extra={"phone": masked, "session_id": session_id}
             )
-            audit("otp.unavailable", phone=masked, phone_ref=ref, session_id=session_id)
-            return outcomes.request_unavailable(masked, e164)
+            audit("otp.unavailable", **where)
+            return outcomes.request_unavailable(masked, e164, channel)
+
+        budget = SendBudget(self.store, self.policy.daily_send_budget)
+        try:
+            spent = await budget.charge()
+        except StoreUnavailable:
+            audit("otp.unavailable", **where)
+            return outcomes.request_unavailable(masked, e164, channel)
+        if spent:
+            budget.spent(where)
+            return outcomes.sending_paused(masked, e164, channel)
 
         code = generate_code(self.policy.code_length)
         digest = self._digest(e164, session_id, code)
         try:
             issued = await self.store.issue(e164, session_id, digest, self.policy, caller=caller)
         except StoreUnavailable:
-            audit("otp.unavailable", phone=masked, phone_ref=ref, session_id=session_id)
-            return outcomes.request_unavailable(masked, e164)
+            await budget.refund()
+            audit("otp.unavailable", **where)
+            return outcomes.request_unavailable(masked, e164, channel)
 
         if issued.status != "issued":
+            await budget.refund()
             event = "otp.locked" if issued.status == "locked" else "otp.rate_limited"
-            audit(
-                event,
-                phone=masked,
-                phone_ref=ref,
-                session_id=session_id,
-                reason=issued.status,
-                caller_ref=caller,
-            )
+            audit(event, **where, reason=issued.status, caller_ref=caller)
             return outcomes.request_refused(
                 issued.status,
                 masked,
                 e164,
                 issued.retry_after_seconds or 1,
                 code_pending=issued.own_code_live,
+                channel=channel,
             )
+        if issued.tripped:
+            self._ceiling_reached("sends", where)
 
-        if on_file:
-            self._send_in_background(e164, code, masked, ref, session_id)
+        allowed = self.policy.allowed_countries
+        if on_file and (allowed is None or region in allowed):
+            self._deliveries.start(
+                Delivery(
+                    channel=channel,
+                    to=e164,
+                    body=self.code_message(code, channel, language),
+                    language=language,
+                    masked=masked,
+                    phone_ref=ref,
+                    session_id=session_id,
+                    calling_code=calling_code,
+                )
+            )
         else:
             # Rule 6: a decoy challenge now stands for this number; nothing is sent, and the
-            # caller hears exactly what a patient hears.
-            audit("otp.not_on_file", phone=masked, phone_ref=ref, session_id=session_id)
-        return outcomes.sent(masked, e164, self.policy.code_length, self.policy.ttl_seconds)
-
-    def _send_in_background(
-        self, e164: str, code: str, masked: str, ref: str, session_id: str
-    ) -> None:
-        """Start the SMS as a task the service keeps until it ends (never lost, never
-        awaited by the caller's turn)."""
-        task = asyncio.get_running_loop().create_task(
-            self._deliver(e164, self.sms_body(code), masked, ref, session_id),
-            name=f"otp-sms-{ref}",
-        )
-        self._sends.add(task)
-        task.add_done_callback(self._sends.discard)
-
-    async def _deliver(self, e164: str, body: str, masked: str, ref: str, session_id: str) -> None:
-        """Send one text; every outcome ends in the audit log and the metrics, none raises.
-
-        A failure keeps the cooldown and the send it used (see the module docstring)."""
-        try:
-            receipt = await self.sender.send(e164, body)
-        except SmsDeliveryError as exc:
-            count_delivery("failed")
-            audit(
-                "otp.delivery_failed",
-                phone=masked,
-                phone_ref=ref,
-                session_id=session_id,
-                provider=exc.provider,
-                error_code=exc.code,
-                retryable=exc.retryable,
-            )
-            return
-        except Exception as exc:  # a sender that broke its protocol must not go unnoticed
-            count_delivery("failed")
-            log.exception(
-                "sms sender raised outside its protocol",
-                extra={"phone": masked, "session_id": session_id},
-            )
-            audit(
-                "otp.delivery_failed",
-                phone=masked,
-                phone_ref=ref,
-                session_id=session_id,
-                provider=str(getattr(self.sender, "provider", type(self.sender).__name__)),
-                error_code=type(exc).__name__,
-                retryable=True,
-            )
-            return
-        count_delivery("sent")
-        audit(
-            "otp.sent",
-            phone=masked,
-            phone_ref=ref,
-            session_id=session_id,
-            provider=receipt.provider,
-            message_id=receipt.message_id,
+            # caller hears exactly what a patient hears. A number on file in a country codes
+            # may not go to is treated as one not on file.
+            reason = "not_on_file" if not on_file else "country_not_allowed"
+            audit("otp.not_on_file", **where, reason=reason, region=region)
+        return outcomes.sent(
+            masked, e164, self.policy.code_length, self.policy.ttl_seconds, channel
         )
 
     # -- guesses ----------------------------------------------------------------------------
@@ -279,26 +288,24 @@ class OtpService:
         if guess is None or e164 is None:
             audit("otp.malformed", phone=None, phone_ref=None, session_id=session_id)
             return outcomes.malformed(self.policy.code_length)
-        masked, ref = self._phone_tags(e164)
+        masked, ref, _, calling_code = self._phone_tags(e164)
+        where = {"phone": masked, "phone_ref": ref, "session_id": session_id}
 
         digest = self._digest(e164, session_id, guess)
-        caller = self._caller_refs(caller_phone)
+        caller = self._caller_scope(caller_phone, e164)
         try:
             result = await self.store.check(e164, session_id, digest, self.policy, caller=caller)
         except StoreUnavailable:
-            audit("otp.unavailable", phone=masked, phone_ref=ref, session_id=session_id)
+            audit("otp.unavailable", **where)
             return outcomes.verify_unavailable()
 
-        audit(
-            "otp." + result.status,
-            phone=masked,
-            phone_ref=ref,
-            session_id=session_id,
-            attempts_left=result.attempts_left,
-            caller_ref=caller,
-        )
+        audit("otp." + result.status, **where, attempts_left=result.attempts_left,
+              caller_ref=caller)  # fmt: skip
+        if result.tripped:
+            self._ceiling_reached("failures", where)
         status = result.status
         if status == "verified":
+            count_code_verified(calling_code)
             return outcomes.VERIFIED
         if status == "wrong_code":
             return outcomes.wrong_code(result.attempts_left or 0)
@@ -315,22 +322,43 @@ class OtpService:
             return None  # refused before the cache, so no huge string is ever kept
         return _normalized(phone, self.default_region)
 
-    def _tags(self, e164: str) -> tuple[str, str]:
-        return mask_phone(e164), phone_reference(self._pepper, e164)
+    def _tags(self, e164: str) -> tuple[str, str, str, str]:
+        """How logs and metrics name a number (masked, keyed reference) and where it is
+        (ISO region, country calling code): a lookup of the E.164, once per number."""
+        number = phonenumbers.parse(e164)
+        region = phonenumbers.region_code_for_number(number) or ""
+        return (
+            mask_phone(e164),
+            phone_reference(self._pepper, e164),
+            region,
+            str(number.country_code),
+        )
 
-    def _caller_refs(self, caller_phone: str | None) -> str:
-        """The key a caller's limits are kept under: a keyed hash of their own number (never
-        the number itself), or "anonymous" for a withheld or unparseable caller id."""
-        e164 = self._normalize(caller_phone) if caller_phone else None
-        return self._caller_tags(e164)
+    def _caller_scope(self, caller_phone: str | None, e164: str) -> str:
+        """Whose limits a request or guess about `e164` feeds (rule 16): `CALLER_OWN` when
+        the caller ID is that phone, `CALLER_WITHHELD` when there is none (or it is not a
+        number), else a keyed hash of the caller's number (never the number itself)."""
+        caller = self._normalize(caller_phone) if caller_phone else None
+        if caller is None:
+            return CALLER_WITHHELD
+        if caller == e164:
+            return CALLER_OWN
+        return self._caller_tags(caller)
 
-    def _caller_tag(self, e164: str | None) -> str:
+    def _caller_tag(self, e164: str) -> str:
         return caller_reference(self._pepper, e164)
+
+    def _ceiling_reached(self, ceiling: str, where: Mapping[str, str]) -> None:
+        """A per-phone ceiling just filled: someone may be attacking this patient. A metric,
+        and a warning staff can act on (masked number and its keyed reference only)."""
+        count_ceiling(ceiling)
+        audit("otp.phone_ceiling_reached", **where, ceiling=ceiling)
 
 
 @lru_cache(maxsize=_CACHE_SIZE)
 def _normalized(phone: str, region: str) -> str | None:
-    """`normalize_phone`, cached: parsing a number costs more than the store round trip."""
+    """`normalize_phone`, cached: parsing a number costs more than the store round trip. An
+    `E164` (parsed at the edge) comes back as it is."""
     try:
         return normalize_phone(phone, region)
     except ValueError:

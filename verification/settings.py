@@ -19,14 +19,14 @@ import os
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
-from types import MappingProxyType
-from typing import TypeVar
+from typing import Any, TypeVar
 
 import phonenumbers
 
 from .env import ConfigurationError, env_flag, env_int, env_number, env_text, is_production
 from .pepper import DEFAULT_PEPPER_FILE, MIN_PEPPER_BYTES
 from .policy import KnowledgePolicy, OtpPolicy
+from .sms.settings import SmsSettings
 
 P = TypeVar("P", OtpPolicy, KnowledgePolicy)
 
@@ -47,6 +47,8 @@ _POLICY_VARIABLES = {
     "OTP_FAILURE_WINDOW_SECONDS": "failure_window_seconds",
     "OTP_MAX_PHONE_FAILURES": "max_phone_failures",
     "OTP_MAX_PHONE_SENDS": "max_phone_sends",
+    "OTP_OWNER_RESERVE_SENDS": "owner_reserve_sends",
+    "OTP_OWNER_RESERVE_FAILURES": "owner_reserve_failures",
 }
 _KNOWLEDGE_VARIABLES = {
     "KBA_MAX_FAILURES_PER_RECORD": "max_failures_per_record",
@@ -55,9 +57,6 @@ _KNOWLEDGE_VARIABLES = {
     "KBA_MAX_RECORDS_PER_NAME": "max_records_per_name",
     "KBA_MAX_FAILURES_PER_PROVEN_PHONE": "max_failures_per_proven_phone",
 }
-# What the SMS sender builder reads (`verification/sms/config.py`), kept apart from the rest
-# of the environment so the settings never carry an unrelated secret.
-_SMS_PREFIXES = ("SMS_", "TWILIO_", "SNS_", "VONAGE_", "AWS_", "APP_ENV")
 
 
 @dataclass(frozen=True, slots=True)
@@ -101,13 +100,13 @@ class VerificationSettings:
     #: `OTP_PEPPER`; None outside production: a development pepper kept in `pepper_file`
     pepper: bytes | None = field(default=None, repr=False)
     pepper_file: Path = Path(DEFAULT_PEPPER_FILE)
-    #: the host's name in the text and the call (`OTP_BRAND_NAME`, else `CLINIC_NAME`)
+    #: the host's name in the text and the call (`OTP_BRAND_NAME`)
     brand_name: str = DEFAULT_BRAND_NAME
     #: ISO region for numbers said without a country code (`DEFAULT_PHONE_REGION`)
     default_region: str = DEFAULT_REGION
     production: bool = False
-    #: the SMS provider variables, for `verification/sms/config.py` (checked in `from_env`)
-    sms_env: Mapping[str, str] = field(default_factory=dict, repr=False)
+    #: the SMS and call providers (`SmsSettings.from_env`, verification/sms/settings.py)
+    sms: SmsSettings = SmsSettings()  # noqa: RUF009 - frozen
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None) -> VerificationSettings:
@@ -116,10 +115,16 @@ class VerificationSettings:
         `OTP_PEPPER`, console SMS, plain-http provider overrides)."""
         env = os.environ if env is None else env
         production = is_production(env)
-        policy = _policy(env, OtpPolicy, _POLICY_VARIABLES, "OTP policy")
+        policy = _policy(
+            env,
+            OtpPolicy,
+            _POLICY_VARIABLES,
+            "OTP policy",
+            daily_send_budget=_budget(env),
+            allowed_countries=_countries(env),
+        )
         pepper = _pepper(env, production)
-        sms_env = MappingProxyType({k: v for k, v in env.items() if k.startswith(_SMS_PREFIXES)})
-        _check_sms(sms_env, policy)
+        sms = SmsSettings.from_env(env)
         return cls(
             policy=policy,
             knowledge_policy=_policy(
@@ -128,13 +133,11 @@ class VerificationSettings:
             store=StoreSettings.from_env(env),
             pepper=pepper,
             pepper_file=_absolute(env_text(env, "OTP_PEPPER_FILE", DEFAULT_PEPPER_FILE)),
-            # The clinic app names itself with CLINIC_NAME; a host names itself here.
-            brand_name=env_text(env, "OTP_BRAND_NAME") or env_text(env, "CLINIC_NAME")
-            or DEFAULT_BRAND_NAME,
+            brand_name=env_text(env, "OTP_BRAND_NAME", DEFAULT_BRAND_NAME),
             default_region=region(env_text(env, "DEFAULT_PHONE_REGION", DEFAULT_REGION),
                                   "DEFAULT_PHONE_REGION"),
             production=production,
-            sms_env=sms_env,
+            sms=sms,
         )  # fmt: skip
 
     @property
@@ -179,24 +182,39 @@ def _pepper(env: Mapping[str, str], production: bool) -> bytes | None:
     return None
 
 
-def _policy(env: Mapping[str, str], cls: type[P], variables: Mapping[str, str], what: str) -> P:
-    """`cls` with each field read from its variable (whole numbers), checked by `cls` itself."""
+def _policy(
+    env: Mapping[str, str],
+    cls: type[P],
+    variables: Mapping[str, str],
+    what: str,
+    **parsed: object,
+) -> P:
+    """`cls` with each field read from its variable (whole numbers) and the `parsed` ones,
+    checked by `cls` itself."""
     defaults = cls()
-    values = {
+    values: dict[str, Any] = {
         name: env_int(env, variable, getattr(defaults, name))
         for variable, name in variables.items()
     }
+    values.update(parsed)
     try:
         return cls(**values)
     except ValueError as exc:
         raise ConfigurationError(f"invalid {what}: {exc}") from None
 
 
-def _check_sms(sms_env: Mapping[str, str], policy: OtpPolicy) -> None:
-    """Build the configured sender once and drop it: every refusal surfaces now."""
-    from .sms.config import sms_sender_from_env
+def _budget(env: Mapping[str, str]) -> int | None:
+    """`OTP_DAILY_SEND_BUDGET`: codes per 24 hours for all phones; unset: no cap; 0: off."""
+    if not env_text(env, "OTP_DAILY_SEND_BUDGET"):
+        return None
+    return env_int(env, "OTP_DAILY_SEND_BUDGET", 0, minimum=0)
 
-    try:
-        sms_sender_from_env(sms_env, validity_seconds=policy.ttl_seconds)
-    except ValueError as exc:
-        raise ConfigurationError(str(exc)) from None
+
+def _countries(env: Mapping[str, str]) -> frozenset[str] | None:
+    """`OTP_ALLOWED_COUNTRIES`: ISO regions a code may go to ("US,CA"); unset: any."""
+    raw = env_text(env, "OTP_ALLOWED_COUNTRIES")
+    if not raw:
+        return None
+    return frozenset(
+        region(part, "OTP_ALLOWED_COUNTRIES") for part in raw.split(",") if part.strip()
+    )

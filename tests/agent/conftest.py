@@ -18,6 +18,7 @@ from tests.support.clinic_calls import (
 )
 from tests.support.constants import PEPPER
 from tests.support.leaks import assert_no_leak
+from tests.support.livekit_standin import LiveKitSipStandin
 from tests.support.sms import RecordingSmsSender
 from verification import OtpPolicy, OtpService, SqliteOtpStore
 
@@ -71,3 +72,16 @@ async def call(
         assert_agent_never_said(opened, codes, phones)
     await otp.aclose()
     assert_no_leak(caplog.records, codes, phones, where="scripted call")
+
+
+@pytest.fixture
+async def livekit_server(monkeypatch: pytest.MonkeyPatch) -> AsyncIterator[LiveKitSipStandin]:
+    """LiveKit's server APIs on loopback (SIP transfer, room deletion), with the credentials
+    the agent's LiveKit client reads from the environment."""
+    server = LiveKitSipStandin()
+    await server.start()
+    monkeypatch.setenv("LIVEKIT_URL", server.url)
+    monkeypatch.setenv("LIVEKIT_API_KEY", "devkey")
+    monkeypatch.setenv("LIVEKIT_API_SECRET", "devsecret-devsecret-devsecret-0123")
+    yield server
+    await server.stop()

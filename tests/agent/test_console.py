@@ -424,7 +424,18 @@ async def test_a_model_server_that_keeps_failing_ends_the_call_with_the_front_de
 
 def test_settings_defaults_are_safe_and_deliberate() -> None:
     settings = AgentSettings.from_env({})
-    assert settings.database_url == "sqlite:///var/clinic.sqlite3"
+    assert settings.clinic.database_url == "sqlite:///var/clinic.sqlite3"
+    # the app's defaults for the plugin: the text names the clinic, codes stay in US and CA
+    assert settings.verification.brand_name == settings.clinic_name == "the clinic"
+    assert settings.verification.policy.allowed_countries == frozenset({"US", "CA"})
+    named = AgentSettings.from_env({"CLINIC_NAME": "Bayview Clinic"})
+    assert named.verification.brand_name == "Bayview Clinic"
+    assert (
+        AgentSettings.from_env(
+            {"CLINIC_NAME": "Bayview Clinic", "OTP_BRAND_NAME": "Bayview"}
+        ).verification.brand_name
+        == "Bayview"
+    )
     assert settings.metrics_host == DEFAULT_METRICS_HOST == "127.0.0.1"
     assert (
         settings.metrics_port == 9464
@@ -475,8 +486,8 @@ def test_settings_read_the_small_model_and_worker_knobs() -> None:
     assert settings.worker.startup_checks is False
     assert settings.metrics_host == "10.1.2.3"
     assert settings.log_level_for("console") == logging.DEBUG
-    assert not settings.records_on_sqlite
-    assert (settings.records_pool_size, settings.records_timeout_seconds) == (4, 5.0)
+    assert not settings.clinic.on_sqlite
+    assert (settings.clinic.pool_size, settings.clinic.timeout_seconds) == (4, 5.0)
 
 
 @pytest.mark.parametrize(
@@ -549,7 +560,7 @@ async def test_prewarm_builds_a_process_services_before_its_call(
     try:
         assert isinstance(services.otp, OtpService)
         assert isinstance(proc.userdata["llm"], openai.LLM)
-        assert proc.userdata["settings"].database_url.endswith("clinic.sqlite3")
+        assert proc.userdata["settings"].clinic.database_url.endswith("clinic.sqlite3")
         assert "vad" in proc.userdata and "turn_detector" in proc.userdata
     finally:
         await services.aclose()

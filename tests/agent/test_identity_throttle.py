@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator
 from contextlib import AbstractAsyncContextManager
+from datetime import date
 from pathlib import Path
 
 import pytest
@@ -16,9 +17,11 @@ from livekit.agents import RunResult
 
 from agent import Services
 from agent.replies import (
+    DATE_NOT_SAID,
     IDENTITY_CALL_LIMIT,
     IDENTITY_CALLER_LIMIT,
     IDENTITY_UNAVAILABLE,
+    NAME_NOT_SAID,
     NO_MATCH,
 )
 from clinic import ClinicDB
@@ -187,7 +190,8 @@ async def test_parallel_answers_in_one_turn_respect_the_call_limit_exactly(
             ("verify_identity", {**JANE, "date_of_birth": f"1985-04-{d}"}) for d in range(13, 18)
         ]
         call.llm.call_parallel(*wrong)
-        result: RunResult[None] = await call.session.run(user_input="Jane Doe, April 1985")
+        said = "Jane Doe. " + " Or ".join(f"April {d} 1985." for d in range(13, 18))
+        result: RunResult[None] = await call.session.run(user_input=said)
         outputs = [
             (e.item.output, e.item.is_error)
             for e in result.events
@@ -241,3 +245,119 @@ async def test_services_take_the_knowledge_limits_the_service_was_configured_wit
     assert (await services.throttle.attempt(record_id="P1", caller_phone=None)).allowed
     assert not (await services.throttle.attempt(record_id="P1", caller_phone=None)).allowed
     await otp.aclose()
+
+
+# -- only charged records answer; a crowded name closes the route (issue 15 item 2) ----------
+
+
+async def add_namesakes(records: ClinicDB, count: int) -> list[str]:
+    """`count` patients named Maria Lopez, each born on a different day of 1990."""
+    return [
+        await records.add_patient("Maria Lopez", date(1990, 1, day + 1), f"+1415555{day + 2000}")
+        for day in range(count)
+    ]
+
+
+async def maria_lopez(call: Call, born: str) -> str:
+    output, _ = await say(
+        call, f"Maria Lopez, born {born}", "verify_identity",
+        full_name="Maria Lopez", date_of_birth=born,
+    )  # fmt: skip
+    return output
+
+
+async def test_a_name_matching_more_records_than_one_answer_may_charge_is_closed(
+    clinic_line: Clinic,
+) -> None:
+    """Eleven patients share a name (one answer charges at most ten): even the right date of
+    birth of one of them gets the answer a stranger's name gets, and nothing is counted
+    against any of them; the code route stays open. (The old rule charged only the record a
+    date matched, so redialling with new dates reached the records past the charged ones.)"""
+    await add_namesakes(clinic_line.records, 11)
+    async with clinic_line.call() as call:
+        assert await maria_lopez(call, "1990-01-11") == NO_MATCH
+        assert call.state.grants == {}
+
+
+async def test_a_date_is_compared_only_with_records_that_were_charged(
+    clinic_line: Clinic,
+) -> None:
+    """Three namesakes: each wrong date is charged to all three, so three wrong dates lock
+    every one of them, and the right date of any of them then answers as no one."""
+    await add_namesakes(clinic_line.records, 3)
+    for wrong in ("1990-02-01", "1990-02-02", "1990-02-03"):
+        async with clinic_line.call() as call:
+            assert await maria_lopez(call, wrong) == NO_MATCH
+    async with clinic_line.call() as call:
+        for born in ("1990-01-01", "1990-01-02", "1990-01-03"):
+            assert await maria_lopez(call, born) == NO_MATCH
+        assert call.state.grants == {}
+
+
+async def test_a_right_answer_among_namesakes_costs_them_nothing(clinic_line: Clinic) -> None:
+    """A patient's right answer is no failure: what it charged her namesakes comes back, so
+    her own logins never lock the others out."""
+    await add_namesakes(clinic_line.records, 3)
+    for _ in range(4):
+        async with clinic_line.call() as call:
+            assert (await maria_lopez(call, "1990-01-01")).startswith("Verified Maria Lopez")
+    async with clinic_line.call() as call:
+        assert (await maria_lopez(call, "1990-01-02")).startswith("Verified Maria Lopez")
+
+
+# -- a shared phone, not blocked by a stranger (issue 15 item 3) --------------------------------
+
+
+async def test_a_stranger_locking_lucas_does_not_stop_maria_naming_him_on_their_phone(
+    clinic_line: Clinic,
+) -> None:
+    """Three wrong dates of birth for Lucas lock his record for a day. Maria, holding the
+    right code for the phone she shares with Lucas, can still name him: on a proven phone a
+    name is charged to its own small counter, not to the record's."""
+    async with clinic_line.call() as call:
+        for wrong in ("2014-11-20", "2014-11-22", "2014-10-21"):
+            output, _ = await say(
+                call, f"Lucas Garcia, {wrong}", "verify_identity",
+                full_name="Lucas Garcia", date_of_birth=wrong,
+            )  # fmt: skip
+            assert output == NO_MATCH
+    shared = "415 555 0142"
+    async with clinic_line.call() as call:
+        await say(call, f"Text me at {shared}", "request_otp", patient_phone=shared)
+        code = call.sms.last_code()
+        output, _ = await say(call, f"It's {code}", "verify_otp", code=code)
+        assert "share" in output  # a shared phone: no one yet
+        output, _ = await say(
+            call, "It's about my son, Lucas Garcia, November 21 2014", "verify_identity",
+            full_name="Lucas Garcia", date_of_birth="2014-11-21",
+        )  # fmt: skip
+        assert output.startswith("Verified Lucas Garcia")
+        lucas = next(p for p in await call.clinic.patients_named("Lucas Garcia"))
+        assert call.state.level_for(lucas.id) == VerificationLevel.LEVEL_2
+
+
+# -- only what the caller said is evaluated, and charged (issue 15 item 4) --------------------
+
+
+@pytest.mark.parametrize(
+    ("said", "arguments", "refusal"),
+    [
+        # the model invents a date of birth the caller never gave
+        ("I'm Jane Doe", {"full_name": "Jane Doe", "date_of_birth": "1985-04-12"},
+         DATE_NOT_SAID),
+        # or fills in a name from somewhere else
+        ("I was born April 12 1985", {"full_name": "Jane Doe", "date_of_birth": "1985-04-12"},
+         NAME_NOT_SAID),
+    ],
+)  # fmt: skip
+async def test_a_fact_the_caller_never_said_is_refused_and_costs_nothing(
+    clinic_line: Clinic, said: str, arguments: dict[str, str], refusal: str
+) -> None:
+    async with clinic_line.call(CALLER) as call:
+        for _ in range(4):  # more than the call's three tries, the record's three, ...
+            output, is_error = await say(call, said, "verify_identity", **arguments)
+            assert (output, is_error) == (refusal, True)
+        assert call.state.identity_failures == 0 and call.state.grants == {}
+    async with clinic_line.call(CALLER) as call:  # ... and nothing was counted anywhere
+        output, _ = await answer(call, "1985-04-12")
+        assert output.startswith("Verified Jane Doe")

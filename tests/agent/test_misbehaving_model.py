@@ -16,13 +16,17 @@ import json
 import pytest
 from livekit.agents import RunResult
 
-from agent.replies import CODE_NUMBER_NOT_SAID, NEEDS_LEVEL_2, PHONE_NOT_SAID
-from agent.speech_filter import FALLBACK
+from agent.instructions import phrase
+from agent.replies import NEEDS_LEVEL_2, PHONE_NOT_SAID
+from agent.wiring import MAX_TOOL_STEPS
 from clinic import demo
 from tests.support.clinic_calls import Call, agent_said, say
 from tests.support.constants import JANE_PHONE
 from tests.support.conversation import tool_output
+from verification.livekit import replies as otp_replies
 from verification.livekit.toolset import NOT_HEARD
+
+CODE_NUMBER_NOT_SAID = otp_replies.NUMBER_NOT_SAID.model
 
 
 def one_sentence(text: str) -> bool:
@@ -100,7 +104,8 @@ async def test_a_tool_call_written_as_text_is_never_said(call: Call) -> None:
     await call.session.run(user_input="It's four oh two nine nine one")
 
     said = agent_said(call)
-    assert FALLBACK in said and "Sure. " in said
+    # only tool-call text: the caller hears a question that moves the call on instead
+    assert said[-2:] == [phrase("ask_again"), "Sure. "], said
     assert not any("{" in text or "tool_call" in text or "402991" in text for text in said)
     assert (await call.clinic.get_appointment(appointment.id)).is_booked  # text runs nothing
 
@@ -154,3 +159,55 @@ async def test_malformed_arguments_are_refused_in_words(call: Call) -> None:
     result: RunResult[None] = await call.session.run(user_input="Book it")
     output, is_error = tool_output(result, "book_appointment")
     assert is_error and "An internal error occurred" not in output
+
+
+# -- issue 17: the tool-step cap, copied example values, invented ids, in what the caller hears
+
+
+async def test_after_the_tool_step_cap_the_caller_hears_the_way_forward_never_twice(
+    call: Call,
+) -> None:
+    """A small model keeps calling a refused tool until LiveKit's tool-step cap asks it for a
+    reply without tools, then writes the call out as JSON. The caller hears the refusal's own
+    sentence for them (a code is needed: shall I send one?), and the next time the same dead
+    end comes up, a different sentence: never the same fallback turn after turn."""
+    for turn in range(2):
+        call.llm.call("cancel_appointment", appointment_id="12345")
+        call.llm.chain("cancel_appointment", appointment_id="12345")
+        call.llm.chain("cancel_appointment", appointment_id="12345")  # the third step: the cap
+        call.llm.write_call_as_text("cancel_appointment", appointment_id="12345")
+        result: RunResult[None] = await call.session.run(user_input="Cancel my appointment now")
+        outputs = [e.item for e in result.events if e.type == "function_call_output"]
+        assert len(outputs) == MAX_TOOL_STEPS and all(o.is_error for o in outputs), turn
+    said = agent_said(call)
+    assert said[-2] == phrase("needs_code")  # the refusal, for the caller
+    assert said[-1] != said[-2] and said[-1] in {
+        phrase(name) for name in ("ask_again", "ask_next", "ask_person")
+    }
+    assert not any("{" in text or "cancel_appointment" in text for text in said)
+
+
+async def test_a_copied_example_code_is_not_checked(call: Call) -> None:
+    """The old verify_otp description showed "402991", and small models sent it again and
+    again. The description now holds no value to copy, and a code the caller never said is
+    not checked: no attempt is spent, and the caller is asked to read theirs."""
+    await say(call, f"Text me at {JANE_PHONE}", "request_otp", patient_phone=JANE_PHONE)
+    code = call.sms.last_code()
+    copied = "402991" if code != "402991" else "402992"
+    for _ in range(3):
+        output, is_error = await say(call, "I got a text", "verify_otp", code=copied)
+        assert (output, is_error) == (NOT_HEARD, True)
+    said = agent_said(call)[-1]
+    assert "read" in said.lower() and copied not in said
+    output, _ = await say(call, f"It's {code}", "verify_otp", code=code)  # nothing was spent
+    assert "Verified for Jane Doe" in output
+
+
+async def test_an_invented_id_on_the_first_turn_is_heard_as_the_next_step(call: Call) -> None:
+    """`cancel_appointment(12345)` before anyone is verified: nothing changes, and what the
+    caller hears is how to go on (a code to the phone on file), not an error."""
+    appointments = await call.clinic.appointments_for(call.jane.id)
+    await say(call, "Hi, I need to cancel", "cancel_appointment", appointment_id="12345")
+    heard = agent_said(call)[-1]
+    assert "code" in heard and "12345" not in heard
+    assert await call.clinic.appointments_for(call.jane.id) == appointments

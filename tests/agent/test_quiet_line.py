@@ -83,17 +83,6 @@ async def test_a_caller_who_answers_the_question_keeps_the_call(quiet_call: Call
     assert said[-3:] == ["Great, how can I help?", STILL_THERE, GOODBYE]
 
 
-@pytest.fixture
-async def livekit_server(monkeypatch: pytest.MonkeyPatch) -> AsyncIterator[LiveKitSipStandin]:
-    server = LiveKitSipStandin()
-    await server.start()
-    monkeypatch.setenv("LIVEKIT_URL", server.url)
-    monkeypatch.setenv("LIVEKIT_API_KEY", "devkey")
-    monkeypatch.setenv("LIVEKIT_API_SECRET", "devsecret-devsecret-devsecret-0123")
-    yield server
-    await server.stop()
-
-
 async def test_on_the_phone_line_a_quiet_call_hangs_up(
     clinic: ClinicDB, tmp_path: Path, livekit_server: LiveKitSipStandin
 ) -> None:

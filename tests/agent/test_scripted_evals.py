@@ -191,6 +191,8 @@ async def test_decoy_guess_gets_the_same_answers(call: Call) -> None:
     assert not is_error and output == "That code isn't right. You have 2 more tries."
 
 
+# a caller from their own number (not the patient's, not withheld): that caller's limit locks
+@pytest.mark.parametrize("caller_phone", ["+14155550177"])
 @pytest.mark.parametrize("otp_policy", [OtpPolicy(max_attempts=3, max_failures=5)])
 async def test_wrong_codes_then_lockout_offers_staff(call: Call) -> None:
     await say(call, f"Text me at {JANE_PHONE}", "request_otp", patient_phone=JANE_PHONE)

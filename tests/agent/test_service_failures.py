@@ -11,7 +11,6 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import itertools
-from collections.abc import AsyncIterator
 
 import pytest
 from livekit import api, rtc
@@ -73,17 +72,6 @@ async def test_failures_in_a_row_give_the_front_desk_and_end_the_call(call: Call
             break
         await asyncio.sleep(0.01)
     assert not call.session._started
-
-
-@pytest.fixture
-async def livekit_server(monkeypatch: pytest.MonkeyPatch) -> AsyncIterator[LiveKitSipStandin]:
-    server = LiveKitSipStandin()
-    await server.start()
-    monkeypatch.setenv("LIVEKIT_URL", server.url)
-    monkeypatch.setenv("LIVEKIT_API_KEY", "devkey")
-    monkeypatch.setenv("LIVEKIT_API_SECRET", "devsecret-devsecret-devsecret-0123")
-    yield server
-    await server.stop()
 
 
 @pytest.mark.parametrize("call_options", [CallOptions(staff_transfer_number=STAFF)])

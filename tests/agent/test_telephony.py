@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator
 
 import pytest
 from livekit import api, rtc
@@ -38,17 +37,6 @@ async def test_caller_id_that_is_not_on_file_gets_a_decoy(call: Call) -> None:
 async def test_without_caller_id_the_caller_keyword_is_refused(call: Call) -> None:
     output, is_error = await say(call, "Text this phone", "request_otp", patient_phone="caller")
     assert is_error and "isn't known" in output and call.sms.sent == []
-
-
-@pytest.fixture
-async def livekit_server(monkeypatch: pytest.MonkeyPatch) -> AsyncIterator[LiveKitSipStandin]:
-    server = LiveKitSipStandin()
-    await server.start()
-    monkeypatch.setenv("LIVEKIT_URL", server.url)
-    monkeypatch.setenv("LIVEKIT_API_KEY", "devkey")
-    monkeypatch.setenv("LIVEKIT_API_SECRET", "devsecret-devsecret-devsecret-0123")
-    yield server
-    await server.stop()
 
 
 @pytest.mark.parametrize("call_options", [CallOptions(staff_transfer_number=STAFF)])

@@ -15,9 +15,8 @@ import pytest
 from clinic import ClinicDB, ClinicRecords
 from clinic.postgres import yoyo_uri
 from clinic.schema import migrate
-from tests.clinic.backends import Backend, PostgresBackend, SqliteBackend
-from tests.clinic.support import FakeClock
 from tests.support.postgres import PostgresDatabase
+from tests.support.records import Backend, FakeClock, PostgresSchema, SqliteFile
 
 BACKENDS = ["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)]
 
@@ -44,22 +43,29 @@ def postgres_records_schema(postgres_database: PostgresDatabase) -> Iterator[str
 @pytest.fixture(params=BACKENDS)
 def backend(request: pytest.FixtureRequest, db_path: Path) -> Backend:
     if request.param == "sqlite":
-        return SqliteBackend(db_path)
+        return SqliteFile(db_path)
     database: PostgresDatabase = request.getfixturevalue("postgres_database")
     schema: str = request.getfixturevalue("postgres_records_schema")
     database.truncate(schema)
-    return PostgresBackend(database, schema)
+    return PostgresSchema(database, schema)
+
+
+@pytest.fixture
+def pg(postgres_database: PostgresDatabase, postgres_records_schema: str) -> PostgresSchema:
+    """The PostgreSQL backend alone (for the tests about PostgreSQL itself), emptied."""
+    postgres_database.truncate(postgres_records_schema)
+    return PostgresSchema(postgres_database, postgres_records_schema)
 
 
 @pytest.fixture(params=BACKENDS)
 def blank_backend(request: pytest.FixtureRequest, db_path: Path) -> Iterator[Backend]:
     """A database with nothing in it yet, not even a schema (for the migration tests)."""
     if request.param == "sqlite":
-        yield SqliteBackend(db_path)
+        yield SqliteFile(db_path)
         return
     database: PostgresDatabase = request.getfixturevalue("postgres_database")
     schema = database.fresh_schema()
-    yield PostgresBackend(database, schema)
+    yield PostgresSchema(database, schema)
     database.drop_schema(schema)
 
 

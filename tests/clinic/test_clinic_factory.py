@@ -14,7 +14,7 @@ from clinic import (
     open_records,
     shared_records_warning,
 )
-from tests.clinic.backends import Backend
+from tests.support.records import Backend
 from verification.env import ConfigurationError
 
 

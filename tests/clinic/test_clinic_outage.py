@@ -1,7 +1,7 @@
 """PostgreSQL going away, before or in the middle of an operation.
 
-Whatever fails - no server at all, or the server cutting our connection in the middle of a
-write, after its first statements ran - the caller gets `clinic.Unavailable` (whose sentence
+Whatever fails - no server at all, or the server cutting our connection while a write is
+inside the server, waiting for a lock - the caller gets `clinic.Unavailable` (whose sentence
 offers staff), nothing is half-written, and the next operation after that just works.
 """
 
@@ -16,20 +16,12 @@ from typing import Any
 import pytest
 
 from clinic import ClinicError, PostgresRecords, Unavailable
-from tests.clinic.backends import PostgresBackend, snapshot
-from tests.clinic.support import START, FakeClock
 from tests.support.ports import free_port
-from tests.support.postgres import PostgresDatabase
+from tests.support.records import START, FakeClock, PostgresSchema, snapshot
 
 pytestmark = pytest.mark.postgres
 
 TOMORROW_9 = START.replace(hour=9) + timedelta(days=1)
-
-
-@pytest.fixture
-def pg(postgres_database: PostgresDatabase, postgres_records_schema: str) -> PostgresBackend:
-    postgres_database.truncate(postgres_records_schema)
-    return PostgresBackend(postgres_database, postgres_records_schema)
 
 
 async def test_no_server_is_unavailable_for_every_operation() -> None:
@@ -49,22 +41,9 @@ async def test_no_server_is_unavailable_for_every_operation() -> None:
     await records.aclose()
 
 
-async def _backend_pid_waiting_on_a_lock(pg: PostgresBackend, application: str) -> int:
-    for _ in range(200):
-        rows = pg.rows(
-            "SELECT pid FROM pg_stat_activity WHERE application_name = ?"
-            " AND wait_event_type = 'Lock'",
-            (application,),
-        )
-        if rows:
-            return int(rows[0][0])
-        await asyncio.sleep(0.025)
-    raise AssertionError("the write never waited on the lock")
-
-
 @pytest.mark.parametrize("operation", ["book", "reschedule", "cancel"])
 async def test_connection_cut_mid_write_is_unavailable_and_writes_nothing(
-    pg: PostgresBackend, operation: str
+    pg: PostgresSchema, operation: str
 ) -> None:
     application = f"clinic-outage-{uuid.uuid4().hex[:8]}"
     clock = FakeClock()
@@ -84,12 +63,12 @@ async def test_connection_cut_mid_write_is_unavailable_and_writes_nothing(
 
     import psycopg
 
-    # Another client locks the history table: the write does its first statements (the
-    # appointment row is already inserted or changed, uncommitted) and then waits there.
+    # Another client locks the history table every write also writes to: the write's one
+    # statement reaches the server and waits there, until the server drops our connection.
     with psycopg.connect(pg.url) as holder:
         holder.execute("LOCK TABLE appointment_events IN EXCLUSIVE MODE")
         task = asyncio.create_task(write())
-        pid = await _backend_pid_waiting_on_a_lock(pg, application)
+        pid = await pg.waiting_on_a_lock(application)
         pg.execute("SELECT pg_terminate_backend(?)", (pid,))  # the server drops our connection
         with pytest.raises(Unavailable):
             await task
@@ -101,7 +80,7 @@ async def test_connection_cut_mid_write_is_unavailable_and_writes_nothing(
     await records.aclose()
 
 
-async def test_idle_connections_dropped_by_a_restart_cost_no_call(pg: PostgresBackend) -> None:
+async def test_idle_connections_dropped_by_a_restart_cost_no_call(pg: PostgresSchema) -> None:
     application = f"clinic-restart-{uuid.uuid4().hex[:8]}"
     records = PostgresRecords(
         pg.database.url(pg.schema, application_name=application), idle_check_seconds=0

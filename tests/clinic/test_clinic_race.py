@@ -17,7 +17,7 @@ from multiprocessing.synchronize import Barrier
 from typing import Any, Literal
 
 from clinic import SlotTaken, open_records
-from tests.clinic.backends import Backend
+from tests.support.records import Backend
 
 PROCESSES = 6
 ROUNDS = 6

@@ -13,8 +13,7 @@ from clinic import SchemaTooNew
 from clinic.db import sqlite_uri
 from clinic.postgres import yoyo_uri
 from clinic.schema import MIGRATIONS_DIR, Dialect, migrate, migration_ids
-from tests.clinic.backends import Backend, SqliteBackend
-from tests.clinic.support import START
+from tests.support.records import START, Backend, SqliteFile
 
 
 def _dialect(backend: Backend) -> Dialect:
@@ -22,7 +21,7 @@ def _dialect(backend: Backend) -> Dialect:
 
 
 def _yoyo(backend: Backend) -> str:
-    if isinstance(backend, SqliteBackend):
+    if isinstance(backend, SqliteFile):
         return sqlite_uri(str(backend.path))
     return yoyo_uri(backend.url)
 
@@ -64,7 +63,7 @@ async def test_an_older_database_is_upgraded_and_keeps_its_records(
 
 async def test_a_file_from_before_migrations_is_adopted(db_path: Path) -> None:
     """The first release created its tables without a migration tool; they are kept as they are."""
-    backend = SqliteBackend(db_path)
+    backend = SqliteFile(db_path)
     conn = sqlite3.connect(backend.path)
     conn.executescript((MIGRATIONS_DIR / "sqlite" / "m0001_initial.sql").read_text())
     conn.execute("INSERT INTO meta (key, value) VALUES ('schema_version', '1')")

@@ -12,7 +12,7 @@ from collections.abc import AsyncIterator, Iterator
 
 import pytest
 
-from tests.cluster.redis_cluster import RedisClusterProcesses
+from tests.support.redis_cluster import RedisClusterProcesses
 from verification import RedisOtpStore
 
 REQUIRE_REDIS = os.environ.get("REQUIRE_REDIS") == "1"

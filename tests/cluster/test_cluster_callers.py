@@ -67,3 +67,45 @@ async def test_sms_breakers_are_shared_through_the_cluster(cluster_store: RedisO
     assert not await cluster_store.breaker_allow("twilio", 5.0)
     await cluster_store.breaker_record("twilio", failed=False, threshold=2, cooloff_seconds=60)
     assert await cluster_store.breaker_allow("twilio", 5.0)
+
+
+async def test_the_daily_send_budget_is_one_counter_for_every_phone(
+    cluster_store: RedisOtpStore,
+) -> None:
+    """The budget's counter has its own slot; phones in other slots are charged to it."""
+    sender = RecordingSmsSender()
+    phones = ["+14155550123", "+14155550188", "+14155550199"]
+    slots = {key_slot(cluster_store.keys_for(phone).code.encode()) for phone in phones}
+    assert len(slots) == 3
+    policy = OtpPolicy(daily_send_budget=2)
+    service = OtpService(cluster_store, sender, StaticDirectory(set(phones)), policy, pepper=PEPPER)
+    statuses = [(await service.request_code(p, session_id=f"s-{p}")).status for p in phones]
+    await service.drain()
+    assert statuses == ["sent", "sent", "unavailable"] and len(sender.sent) == 2
+
+
+async def test_the_owners_reserve_and_its_keys_share_the_phones_slot(
+    cluster_store: RedisOtpStore,
+) -> None:
+    """Issue 15.1 on Cluster: past the ceilings only the phone itself is served, from the
+    reserve's own windows, whose keys (like every key of the phone) sit in the phone's slot."""
+    sender = RecordingSmsSender()
+    policy = OtpPolicy(
+        max_attempts=3, max_phone_failures=2, max_phone_sends=1, owner_reserve_failures=1,
+        resend_cooldown_seconds=0,
+    )  # fmt: skip
+    service = OtpService(cluster_store, sender, StaticDirectory({PHONE}), policy, pepper=PEPPER)
+    stranger = "+12125550100"
+    await service.request_code(PHONE, session_id="s", caller_phone=stranger)
+    guesses = [
+        (await service.verify_code(PHONE, "000000", session_id="s", caller_phone=stranger)).status
+        for _ in range(2)
+    ]
+    if "verified" in guesses:
+        return  # drew 000000 as the real code
+    assert guesses == ["wrong_code", "locked"]
+    assert (await service.request_code(PHONE, session_id="w")).status == "locked"  # withheld
+    own = await service.request_code(PHONE, session_id="own", caller_phone=PHONE)
+    assert own.status == "sent"  # from the reserve: both ceilings are full
+    keys = cluster_store.keys_for(PHONE, "own", "own")
+    assert len({key_slot(k.encode()) for k in (*keys, cluster_store.op_key(PHONE, "x"))}) == 1

@@ -10,8 +10,7 @@ from redis.asyncio.cluster import RedisCluster
 
 from tests.support.settings import embedded_env
 from tests.support.sms import StaticDirectory
-from verification import ConfigurationError, OtpService, RedisOtpStore
-from verification.config import validate_env
+from verification import ConfigurationError, OtpService, RedisOtpStore, VerificationSettings
 
 PHONE = "+14155550123"
 
@@ -19,7 +18,7 @@ PHONE = "+14155550123"
 @pytest.mark.parametrize("flag", ["true", "TRUE", "1", "yes", "on"])
 async def test_redis_cluster_true_selects_the_cluster_client(tmp_path: Path, flag: str) -> None:
     env = embedded_env(tmp_path, REDIS_URL="redis://127.0.0.1:7000/0", REDIS_CLUSTER=flag)
-    validate_env(env)
+    VerificationSettings.from_env(env)
     service = OtpService.from_env(StaticDirectory(set()), env)  # nothing connects yet
     assert isinstance(service.store, RedisOtpStore)
     assert isinstance(service.store.client, RedisCluster)
@@ -52,7 +51,7 @@ def test_broken_cluster_settings_refuse_to_start(
     tmp_path: Path, extra: dict[str, str], complaint: str
 ) -> None:
     with pytest.raises(ConfigurationError, match=complaint):
-        validate_env(embedded_env(tmp_path, **extra))
+        VerificationSettings.from_env(embedded_env(tmp_path, **extra))
     with pytest.raises(ConfigurationError, match=complaint):
         OtpService.from_env(StaticDirectory(set()), embedded_env(tmp_path, **extra))
 

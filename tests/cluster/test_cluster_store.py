@@ -14,14 +14,15 @@ import redis.asyncio as aioredis
 from redis.crc import key_slot
 from redis.exceptions import ClusterCrossSlotError, RedisClusterException
 
-from tests.cluster.redis_cluster import RedisClusterProcesses
 from tests.support.constants import PEPPER
 from tests.support.ports import free_port
+from tests.support.redis_cluster import RedisClusterProcesses
 from tests.support.sms import RecordingSmsSender, StaticDirectory
 from verification import OtpPolicy, OtpService, RedisOtpStore
-from verification.codes import ANONYMOUS_CALLER
+from verification.stores.base import CALLER_WITHHELD
+from verification.stores.redis import _SCRIPTS
 
-POLICY = OtpPolicy(max_attempts=3, max_failures=5, max_sends=10, resend_cooldown_seconds=0)
+POLICY = OtpPolicy(max_attempts=3, max_phone_failures=5, max_sends=10, resend_cooldown_seconds=0)
 
 
 def wrong(code: str) -> str:
@@ -116,7 +117,7 @@ async def test_wrong_guesses_count_down_burn_then_lock(
     ]
     assert (await service.verify_code(phone, code, session_id="c")).status == "no_code"  # burned
 
-    # a resend issues a new code but keeps the failure count (3 of max_failures=5)
+    # a resend issues a new code but keeps the failure count (3 of max_phone_failures=5)
     assert (await service.request_code(phone, session_id="c")).status == "sent"
     await service.drain()
     code = sender.last_code()
@@ -148,10 +149,10 @@ async def test_phones_on_every_node_work_and_keep_their_keys_in_one_slot(
         bad = await service.verify_code(phone, wrong(code), session_id=f"call-{port}")
         assert (bad.status, bad.attempts_left) == ("wrong_code", 2)
 
-        # every key of the phone hashes to one slot (the tag), held by the node we expected
-        # the keys this call created: its code, its caller's and the phone's sends and
-        # failure counters (no caller number given: the shared anonymous caller)
-        keys = cluster_store.keys_for(phone, f"call-{port}", ANONYMOUS_CALLER)
+        # every key of the phone hashes to one slot (the tag), held by the node we expected;
+        # the keys this call created: its code, the phone's sends and failures (a withheld
+        # caller ID has no counters of its own) and each operation's replay memory
+        keys = cluster_store.keys_for(phone, f"call-{port}", CALLER_WITHHELD)
         slots = {key_slot(key.encode()) for key in keys}
         assert len(slots) == 1
         owner = aioredis.Redis(port=port)
@@ -164,7 +165,9 @@ async def test_phones_on_every_node_work_and_keep_their_keys_in_one_slot(
         mine = {
             key.decode() for key in in_slot if key.startswith(cluster_store.key_prefix.encode())
         }
-        assert mine == set(keys)
+        replies = {key for key in mine if ":op:" in key}
+        assert len(replies) == 2  # the request and the guess
+        assert mine - replies == {keys.code, keys.phone_sends, keys.phone_failures}
 
         good = await service.verify_code(phone, code, session_id=f"call-{port}")
         assert good.status == "verified"
@@ -194,19 +197,22 @@ async def test_untagged_keys_would_fail_with_crossslot(
     redis_cluster: RedisClusterProcesses, cluster_url: str
 ) -> None:
     store = RedisOtpStore.from_url(cluster_url, cluster=True)  # default prefix "otp"
-    tagged = store.keys_for("+14155550123", "c", ANONYMOUS_CALLER)  # otp:{+14155550123}:...
+    phone_keys = store.keys_for("+14155550123", "c", "a1b2c3")  # otp:{+14155550123}:...
+    # check.lua's keys: the code, the caller's, the phone's and the reserve's failures, the
+    # operation's replay memory
+    tagged = [*phone_keys[:1], *phone_keys[4:], store.op_key("+14155550123", "op1")]
     untagged = [key.replace("{", "").replace("}", "") for key in tagged]
-    challenge, failures = untagged[0], untagged[4]  # otp:+14155550123:code:c, ...:failures
+    challenge, failures = untagged[0], untagged[2]  # otp:+14155550123:code:c, ...:failures
     assert key_slot(challenge.encode()) != key_slot(failures.encode())
-    check_lua = store._check.script
-    args: list[str | bytes | int] = [b"\x00" * 32, 3, 10, 100, 86_400_000]
+    check_lua = _SCRIPTS["check"].script
+    args: list[str | bytes | int] = [b"\x00" * 32, "op1", "other", 3, 10, 97, 3, 86_400_000]
 
     # the server refuses a script over keys in two slots (CROSSSLOT) ...
     owners = await slot_owners(redis_cluster.ports[0])
     node = aioredis.Redis(port=owners[key_slot(challenge.encode())])
     try:
         with pytest.raises(ClusterCrossSlotError, match="same slot"):
-            await node.eval(check_lua, 3, challenge, untagged[3], failures, *args)
+            await node.eval(check_lua, 5, *untagged, *args)
     finally:
         await node.aclose()
 
@@ -214,13 +220,13 @@ async def test_untagged_keys_would_fail_with_crossslot(
     # challenge yet: no_code) ...
     client = store.client
     try:
-        reply = await client.eval(check_lua, 3, tagged[0], tagged[3], tagged[4], *args)
+        reply = await client.eval(check_lua, 5, *tagged, *args)
         assert reply[0] == b"no_code"
         # ... which, knowing the slot map, will not even send the untagged one. (A cold
         # client sends its first command to any primary and follows MOVED; that node would
         # answer CROSSSLOT as above.)
         with pytest.raises(RedisClusterException, match="same key slot"):
-            await client.eval(check_lua, 3, challenge, untagged[3], failures, *args)
+            await client.eval(check_lua, 5, *untagged, *args)
     finally:
         await client.aclose()
 

@@ -12,24 +12,16 @@ import pytest
 from verification import OtpPolicy, RedisOtpStore, StoreUnavailable
 
 
-class _SlowScript:
-    def __init__(self, script: str) -> None:
-        self.script, self.sha = script, "0" * 40
-
-
 class _SlowClient:
     def __init__(self, delay: float) -> None:
         self.delay, self.running, self.most = delay, 0, 0
-
-    def register_script(self, script: str) -> _SlowScript:
-        return _SlowScript(script)
 
     async def evalsha(self, sha: str, numkeys: int, *keys_and_args: Any) -> list[Any]:
         self.running += 1
         self.most = max(self.most, self.running)
         await asyncio.sleep(self.delay)
         self.running -= 1
-        return [b"no_code", 0, 0]
+        return [b"no_code", 0, 0, 0]
 
 
 async def test_extra_operations_wait_their_turn() -> None:

@@ -34,7 +34,7 @@ from tests.support.ports import free_port
 from tests.support.redis_server import RedisServer
 from tests.support.sms import RecordingSmsSender
 from verification import OtpService, RedisOtpStore, SqliteOtpStore
-from verification.sms.config import sms_sender_from_env
+from verification.sms.settings import SmsSettings
 
 JANE_PHONE = "415 555 0123"
 INTERNAL_ERROR = "An internal error occurred"
@@ -147,7 +147,9 @@ async def test_every_provider_failing_changes_nothing_the_caller_hears(
     sns_url = (
         f"http://127.0.0.1:{free_port()}" if failure == "refuses_connections" else sns_standin.url
     )
-    sender = sms_sender_from_env(_env(twilio_url, sns_url, deadline), validity_seconds=300)
+    sender = SmsSettings.from_env(_env(twilio_url, sns_url, deadline)).build_sms_sender(
+        validity_seconds=300
+    )
     otp = OtpService(SqliteOtpStore(tmp_path / "otp.sqlite3"), sender, clinic, pepper=PEPPER)
     try:
         async with open_call(clinic, otp, RecordingSmsSender()) as call:
@@ -172,8 +174,8 @@ async def test_failover_to_a_healthy_provider(
     tmp_path: Path, clinic: ClinicDB, twilio_standin: TwilioStandIn, sns_standin: SnsStandIn
 ) -> None:
     twilio_standin.fail(Reply(503, 20503, "Service Unavailable"))
-    sender = sms_sender_from_env(
-        _env(twilio_standin.url, sns_standin.url, 4.0), validity_seconds=300
+    sender = SmsSettings.from_env(_env(twilio_standin.url, sns_standin.url, 4.0)).build_sms_sender(
+        validity_seconds=300
     )
     otp = OtpService(SqliteOtpStore(tmp_path / "otp.sqlite3"), sender, clinic, pepper=PEPPER)
     try:

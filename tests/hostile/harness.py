@@ -173,7 +173,10 @@ async def reach(call: Call, level: str) -> None:
         return
     if level == "level1":
         output, is_error = await run_tool(
-            call, "verify_identity", {"full_name": JANE_NAME, "date_of_birth": JANE_DOB}
+            call,
+            "verify_identity",
+            {"full_name": JANE_NAME, "date_of_birth": JANE_DOB},
+            said=f"{JANE_NAME}, {JANE_DOB}",
         )
         assert not is_error and "Verified Jane Doe" in output, output
     elif level == "level2_phone":

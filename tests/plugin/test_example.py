@@ -1,5 +1,7 @@
 """The example agent (examples/account_balance.py) through a real AgentSession with the
-scripted LLM: no balance before the phone is proven, the right balance after."""
+scripted LLM: no balance before the phone is proven, the right balance after, and what the
+model writes goes through the plugin's speech hook (no code, no full number, no tool call
+said; the support line is)."""
 
 from __future__ import annotations
 
@@ -10,7 +12,7 @@ from pathlib import Path
 import pytest
 from livekit.agents import AgentServer, AgentSession, RunResult
 
-from examples.account_balance import AccountDirectory, BalanceAgent, text_console
+from examples.account_balance import SUPPORT_LINE, AccountDirectory, BalanceAgent, text_console
 from tests.support.constants import PEPPER
 from tests.support.conversation import tool_output
 from tests.support.scripted_llm import ScriptedLLM
@@ -97,8 +99,38 @@ async def test_the_text_console_greets_and_answers_each_typed_line(
     printed = out.getvalue()
     assert "agent > Hi! I can tell you your balance" in printed
     assert "you > " in printed
-    assert "agent > (relaying) I've texted a 6-digit code" in printed
+    assert (
+        "agent > (relaying) I've texted a 6-digit code to the number ending in 0123. "
+        "It expires in 5 minutes." in printed
+    )  # the masked number and the code's length and lifetime pass the speech hook as they are
     assert [to for to, _ in sms.sent] == ["+14155550123"]
+
+
+async def test_the_example_never_says_a_tool_call_code_or_number_but_its_support_line(
+    otp: tuple[OtpService, RecordingSmsSender],
+) -> None:
+    service, sms = otp
+    scripted = ScriptedLLM()
+    agent = BalanceAgent(service, session_id="example-3")
+    async with AgentSession[None](llm=scripted) as session:
+        await session.start(agent)
+        scripted.write_call_as_text("read_balance")
+        await session.run(user_input="What's my balance?")
+        await turn(
+            session, scripted, "Text 415 555 0188", "request_otp", patient_phone="4155550188"
+        )
+        await service.drain()
+        code = sms.last_code()
+        scripted.say(f"Your code is {code}, sent to 415 555 0188. Or call {SUPPORT_LINE}.")
+        await session.run(user_input="What was the code again?")
+        said = " ".join(
+            item.text_content or ""
+            for item in session.history.items
+            if item.type == "message" and item.role == "assistant"
+        )
+    assert "read_balance" not in said and "{" not in said
+    assert code not in said and "555 0188" not in said
+    assert SUPPORT_LINE in said
 
 
 def test_livekits_cli_finds_the_examples_server() -> None:

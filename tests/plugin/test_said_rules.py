@@ -8,16 +8,20 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from livekit.agents import RunResult
+from livekit.agents import Agent, AgentSession, RunResult
 
-from tests.support.constants import ALSO_ON_FILE, ON_FILE
+from tests.support.constants import ALSO_ON_FILE, ON_FILE, PEPPER
 from tests.support.conversation import tool_outputs
 from tests.support.plugin_calls import CALLER_ID, PluginCall, open_plugin_call
-from verification import OtpPolicy, SqliteOtpStore
+from tests.support.scripted_llm import ScriptedLLM
+from tests.support.sms import RecordingSmsSender, StaticDirectory
+from verification import OtpPolicy, OtpService, SqliteOtpStore
+from verification.livekit import OtpToolset
 from verification.livekit.replies import (
     ALREADY_CHECKED,
     GRANT_FAILED,
     NO_CODE_PENDING,
+    NOT_HEARD,
     NUMBER_NOT_SAID,
 )
 
@@ -49,6 +53,47 @@ async def test_a_number_said_in_an_earlier_turn_may_be_texted(call: PluginCall) 
 
     assert not is_error and output.startswith("I've texted")
     assert [to for to, _ in call.sms.sent] == [ALSO_ON_FILE]
+
+
+@pytest.mark.parametrize(
+    ("said", "argument"),
+    [
+        ("+1-415-555-0123", "+1-415-555-0123"),
+        ("14155550123", "14155550123"),
+        ("1-415-555-0123", "1-415-555-0123"),
+        ("(415) 555-0123", "(415) 555-0123"),
+        ("415.555.0123", "415.555.0123"),
+        ("415/555/0123", "4155550123"),
+        ("four one five, five five five, oh one two three", "4155550123"),
+        ("415, 555, 0123", "415 555 0123"),
+    ],
+)
+async def test_a_number_is_heard_as_people_and_speech_to_text_write_it(
+    call: PluginCall, said: str, argument: str
+) -> None:
+    output, is_error = await call.say(f"Text me at {said}", "request_otp", patient_phone=argument)
+    assert not is_error and output.startswith("I've texted"), output
+    assert [to for to, _ in call.sms.sent] == [ON_FILE]
+
+
+async def test_a_number_is_heard_in_the_clinics_region(tmp_path: Path) -> None:
+    """A clinic in Britain: "020 7946 0018" is a London number, said the British way."""
+    london = "+442079460018"
+    sms = RecordingSmsSender()
+    otp = OtpService(SqliteOtpStore(tmp_path / "otp.sqlite3"), sms, StaticDirectory({london}),
+                     pepper=PEPPER, default_region="GB")  # fmt: skip
+    toolset = OtpToolset(otp, session_id="london")
+    scripted = ScriptedLLM()
+    async with AgentSession[None](llm=scripted) as session:
+        await session.start(Agent(instructions="Verify phones.", tools=[toolset]))
+        scripted.call("request_otp", patient_phone="020 7946 0018")
+        result: RunResult[None] = await session.run(user_input="It's oh two oh, seven nine four "
+                                                    "six, double oh one eight")  # fmt: skip
+        await otp.drain()
+    output, is_error = tool_outputs(result, "request_otp")[0]
+    assert not is_error and "ending in 0018" in output
+    assert [to for to, _ in sms.sent] == [london]
+    await otp.aclose()
 
 
 async def test_the_caller_id_digits_need_the_callers_word(tmp_path: Path) -> None:
@@ -110,6 +155,33 @@ async def test_the_same_code_said_again_may_be_checked_again(call: PluginCall) -
     output, is_error = await call.say(f"I said {guess}", "verify_otp", code=guess)
 
     assert (output, is_error) == ("That code isn't right. You have 1 more try.", False)
+
+
+@pytest.mark.parametrize(
+    ("said", "digits"),
+    [
+        ("I was born April twelve nineteen eighty five", "121985"),
+        ("My number is +1 402 991 7788", "402991"),
+        ("It's 402 9917", "402991"),  # part of a longer run
+    ],
+)
+async def test_digits_of_a_date_or_a_phone_number_are_not_a_code(
+    call: PluginCall, said: str, digits: str
+) -> None:
+    await request_code(call)
+    output, is_error = await call.say(said, "verify_otp", code=digits)
+    assert (output, is_error) == (NOT_HEARD.model, True)
+    assert call.toolset.pending_phone == ON_FILE  # nothing was checked, nothing charged
+
+
+async def test_a_code_said_in_spanish_is_heard(call: PluginCall) -> None:
+    code = await request_code(call)
+    words = ["cero", "uno", "dos", "tres", "cuatro", "cinco", "seis", "siete", "ocho", "nueve"]
+    spoken = ", ".join(words[int(d)] for d in code)
+
+    output, _ = await call.say(f"es {spoken}", "verify_otp", code=spoken)
+
+    assert output.startswith(VERIFIED)
 
 
 # -- proof only with a grant ----------------------------------------------------------------

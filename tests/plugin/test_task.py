@@ -11,7 +11,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from livekit.agents import Agent, AgentSession, RunContext, RunResult, function_tool, llm
+from livekit.agents import Agent, AgentSession, RunContext, RunResult, function_tool
 from livekit.agents.beta.workflows import GetPhoneNumberTask
 
 from tests.support.constants import ALSO_ON_FILE, ON_FILE, PEPPER
@@ -109,17 +109,15 @@ class ChainedHost(Agent):
     """GetPhoneNumberTask collects a number; VerifyPhoneTask proves it, with the caller ID
     passed apart (offered, never assumed)."""
 
-    def __init__(self, otp: OtpService, task_llm: llm.LLM[Any] | None = None) -> None:
+    def __init__(self, otp: OtpService) -> None:
         super().__init__(instructions="Help the caller; verify their phone when needed.")
         self.otp = otp
-        self.task_llm = task_llm
         self.results: list[VerifyPhoneResult] = []
 
     @function_tool
     async def verify_phone(self, context: RunContext[Any]) -> str:
         """Prove the caller holds a phone."""
         number = await GetPhoneNumberTask()
-        extra = {"llm": self.task_llm} if self.task_llm is not None else {}
         result = await VerifyPhoneTask(
             self.otp,
             known_phone=number.phone_number,
@@ -127,7 +125,6 @@ class ChainedHost(Agent):
             session_id="task-call-2",
             chat_ctx=self.chat_ctx,
             allow_interruptions=False,
-            **extra,  # type: ignore[arg-type]
         )
         self.results.append(result)
         return f"Proven: the number {mask_phone(result.phone_e164)}."

@@ -29,6 +29,7 @@ from tests.support.openai_standin import OpenAIStandin
 ROOT = Path(__file__).resolve().parents[2]
 TIMEOUT_SECONDS = 180
 APP_PACKAGES = ("agent", "clinic", "examples", "prompts", "tests")
+EXTRAS = ("redis", "twilio", "boto3", "vonage", "livekit.plugins.openai")
 
 HOST = f"""
 import asyncio, importlib.util
@@ -38,8 +39,19 @@ from scripted_llm import ScriptedLLM
 from verification import OtpService, SmsReceipt, SqliteOtpStore
 from verification.livekit import OtpToolset
 
-absent = [name for name in {APP_PACKAGES!r} if importlib.util.find_spec(name) is not None]
+
+
+def installed(name: str) -> bool:
+    try:
+        return importlib.util.find_spec(name) is not None
+    except ModuleNotFoundError:  # its parent package is not there either
+        return False
+
+
+absent = [name for name in {APP_PACKAGES!r} if installed(name)]
 assert absent == [], absent
+extras = [name for name in {EXTRAS!r} if installed(name)]
+assert extras == [], extras  # no provider SDK: the plugin runs without its extras
 
 
 class Directory:
@@ -47,16 +59,13 @@ class Directory:
         return phone_e164 == "+14155550123"
 
 
-class Outbox:
+class Outbox:  # the published protocol: `send` only (aclose is optional)
     def __init__(self) -> None:
         self.sent: list[str] = []
 
     async def send(self, to: str, body: str) -> SmsReceipt:
         self.sent.append(body)
         return SmsReceipt("outbox", str(len(self.sent)))
-
-    async def aclose(self) -> None:
-        pass
 
 
 async def main() -> None:

@@ -18,6 +18,9 @@ from verification.sms.sns import SnsSmsSender, sns_error_verdict
 
 
 def make_sender(url: str, **kwargs: object) -> SnsSmsSender:
+    """A sender on the stand-in, with time to spare: boto3's first client is built on first
+    use (seconds on a busy machine), and these tests are not about timeouts."""
+    kwargs.setdefault("timeout", 30.0)
     return SnsSmsSender(
         region_name="us-east-1",
         endpoint_url=url,

@@ -3,6 +3,7 @@ OtpService on SQLite (or Redis), and a host hook that records what it was asked 
 
 from __future__ import annotations
 
+import re
 from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
@@ -16,7 +17,7 @@ from tests.support.constants import ALSO_ON_FILE, ON_FILE, PEPPER
 from tests.support.conversation import assert_no_code_in, generated_codes, tool_output
 from tests.support.scripted_llm import ScriptedLLM
 from tests.support.sms import RecordingSmsSender, StaticDirectory
-from verification import OtpPolicy, OtpService, OtpStore
+from verification import OtpPolicy, OtpService, OtpStore, SmsReceipt
 from verification.livekit import OtpToolset
 
 CALLER_ID = ON_FILE
@@ -38,6 +39,24 @@ class Host:
         if self.fail_with is not None:
             raise self.fail_with
         return self.answer
+
+
+class RecordingVoiceSender:
+    """An automated-call sender that keeps the calls it was asked to place."""
+
+    provider = "recording-call"
+
+    def __init__(self) -> None:
+        self.calls: list[tuple[str, str, str]] = []  # (to, what the call says, language)
+
+    async def send(self, to: str, body: str, *, language: str = "en") -> SmsReceipt:
+        self.calls.append((to, body, language))
+        return SmsReceipt(provider=self.provider, message_id=f"call-{len(self.calls)}")
+
+    def last_code(self, length: int = 6) -> str:
+        """The code the last call read out (its digits are said one at a time)."""
+        digits = re.sub(r"\D", "", self.calls[-1][1].split(":", 1)[-1])
+        return digits[:length]
 
 
 @dataclass

@@ -22,7 +22,9 @@ async def test_audit_records_each_event_without_codes_or_numbers(
 ) -> None:
     caplog.set_level(logging.DEBUG)
     service = make_service(
-        OtpPolicy(max_attempts=3, max_failures=3, max_sends=3, resend_cooldown_seconds=0)
+        OtpPolicy(
+            max_attempts=3, max_phone_failures=3, max_phone_sends=3, resend_cooldown_seconds=0
+        )
     )
 
     await service.request_code(ON_FILE, session_id="call-9")
@@ -73,7 +75,9 @@ async def test_requests_and_guesses_name_the_caller_by_a_keyed_hash_only(
     await service.request_code(ON_FILE, session_id="c", caller_phone="+12125550100")
     await service.verify_code(ON_FILE, "000000", session_id="c", caller_phone="+12125550100")
     await service.verify_code(ON_FILE, "000000", session_id="c")
+    await service.request_code(ON_FILE, session_id="d", caller_phone="(415) 555-0123")
     refs = [r.otp_caller_ref for r in caplog.records if hasattr(r, "otp_caller_ref")]
-    assert len(refs) == 3  # the request and both guesses
-    assert refs[0] == refs[1] != "anonymous" and refs[2] == "anonymous"
+    assert len(refs) == 4  # the requests and both guesses
+    assert refs[0] == refs[1] not in ("own", "withheld") and refs[2] == "withheld"
+    assert refs[3] == "own"  # the caller ID is the phone itself
     assert all("2125550100" not in r.getMessage() + str(r.__dict__) for r in caplog.records)

@@ -20,7 +20,6 @@ from verification import (
     SqliteOtpStore,
     VerificationSettings,
 )
-from verification.config import validate_env
 
 PEPPER = "p" * 32
 
@@ -42,7 +41,7 @@ async def test_redis_url_selects_redis_and_policy_comes_from_env(tmp_path: Path)
         REDIS_KEY_PREFIX="clinicA",
         OTP_TTL_SECONDS="120",
         OTP_MAX_ATTEMPTS="5",
-        CLINIC_NAME="Bayview Clinic",
+        OTP_BRAND_NAME="Bayview Clinic",
         DEFAULT_PHONE_REGION="gb",
     )
     service = OtpService.from_env(StaticDirectory(set()), env)
@@ -80,13 +79,13 @@ def test_unsafe_or_broken_settings_refuse_to_start(
     tmp_path: Path, extra: dict[str, str], complaint: str
 ) -> None:
     with pytest.raises(ConfigurationError, match=complaint):
-        validate_env(embedded_env(tmp_path, **extra))
+        VerificationSettings.from_env(embedded_env(tmp_path, **extra))
     with pytest.raises(ConfigurationError, match=complaint):
         OtpService.from_env(StaticDirectory(set()), embedded_env(tmp_path, **extra))
 
 
 def test_production_with_pepper_and_a_provider_starts(tmp_path: Path) -> None:
-    validate_env(
+    VerificationSettings.from_env(
         embedded_env(
             tmp_path,
             APP_ENV="production",
@@ -163,4 +162,4 @@ def test_a_provider_without_its_extra_is_a_configuration_error(
     monkeypatch.setitem(sys.modules, module, None)  # `import <module>` now raises ImportError
     env = embedded_env(tmp_path, SMS_PROVIDERS=provider, **variables)
     with pytest.raises(ConfigurationError, match=rf"uv sync --extra {extra}"):
-        validate_env(env)
+        VerificationSettings.from_env(env)

@@ -17,18 +17,18 @@ DEMO_NUMBER = "+14155550123"
 
 
 async def console_call(env: dict[str, str]) -> None:
-    """What `python -m agent console` leaves in the shared store: a code just texted."""
+    """What `python -m agent console` leaves in the shared store: the phone's sends used."""
     console = OtpService.from_env(StaticDirectory({DEMO_NUMBER}), env)
     assert (await console.request_code(DEMO_NUMBER, session_id="console-call")).status == "sent"
     await console.drain()
-    assert (await console.request_code(DEMO_NUMBER, session_id="x")).status == "cooldown"
+    assert (await console.request_code(DEMO_NUMBER, session_id="x")).status == "rate_limited"
     await console.aclose()
 
 
 def test_a_demo_right_after_a_console_call_is_not_refused(tmp_path: Path) -> None:
-    """A console call has just texted the demo number, so the shared store would answer the
-    demo "cooldown"; the demo's own store answers "sent" and leaves nothing behind."""
-    env = embedded_env(tmp_path)
+    """A console call has just used the demo number's sends, so the shared store would answer
+    the demo "rate_limited"; the demo's own store answers "sent" and leaves nothing behind."""
+    env = embedded_env(tmp_path, OTP_MAX_PHONE_SENDS="1")
     asyncio.run(console_call(env))
     before = sorted(p.name for p in tmp_path.iterdir())
 

@@ -17,8 +17,8 @@ import pytest
 
 from tests.sms.standins import TWILIO_SID, TWILIO_TOKEN, Reply, TwilioStandIn, twilio_error
 from tests.support.constants import NOT_ON_FILE, ON_FILE, PEPPER
+from tests.support.misbehaving_senders import DroppingServer
 from tests.support.sms import StaticDirectory
-from tests.verification.senders import DroppingServer
 from verification import (
     FailoverSmsSender,
     OtpPolicy,

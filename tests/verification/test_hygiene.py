@@ -110,6 +110,11 @@ def test_every_rendering_of_a_code_or_phone_number_is_caught(written: str, said:
         "We opened in 1998 and moved in 2012.",
         f"Call {FRONT_DESK} or +1 (415) 555-0100 to reach us.",
         "Oh, I see. Two appointments, then.",
+        # what the code tools themselves say (a count, a masked number, a lifetime): the
+        # first filter summed these into six digits and said "a that code-digit code"
+        "I've texted a 6-digit code to the number ending in 0123. It expires in 5 minutes.",
+        "That code isn't right. You have 2 more tries.",
+        "Le envié un código de 6 dígitos al número terminado en 0123. Vence en 5 minutos.",
     ],
 )
 def test_ordinary_speech_passes_unchanged(written: str) -> None:

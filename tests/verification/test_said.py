@@ -239,6 +239,7 @@ APRIL_12 = date(1985, 4, 12)
         ["doce de abril de mil novecientos ochenta y cinco"],
         ["nací el doce de abril de 1985"],
         ["4/12/1985 is my birthday"],
+        ["Jane Doe, April 12 1985, 415 555 0123"],  # the comma ends the date
         ["1985-04-12"],
         ["April twelve", "nineteen eighty five"],
     ],

@@ -7,10 +7,10 @@ import asyncio
 import pytest
 
 from tests.support.constants import NOT_ON_FILE, ON_FILE, PEPPER
+from tests.support.misbehaving_senders import SlowSender
 from tests.support.services import ServiceFactory
 from tests.support.sms import RecordingSmsSender, StaticDirectory
-from tests.verification.senders import SlowSender
-from verification import OtpPolicy, OtpService, OtpStore, SmsDeliveryError
+from verification import OtpPolicy, OtpService, OtpStore, SmsDeliveryError, SmsReceipt
 
 FAST = OtpPolicy(resend_cooldown_seconds=0)
 
@@ -121,7 +121,9 @@ async def test_cooldown_ends(make_service: ServiceFactory, sender: RecordingSmsS
 async def test_send_window_caps_codes_per_phone(
     make_service: ServiceFactory, sender: RecordingSmsSender
 ) -> None:
-    service = make_service(OtpPolicy(max_sends=3, send_window_seconds=2, resend_cooldown_seconds=0))
+    service = make_service(
+        OtpPolicy(max_phone_sends=3, send_window_seconds=2, resend_cooldown_seconds=0)
+    )
     statuses = [(await service.request_code(ON_FILE, session_id="c")).status for _ in range(4)]
     await service.drain()
 
@@ -133,7 +135,7 @@ async def test_send_window_caps_codes_per_phone(
 
 
 async def test_send_limits_apply_to_numbers_not_on_file_too(make_service: ServiceFactory) -> None:
-    service = make_service(OtpPolicy(max_sends=2, resend_cooldown_seconds=0))
+    service = make_service(OtpPolicy(max_phone_sends=2, resend_cooldown_seconds=0))
     real = [(await service.request_code(ON_FILE, session_id="c")).status for _ in range(3)]
     await service.drain()
     decoy = [(await service.request_code(NOT_ON_FILE, session_id="c")).status for _ in range(3)]
@@ -260,7 +262,7 @@ async def test_failures_lock_the_phone_and_resends_do_not_reset_them(
     make_service: ServiceFactory, sender: RecordingSmsSender
 ) -> None:
     service = make_service(
-        OtpPolicy(max_attempts=3, max_failures=5, max_sends=10, resend_cooldown_seconds=0)
+        OtpPolicy(max_attempts=3, max_phone_failures=5, max_sends=10, resend_cooldown_seconds=0)
     )
     await service.request_code(ON_FILE, session_id="c")
     await service.drain()
@@ -289,25 +291,31 @@ async def test_failures_lock_the_phone_and_resends_do_not_reset_them(
 async def test_success_resets_the_failure_count(
     make_service: ServiceFactory, sender: RecordingSmsSender
 ) -> None:
+    """A caller's own count starts again once that caller proves the phone (NIST's
+    "consecutive" failures); the phone's ceiling does not (test_callers.py)."""
     service = make_service(OtpPolicy(max_attempts=3, max_failures=3, resend_cooldown_seconds=0))
-    await service.request_code(ON_FILE, session_id="c")
+    caller = "+12125550100"
+    await service.request_code(ON_FILE, session_id="c", caller_phone=caller)
     await service.drain()
     code = sender.last_code()
     for _ in range(2):
-        await service.verify_code(ON_FILE, wrong(code), session_id="c")
-    assert (await service.verify_code(ON_FILE, code, session_id="c")).verified
+        await service.verify_code(ON_FILE, wrong(code), session_id="c", caller_phone=caller)
+    assert (await service.verify_code(ON_FILE, code, session_id="c", caller_phone=caller)).verified
 
-    await service.request_code(ON_FILE, session_id="c")
+    await service.request_code(ON_FILE, session_id="c", caller_phone=caller)
     await service.drain()
     code = sender.last_code()
-    results = [await service.verify_code(ON_FILE, wrong(code), session_id="c") for _ in range(2)]
+    results = [
+        await service.verify_code(ON_FILE, wrong(code), session_id="c", caller_phone=caller)
+        for _ in range(2)
+    ]
     assert [r.status for r in results] == ["wrong_code", "wrong_code"]  # 2 < 3: not locked
 
 
 async def test_lock_outranks_cooldown_and_rate_limit(
     make_service: ServiceFactory, sender: RecordingSmsSender
 ) -> None:
-    service = make_service(OtpPolicy(max_attempts=3, max_failures=1, max_sends=1))
+    service = make_service(OtpPolicy(max_attempts=3, max_phone_failures=1, max_phone_sends=1))
     await service.request_code(ON_FILE, session_id="c")
     await service.drain()
     await service.verify_code(ON_FILE, wrong(sender.last_code()), session_id="c")
@@ -408,3 +416,51 @@ async def test_outcomes_say_whether_a_code_is_pending_or_spent(
         True,
         True,
     ]
+
+
+class SendOnlySender:
+    """A sender written to the published protocol: `send` and nothing else."""
+
+    provider = "send-only"
+
+    def __init__(self) -> None:
+        self.sent = 0
+
+    async def send(self, to: str, body: str) -> SmsReceipt:
+        self.sent += 1
+        return SmsReceipt(self.provider, f"m{self.sent}")
+
+
+async def test_a_sender_with_only_send_works_and_closes(store: OtpStore) -> None:
+    """Issue 16.5: `aclose` is optional (httpx-style); it used to crash `OtpService.aclose`
+    with AttributeError."""
+    sender = SendOnlySender()
+    service = OtpService(store, sender, StaticDirectory({ON_FILE}), pepper=PEPPER)  # type: ignore[arg-type]
+    assert (await service.request_code(ON_FILE, session_id="c")).sent
+    await service.aclose()
+    assert sender.sent == 1
+
+
+async def test_an_e164_handed_in_is_used_as_it_is(
+    make_service: ServiceFactory, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Issue 18.2: a number is parsed once, at the edge. Handed an `E164`, the service never
+    normalises it again; it looks its region up once per number (allow-list, metrics)."""
+    import phonenumbers
+
+    from verification import E164
+
+    parsed: list[str] = []
+    real_parse = phonenumbers.parse
+
+    def counting_parse(number: str, region: str | None = None) -> phonenumbers.PhoneNumber:
+        parsed.append(number)
+        return real_parse(number, region)
+
+    monkeypatch.setattr(phonenumbers, "parse", counting_parse)
+    service = make_service(FAST)
+    phone = E164("+14155550177")
+    for session in ("a", "b", "c"):
+        await service.request_code(phone, session_id=session, caller_phone=E164("+12125550100"))
+        await service.verify_code(phone, "000000", session_id=session)
+    assert parsed == ["+14155550177"]  # the one region lookup

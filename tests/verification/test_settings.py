@@ -72,13 +72,14 @@ def test_nothing_is_said_about_files_that_are_not_kept(tmp_path: Path) -> None:
     ("extra", "brand"),
     [
         ({}, "the clinic"),
-        ({"CLINIC_NAME": "Bayview Clinic"}, "Bayview Clinic"),
-        ({"CLINIC_NAME": "Bayview Clinic", "OTP_BRAND_NAME": "Harbour Pharmacy"},
-         "Harbour Pharmacy"),
+        ({"OTP_BRAND_NAME": "Harbour Pharmacy"}, "Harbour Pharmacy"),
+        # the clinic app's own variable is the app's to read (it feeds OTP_BRAND_NAME)
+        ({"CLINIC_NAME": "Bayview Clinic"}, "the clinic"),
     ],
 )  # fmt: skip
 async def test_the_text_names_the_host(tmp_path: Path, extra: dict[str, str], brand: str) -> None:
-    """Issue 16.3: the host's own name (OTP_BRAND_NAME), the clinic app's when unset."""
+    """Issue 16.3: the host's own name (OTP_BRAND_NAME); the app's CLINIC_NAME feeds it
+    through the app's settings (tests/agent/test_console.py)."""
     service = OtpService.from_env(StaticDirectory(set()), embedded_env(tmp_path, **extra))
     assert service.sms_body("402991").startswith(f"{brand}: your verification code is 402991.")
     await service.aclose()
@@ -98,8 +99,8 @@ def test_secrets_stay_out_of_the_settings_repr(tmp_path: Path) -> None:
     text = repr(settings)
     for secret in ("s" * 32, "hunter2", "twilio-token-secret", "sk-unrelated"):
         assert secret not in text
-    assert "OPENAI_API_KEY" not in settings.sms_env  # only what the SMS builder reads
-    assert settings.sms_env["TWILIO_AUTH_TOKEN"] == "twilio-token-secret"
+    assert settings.sms.twilio is not None
+    assert settings.sms.twilio.auth_token == "twilio-token-secret"
 
 
 @pytest.mark.parametrize(
@@ -188,4 +189,29 @@ async def test_from_env_builds_the_embedded_store_from_settings(tmp_path: Path) 
     service = OtpService.from_settings(StaticDirectory(set()), settings)
     assert isinstance(service.store, SqliteOtpStore)
     assert service.store.path == settings.store.sqlite_path
+    await service.aclose()
+
+
+def test_the_spending_limits_come_from_the_environment(tmp_path: Path) -> None:
+    env = embedded_env(tmp_path, OTP_DAILY_SEND_BUDGET="500", OTP_ALLOWED_COUNTRIES="us, ca")
+    policy = VerificationSettings.from_env(env).policy
+    assert policy.daily_send_budget == 500
+    assert policy.allowed_countries == frozenset({"US", "CA"})
+    unset = VerificationSettings.from_env(embedded_env(tmp_path)).policy
+    assert (unset.daily_send_budget, unset.allowed_countries) == (None, None)
+    off = VerificationSettings.from_env(embedded_env(tmp_path, OTP_DAILY_SEND_BUDGET="0"))
+    assert off.policy.daily_send_budget == 0  # the kill switch
+    for variable, value in [("OTP_DAILY_SEND_BUDGET", "-1"), ("OTP_ALLOWED_COUNTRIES", "US,XX")]:
+        with pytest.raises(ConfigurationError, match=variable):
+            VerificationSettings.from_env(embedded_env(tmp_path, **{variable: value}))
+
+
+async def test_calls_are_offered_when_the_environment_says_so(tmp_path: Path) -> None:
+    without = OtpService.from_env(StaticDirectory(set()), embedded_env(tmp_path))
+    assert without.voice_sender is None
+    await without.aclose()
+    env = embedded_env(tmp_path, VOICE_CALLS="true", VOICE_PROVIDER="console")
+    service = OtpService.from_env(StaticDirectory(set()), env)
+    assert service.voice_sender is not None
+    assert (await service.request_code("+14155550123", session_id="c", channel="call")).sent
     await service.aclose()

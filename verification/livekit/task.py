@@ -36,9 +36,10 @@ if TYPE_CHECKING:
 
 INSTRUCTIONS = (
     "You are one step of a call: prove that the caller holds a phone, nothing else. Text a "
-    "code with request_otp once they agree, and check the code they read back (or type on "
-    "the keypad) with verify_otp. Never guess or repeat a code. If they can't or won't go on "
-    "(no phone at hand, locked out, they ask for a person), call decline_phone_verification."
+    'code with request_otp once they agree (by call, channel "call", if texts don\'t reach '
+    "them), and check the code they read back (or type on the keypad) with verify_otp. Never "
+    "guess or repeat a code. If they can't or won't go on (no phone at hand, locked out, they "
+    "ask for a person), call decline_phone_verification."
 )
 ASK_FOR_NUMBER = "Ask which phone number to text a verification code to."
 ASK_FOR_NUMBER_OR_OWN = (
@@ -73,6 +74,7 @@ class VerifyPhoneTask(AgentTask[VerifyPhoneResult]):
         caller_phone: str | None = None,
         session_id: str | None = None,
         on_verified: OnVerified | None = None,
+        language: str = "en",
         extra_instructions: str = "",
         chat_ctx: NotGivenOr[llm.ChatContext] = NOT_GIVEN,
         turn_detection: NotGivenOr[TurnDetectionMode | None] = NOT_GIVEN,
@@ -89,6 +91,7 @@ class VerifyPhoneTask(AgentTask[VerifyPhoneResult]):
             session_id=session_id,
             caller_phone=caller_phone,
             known_phone=known_phone,
+            language=language,
             on_verified=self._proven,
         )
         super().__init__(

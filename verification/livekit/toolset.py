@@ -24,7 +24,6 @@ step where one is needed; `caller_sentence(call_id)` gives the caller's version 
 from __future__ import annotations
 
 import logging
-import re
 import time
 from collections import OrderedDict
 from collections.abc import Awaitable, Callable, Coroutine, Sequence
@@ -33,12 +32,15 @@ from typing import Any
 from livekit import rtc
 from livekit.agents import AgentSession, RunContext, function_tool, get_job_context, llm
 
-from verification import OtpService, mask_phone, normalize_phone, parse_spoken_code
+from verification import OtpService, mask_phone, parse_spoken_code
+from verification.languages import DEFAULT_LANGUAGE, language_or_default
+from verification.messages import Channel
 from verification.outcomes import VerifyOutcome
+from verification.said import Said, said_code
 
 from . import replies
-from .heard import Said, said_code, said_phone
 from .keypad import Keypad, linked_identity, tell_keypad_outcome
+from .numbers import number_meant, parsed_phone
 from .replies import Refusal, Reply
 from .schemas import with_prebuilt_schemas
 from .turns import caller_turns, proceed_uninterrupted
@@ -53,11 +55,6 @@ MAX_CODE_REQUESTS_PER_CALL = 5
 """Code requests one call may make, whatever the numbers: each phone has its own limits in the
 store, and this keeps one caller from having many people texted."""
 
-# "caller", "the caller's number", "this phone", "my own number": words that mean the number
-# the caller is calling from. Any other word (a name, "my wife's") is not taken for it.
-CALLER_ID_WORDS = frozenset({"caller", "callers", "this", "my", "own", "same", "current"})
-CALLER_ID_FILLER = frozenset({"the", "s", "number", "phone", "id", "line", "of", "cell"})
-KNOWN_WORD = "known"
 # Outcomes after which the caller needs a person: no code can help them right now.
 OFFER_STAFF_AFTER = frozenset({"locked", "rate_limited", "unavailable"})
 CALLER_SENTENCES_KEPT = 32
@@ -76,6 +73,7 @@ class OtpToolset(llm.Toolset):
         *,
         known_phone: str | None = None,
         caller_identity: str | None = None,
+        language: str = DEFAULT_LANGUAGE,
         max_code_requests: int = MAX_CODE_REQUESTS_PER_CALL,
         staff_hint: str = replies.DEFAULT_STAFF_HINT,
         strict_schemas: bool = True,
@@ -98,6 +96,7 @@ class OtpToolset(llm.Toolset):
         #: the SIP caller's participant identity, when the host knows it (else the
         #: session's linked participant); only its keypad digits count
         self.caller_identity = caller_identity
+        self.language = language
         self.on_verified = on_verified
         self.max_code_requests = max_code_requests
         self.staff_hint = staff_hint
@@ -131,7 +130,18 @@ class OtpToolset(llm.Toolset):
 
     @caller_phone.setter
     def caller_phone(self, value: str | None) -> None:
-        self._caller_phone = self._parsed(value)
+        self._caller_phone = parsed_phone(value, self.otp.default_region)
+
+    @property
+    def language(self) -> str:
+        """The call's language: the text (or the automated call) with the code goes out in
+        it. Hosts set it when the caller switches language ("es", "es-US"); one without a
+        folder in `verification/languages/` is English."""
+        return self._language
+
+    @language.setter
+    def language(self, value: str) -> None:
+        self._language = language_or_default(value)
 
     @property
     def known_phone(self) -> str | None:
@@ -141,7 +151,7 @@ class OtpToolset(llm.Toolset):
 
     @known_phone.setter
     def known_phone(self, value: str | None) -> None:
-        self._known_phone = self._parsed(value)
+        self._known_phone = parsed_phone(value, self.otp.default_region)
 
     @property
     def verified_phone(self) -> str | None:
@@ -162,20 +172,22 @@ class OtpToolset(llm.Toolset):
     # -- tools ------------------------------------------------------------------------------
 
     @function_tool
-    async def request_otp(self, context: RunContext[Any], patient_phone: str) -> str:
-        """Text a verification code. Ask the caller first.
+    async def request_otp(
+        self, context: RunContext[Any], patient_phone: str, channel: Channel = "sms"
+    ) -> str:
+        """Send a verification code, by text or by call. Ask first.
 
         Args:
-            patient_phone: number the caller said, or "caller" for their own
+            patient_phone: number as said, or "caller"
         """
-        return await self._answer(context, self._request(context, patient_phone))
+        return await self._answer(context, self._request(context, patient_phone, channel))
 
     @function_tool
     async def verify_otp(self, context: RunContext[Any], code: str) -> str:
-        """Check the code the caller read back.
+        """Check the code read back.
 
         Args:
-            code: the digits or words the caller said
+            code: as said
         """
         return await self._answer(context, self._verify(context, code))
 
@@ -209,8 +221,20 @@ class OtpToolset(llm.Toolset):
 
     # -- requests ---------------------------------------------------------------------------
 
-    async def _request(self, context: RunContext[Any], patient_phone: str) -> Reply:
-        phone = self._phone_meant(context.session, patient_phone)
+    async def _request(
+        self, context: RunContext[Any], patient_phone: str, channel: Channel
+    ) -> Reply:
+        try:
+            phone = number_meant(
+                patient_phone,
+                caller_phone=self.caller_phone,
+                known_phone=self.known_phone,
+                caller_turns=caller_turns(context.session),
+                region=self.otp.default_region,
+            )
+        except Refusal:
+            log.info("number not meant or not said", extra={"session_id": self.session_id})
+            raise
         if self._requesting:
             return replies.SENDING_NOW
         if self.code_requests >= self.max_code_requests:
@@ -225,7 +249,11 @@ class OtpToolset(llm.Toolset):
             self._heard_since = time.time()
         try:
             outcome = await self.otp.request_code(
-                phone, session_id=self.session_id, caller_phone=self.caller_phone
+                phone,
+                session_id=self.session_id,
+                caller_phone=self.caller_phone,
+                channel=channel,
+                language=self.language,
             )
         finally:
             self._requesting = False
@@ -236,41 +264,13 @@ class OtpToolset(llm.Toolset):
             extra={
                 "session_id": self.session_id,
                 "status": outcome.status,
+                "channel": channel,
+                "language": self.language,
                 "phone": outcome.masked_phone,
                 "code_requests": self.code_requests,
             },
         )
         return Reply(self._with_next_step(outcome.status, outcome.message), outcome.message)
-
-    def _phone_meant(self, session: AgentSession[Any], said: str) -> str:
-        """The number to text: the caller's own for "caller" and words like it, the host's
-        for "known", else a number the caller said in this call. The caller ID's digits
-        written out by the model are not the caller agreeing to it: only the word is. Text
-        that is no phone number goes on to the service, which answers it."""
-        if _means_caller_id(said):
-            if self.caller_phone is None:
-                raise Refusal(replies.CALLER_NUMBER_UNKNOWN)
-            return self.caller_phone
-        if said.strip().lower() == KNOWN_WORD:
-            if self.known_phone is None:
-                raise Refusal(replies.KNOWN_NUMBER_UNKNOWN)
-            return self.known_phone
-        try:
-            e164 = normalize_phone(said, self.otp.default_region)
-        except ValueError:
-            return said
-        if not said_phone(e164, caller_turns(session), self.otp.default_region):
-            log.info("number not said by the caller", extra={"session_id": self.session_id})
-            raise Refusal(replies.NUMBER_NOT_SAID)
-        return e164
-
-    def _parsed(self, phone: str | None) -> str | None:
-        if not phone:
-            return None
-        try:
-            return normalize_phone(phone, self.otp.default_region)
-        except ValueError:
-            return None
 
     # -- checks -----------------------------------------------------------------------------
 
@@ -387,10 +387,3 @@ class OtpToolset(llm.Toolset):
         self._for_caller[call_id] = sentence
         while len(self._for_caller) > CALLER_SENTENCES_KEPT:
             self._for_caller.popitem(last=False)
-
-
-def _means_caller_id(said: str) -> bool:
-    if any(c.isdigit() for c in said):
-        return False
-    words = set(re.findall(r"[a-z]+", said.lower())) - CALLER_ID_FILLER
-    return bool(words) and words <= CALLER_ID_WORDS

@@ -6,7 +6,9 @@ people put inside a number (`runs`), and its digits are counted, unless it is pl
 something else:
 
 * a date ("April 12 1985", "doce de abril", "2026-12-01", "12/01"), a time ("10 AM",
-  "10:30", "a las diez de la mañana"), a year ("1985"), an amount ("$45.00", "20 dollars");
+  "10:30", "a las diez de la mañana"), a year ("1985"), an amount ("$45.00", "20 dollars"),
+  a count or a duration ("a 6-digit code", "5 minutes", "2 more tries");
+* the last four digits of a number already masked ("the number ending in 0123");
 * a list of days or hours ("9, 10, 11, 13 and 14");
 * one number word above nine among other words ("at ten", "the twelve o'clock"); a lone
   digit word ("one", "una") counts one digit, so "The first is four. Then oh. ..." adds up;
@@ -34,6 +36,7 @@ from .vocabulary import Vocabulary, merged
 
 PHONE_DIGITS: Final = 7  # a mention this long is (part of) a phone number
 MAX_TIME_DIGITS: Final = 4
+MASKED_DIGITS: Final = 4  # `verification.mask_phone`: "ending in 0123"
 MAX_LISTED_DAY: Final = 31
 _YEARS: Final = range(1900, 2100)  # a year the filter lets through as it is
 
@@ -92,6 +95,12 @@ def _after(phrases: tuple[str, ...]) -> re.Pattern[str]:
     """Matches right after a number when one of `phrases` follows it."""
     alternatives = "|".join(re.escape(p) for p in sorted(phrases, key=len, reverse=True))
     return re.compile(rf"\s*(?:{alternatives})(?!\w)", re.IGNORECASE)
+
+
+def _masked(before: str, prefixes: Sequence[str]) -> bool:
+    """`before` (the sentence up to a number) ends with a masking phrase ("ending in")."""
+    said = " ".join(before.casefold().split())
+    return any(said.endswith(prefix) for prefix in prefixes)
 
 
 def _written_date_or_time(found: re.Match[str]) -> bool:
@@ -153,6 +162,10 @@ def _something_else(
         return True
     if len(digits) <= MAX_TIME_DIGITS and _after(words.amount_words).match(text, end):
         return True
+    if len(digits) <= MAX_TIME_DIGITS and _after(words.quantity_words).match(text, end):
+        return True  # "a 6-digit code", "in 5 minutes", "2 more tries"
+    if len(digits) == MASKED_DIGITS and _masked(text[:start], words.masked_prefixes):
+        return True  # "the number ending in 0123": already masked, said on purpose
     before = text[:start].rstrip()
     return (
         bool(before)

@@ -28,7 +28,7 @@ APOSTROPHES: Final = frozenset("'\u2019\u02bc`\u00b4")
 _NUMBER_TABLES: Final = ("digits", "teens", "tens", "hundreds", "multipliers")
 _TABLES: Final = (*_NUMBER_TABLES, "repeats", "months", "ordinals")  # word -> value
 _WORD_SETS: Final = ("joiners", "plus", "unsupported", "date_fillers", "hesitations")
-_PHRASES: Final = ("time_markers", "amount_words")
+_PHRASES: Final = ("time_markers", "amount_words", "quantity_words", "masked_prefixes")
 
 
 def word_key(word: str) -> str:
@@ -73,6 +73,10 @@ class Vocabulary:
     ordinal_suffixes: tuple[str, ...] = ()
     time_markers: tuple[str, ...] = ()
     amount_words: tuple[str, ...] = ()
+    #: after a small number, a count or a duration ("6-digit code", "5 minutes", "2 tries")
+    quantity_words: tuple[str, ...] = ()
+    #: before four digits, a number already masked ("ending in 0123")
+    masked_prefixes: tuple[str, ...] = ()
     hidden: Mapping[str, str] = field(default_factory=dict)
 
     @classmethod

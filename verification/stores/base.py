@@ -6,9 +6,19 @@ and written inside that step, so parallel requests or guesses can never be count
 than they are. Stores see digests only, never codes.
 
 Codes are kept per (phone, session): a code requested in one call never replaces or voids
-another call's live code for the same phone (rule 12). Send and failure limits are kept per
-(phone, caller) under per-phone ceilings (see `OtpPolicy`); `caller` is a keyed hash of the
-caller's own number (`verification.codes.caller_reference`), never the number itself.
+another call's live code for the same phone (rule 12). `caller` says whose limits a request
+or a guess feeds (rule 16: caller ID is a hint an attacker can set, so it may narrow a
+lockout to the attacker's own calls, never widen one to the patient):
+
+- a keyed hash of another number (`verification.codes.caller_reference`, never the number
+  itself): that caller's own cooldown, send allowance and failure count, under the phone's
+  ceilings;
+- `CALLER_WITHHELD` (no caller ID, or not a number): the phone's ceilings only, and a
+  cooldown of the call's own;
+- `CALLER_OWN` (the caller ID is the phone itself): the same, plus the owner's reserve
+  beyond the ceilings (`OtpPolicy.owner_reserve_*`).
+
+Every window slides: at most the limit in any window's length, however the events spread.
 
 The same stores also hold two kinds of shared state that must outlive one call process:
 failure counters for knowledge-based answers (`take` / `give_back`, used by
@@ -20,15 +30,17 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Literal, Protocol
+from typing import Final, Literal, Protocol
 
 from ..policy import OtpPolicy
 
 IssueStatus = Literal["issued", "locked", "cooldown", "rate_limited"]
 CheckStatus = Literal["verified", "wrong_code", "expired", "no_code", "locked"]
 
-# The failure counter row that spans every caller of a phone (callers are hex or "anonymous").
-WHOLE_PHONE = "*"
+#: the caller ID is the phone itself
+CALLER_OWN: Final = "own"
+#: no caller ID, or one that is not a phone number
+CALLER_WITHHELD: Final = "withheld"
 
 
 class StoreUnavailable(Exception):
@@ -41,6 +53,8 @@ class IssueResult:
     retry_after_seconds: int | None = None
     #: refused, but this session's own code is still live (a "cooldown" with a code pending)
     own_code_live: bool = False
+    #: this send filled the phone's send ceiling (`OtpPolicy.max_phone_sends`)
+    tripped: bool = False
 
 
 @dataclass(frozen=True, slots=True)
@@ -48,6 +62,8 @@ class CheckResult:
     status: CheckStatus
     attempts_left: int | None = None
     retry_after_seconds: int | None = None
+    #: this wrong guess filled the phone's failure ceiling (`OtpPolicy.max_phone_failures`)
+    tripped: bool = False
 
 
 class CodeStore(Protocol):
@@ -56,16 +72,17 @@ class CodeStore(Protocol):
     async def issue(
         self, phone: str, session_id: str, digest: bytes, policy: OtpPolicy, *, caller: str
     ) -> IssueResult:
-        """Atomically: refuse if `caller` or the whole phone is locked, if `caller` is cooling
-        down or over its send window, or if the phone is over its ceiling; else record the
-        send and make `digest` this session's one live code for `phone`."""
+        """Atomically: refuse if `caller` is locked out of `phone`, cooling down, over its
+        send allowance, or the phone is over its send ceiling (the owner's reserve aside);
+        else record the send and make `digest` this session's one live code for `phone`."""
         ...
 
     async def check(
         self, phone: str, session_id: str, digest: bytes, policy: OtpPolicy, *, caller: str
     ) -> CheckResult:
         """Atomically compare a guess with this session's live code for `phone` and count a
-        wrong one against the code, against `caller` and against the whole phone."""
+        wrong one against the code, against `caller` (another number's own count) and
+        against the phone's ceiling (or, past it, the owner's reserve)."""
         ...
 
     async def aclose(self) -> None: ...
@@ -75,13 +92,14 @@ class CounterStore(Protocol):
     """Named failure counters shared by every call (knowledge answers, booking quotas)."""
 
     async def take(self, counters: Sequence[tuple[str, int]], window_seconds: int) -> int | None:
-        """Atomically count one failure in advance on every `(subject, limit)` counter, or,
-        if any is already at its limit, on none of them: return None when counted, else the
-        seconds until the first refusing counter's window ends."""
+        """Atomically count one event in advance on every `(subject, limit)` counter, or,
+        if any already holds `limit` events in the last `window_seconds`, on none of them:
+        return None when counted, else the seconds until the first refusing counter has
+        room."""
         ...
 
     async def give_back(self, subjects: Sequence[str]) -> None:
-        """Undo one `take` on each subject (never below zero)."""
+        """Undo one `take` on each subject (its newest event; never below zero)."""
         ...
 
     async def aclose(self) -> None: ...

@@ -11,6 +11,10 @@ unit; a pipeline only shares the trip. Replies are matched to their callers in o
 error in one script (NOSCRIPT, say) is that caller's alone. A failure of the trip itself
 (connection lost, timeout) fails every operation in it, exactly as it would have failed
 each of them alone.
+
+redis-py re-sends a whole pipeline once after a dropped connection, and the server may have
+run it already. Each counting script carries an operation id and answers a replay with its
+first answer (`lua/prelude.lua`), so a batch re-sent whole still counts each guess once.
 """
 
 from __future__ import annotations
@@ -22,12 +26,14 @@ from typing import Any
 
 from redis.exceptions import NoScriptError
 
+from .scripts import LuaScript, evalsha_or_eval
+
 MAX_BATCH = 256
 
 
 @dataclass(slots=True)
 class _Pending:
-    script: Any  # redis-py's registered Script: .sha and .script
+    script: LuaScript
     keys: Sequence[str | bytes]
     args: Sequence[Any]
     future: asyncio.Future[Any] = field(
@@ -44,7 +50,7 @@ class ScriptBatcher:
         self._pending: list[_Pending] = []
         self._flushing: set[asyncio.Task[None]] = set()
 
-    async def run(self, script: Any, keys: Sequence[str | bytes], args: Sequence[Any]) -> Any:
+    async def run(self, script: LuaScript, keys: Sequence[str | bytes], args: Sequence[Any]) -> Any:
         """EVALSHA `script` (EVAL on NOSCRIPT), sharing the trip with whatever else was
         submitted in this turn of the loop; raises what redis-py raises."""
         pending = _Pending(script, keys, args)
@@ -94,15 +100,7 @@ class ScriptBatcher:
 
     async def _alone(self, item: _Pending) -> None:
         try:
-            try:
-                reply = await self.client.evalsha(
-                    item.script.sha, len(item.keys), *item.keys, *item.args
-                )
-            except NoScriptError:
-                # the script did not run; EVAL runs it and caches it on that server
-                reply = await self.client.eval(
-                    item.script.script, len(item.keys), *item.keys, *item.args
-                )
+            reply = await evalsha_or_eval(self.client, item.script, item.keys, item.args)
         except BaseException as exc:
             _fail(item, exc)
             if not isinstance(exc, Exception):

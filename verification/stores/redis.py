@@ -3,73 +3,68 @@
 Each operation is one EVALSHA round trip that reads and writes every counter it needs, so
 parallel guesses from several workers are counted exactly. All keys of a phone carry the
 phone as a hash tag (`otp:{+14155550123}:code:<session>`) so each script touches a single
-Redis Cluster slot, and every key has a TTL, so nothing outlives its purpose. Knowledge
-throttle counters and SMS breakers have their own tags (`{kba:...}`, `{sms-breaker:...}`):
-each of their scripts touches one key. Time comes from the
-Redis server (`TIME`), so workers with skewed clocks agree on expiry and cooldowns.
+Redis Cluster slot, and every key has a TTL, so nothing outlives its purpose. Counters
+(knowledge answers, a host's quotas) and SMS breakers have their own tags (`{kba:...}`,
+`{sms-breaker:...}`): each of their scripts touches one slot. Time comes from the Redis
+server (`TIME`), so workers with skewed clocks agree on windows, expiry and cooldowns.
+
+Limits are sliding windows: sorted sets of event ids scored by time (`lua/prelude.lua`).
+Each counting script carries an operation id, and its answer is remembered for a minute under
+`...:op:<id>` in the same slot: a script re-sent by redis-py after a dropped connection (alone
+or in a batched pipeline) answers as it did the first time and counts nothing twice.
 
 `RedisOtpStore.from_url(url)` talks to one standalone (or Sentinel-fronted) server;
-`RedisOtpStore.from_url(url, cluster=True)` talks to a Redis Cluster, with `url` naming any
-one node: the client discovers the others and sends each EVALSHA to the node owning the
-phone's slot.
+`RedisOtpStore.from_url(url, cluster=True)` to a Redis Cluster, `url` naming any one node.
+How commands reach the server lives in `redis_client.py`.
 """
 
 from __future__ import annotations
 
-import asyncio
 import functools
 import logging
 import secrets
 from collections.abc import Sequence
-from importlib import resources
 from typing import Any, NamedTuple
 
-import redis.asyncio as aioredis
 from redis.asyncio.cluster import RedisCluster
-from redis.asyncio.retry import Retry
-from redis.backoff import ExponentialBackoff
-from redis.exceptions import (
-    ClusterDownError,
-    NoScriptError,
-    RedisClusterException,
-    RedisError,
-    SlotNotCoveredError,
-)
-from redis.exceptions import ConnectionError as RedisConnectionError
 
 from ..policy import OtpPolicy
-from .base import CheckResult, CheckStatus, IssueResult, IssueStatus, StoreUnavailable
-from .batching import ScriptBatcher
+from .base import (
+    CALLER_OWN,
+    CALLER_WITHHELD,
+    CheckResult,
+    CheckStatus,
+    IssueResult,
+    IssueStatus,
+    StoreUnavailable,
+)
+from .redis_client import (
+    DEFAULT_MAX_CONNECTIONS,
+    DEFAULT_POOL_TIMEOUT_SECONDS,
+    DEFAULT_SOCKET_TIMEOUT_SECONDS,
+    ScriptRunner,
+    connect,
+)
+from .scripts import LuaScript
 
 log = logging.getLogger(__name__)
 
-
 DEFAULT_KEY_PREFIX = "otp"
-DEFAULT_MAX_CONNECTIONS = 64
-DEFAULT_POOL_TIMEOUT_SECONDS = 2.0
-DEFAULT_SOCKET_TIMEOUT_SECONDS = 2.0
+
+_SCRIPTS = {name: LuaScript.load(f"{name}.lua") for name in ("issue", "check", "take")}
+_SCRIPTS |= {name: LuaScript.load(f"{name}.lua") for name in ("give_back", "breaker")}
 
 
-class _ClusterClient(RedisCluster):
-    """`RedisCluster` that re-sends a command after a refused or dropped connection,
-    CLUSTERDOWN or an unmapped slot (reloading the slot map first), never after a timeout.
+class PhoneKeys(NamedTuple):
+    """The keys of one phone (all tagged `{phone}`), in the order issue.lua takes them."""
 
-    redis-py re-sends on `ERRORS_ALLOW_RETRY` (matched by exact type); its default list
-    includes `TimeoutError`, and a script whose reply timed out may already have run, so
-    re-sending it could count one guess twice or issue a second code. Same rule as the
-    standalone client's `Retry(supported_errors=(ConnectionError,))` (which shares the
-    rare case of a connection dropped after the script ran).
-    """
-
-    ERRORS_ALLOW_RETRY = (  # type: ignore[assignment]
-        RedisConnectionError,
-        ClusterDownError,
-        SlotNotCoveredError,
-    )
-
-
-def _script(name: str) -> str:
-    return resources.files(__package__).joinpath("lua", name).read_text(encoding="utf-8")
+    code: str
+    caller_sends: str
+    phone_sends: str
+    reserve_sends: str
+    caller_failures: str
+    phone_failures: str
+    reserve_failures: str
 
 
 class RedisOtpStore:
@@ -92,18 +87,9 @@ class RedisOtpStore:
         """
         self.client = client
         self.key_prefix = key_prefix
-        self.queue_timeout = queue_timeout
-        self._gate = asyncio.Semaphore(max_in_flight) if max_in_flight is not None else None
-        self._warm_lock = asyncio.Lock()
-        self._warm = not isinstance(client, RedisCluster)  # see `_warm_up`
-        # concurrent scripts share round trips on a standalone server (see batching.py);
-        # a Cluster client sends each to its own node
-        self._batcher = ScriptBatcher(client) if isinstance(client, aioredis.Redis) else None
-        self._issue = client.register_script(_script("issue.lua"))
-        self._check = client.register_script(_script("check.lua"))
-        self._take = client.register_script(_script("take.lua"))
-        self._give_back = client.register_script(_script("give_back.lua"))
-        self._breaker = client.register_script(_script("breaker.lua"))
+        self._runner = ScriptRunner(
+            client, max_in_flight=max_in_flight, queue_timeout=queue_timeout
+        )
 
     @classmethod
     def from_url(
@@ -116,84 +102,25 @@ class RedisOtpStore:
         socket_timeout: float = DEFAULT_SOCKET_TIMEOUT_SECONDS,
         cluster: bool = False,
     ) -> RedisOtpStore:
-        """A store with a deliberately sized, blocking connection pool.
+        """A store on a client sized to queue, not fail (see `redis_client.connect`).
 
-        `cluster=True`: a Redis Cluster client instead, with the same limits per node and
-        the same "wait, don't fail" rule (see `_from_cluster_url`).
-
-        redis-py's default async pool raises "Too many connections" once `max_connections`
-        are busy; a `BlockingConnectionPool` makes the extra operations wait (up to
-        `pool_timeout`) for a connection instead, so a burst of calls queues for a few
-        microseconds rather than failing. One retry covers a connection that died while idle
-        (e.g. after a Redis restart); timeouts are not retried, so a script is never run
-        twice for one guess.
-        """
-        if cluster:
-            return cls._from_cluster_url(
-                url,
-                key_prefix=key_prefix,
-                max_connections=max_connections,
-                pool_timeout=pool_timeout,
-                socket_timeout=socket_timeout,
-            )
-        pool = aioredis.BlockingConnectionPool.from_url(
+        `cluster=True`: a Redis Cluster client, `url` naming any one node; the store itself
+        then lets at most `max_connections` operations run at once and queues the rest up
+        to `pool_timeout`. Raises `ValueError` for a URL Cluster cannot use."""
+        client = connect(
             url,
             max_connections=max_connections,
-            timeout=pool_timeout,
+            pool_timeout=pool_timeout,
             socket_timeout=socket_timeout,
-            socket_connect_timeout=socket_timeout,
-            retry=Retry(
-                ExponentialBackoff(cap=0.2, base=0.02),
-                retries=1,
-                supported_errors=(RedisConnectionError,),
-            ),
-            health_check_interval=30,
+            cluster=cluster,
         )
-        return cls(aioredis.Redis(connection_pool=pool), key_prefix=key_prefix)
-
-    @classmethod
-    def _from_cluster_url(
-        cls,
-        url: str,
-        *,
-        key_prefix: str,
-        max_connections: int,
-        pool_timeout: float,
-        socket_timeout: float,
-    ) -> RedisOtpStore:
-        """A Redis Cluster store; `url` names any one node (`redis://` or `rediss://`).
-
-        The client learns the slot map from that node on first use (nothing connects here)
-        and sends each script to the primary owning the phone's slot, following MOVED/ASK
-        redirects; a node without the script gets its text once (see `_call`).
-
-        Each node gets at most `max_connections` connections. As a node's pool raises when
-        full rather than waiting, the store itself lets at most `max_connections`
-        operations run at once (one connection each, at most one per node at a time) and
-        queues the rest up to `pool_timeout`. One re-send after a refused or dropped
-        connection or CLUSTERDOWN, with the slot map reloaded; never after a timeout (see
-        `_ClusterClient`). Raises `ValueError` for a URL Cluster cannot use (a database
-        other than 0, a unix socket).
-        """
-        try:
-            client = _ClusterClient.from_url(
-                url,
-                max_connections=max_connections,
-                socket_timeout=socket_timeout,
-                socket_connect_timeout=socket_timeout,
-                # redis-py 8.1 takes only the count from this (re-sends are immediate;
-                # CLUSTERDOWN waits 0.25 s before its re-send)
-                retry=Retry(ExponentialBackoff(cap=0.2, base=0.02), retries=1),
-                health_check_interval=30,
-            )
-        except RedisClusterException as exc:
-            raise ValueError(f"REDIS_URL cannot be used for Redis Cluster: {exc}") from None
+        if not isinstance(client, RedisCluster):
+            return cls(client, key_prefix=key_prefix)
         return cls(
-            client,
-            key_prefix=key_prefix,
-            max_in_flight=max_connections,
-            queue_timeout=pool_timeout,
+            client, key_prefix=key_prefix, max_in_flight=max_connections, queue_timeout=pool_timeout
         )
+
+    # -- keys ---------------------------------------------------------------------------------
 
     def keys_for(self, phone: str, session_id: str = "", caller: str = "") -> PhoneKeys:
         """Every key `phone` uses, sharing the `{phone}` hash tag (one Cluster slot)."""
@@ -202,75 +129,94 @@ class RedisOtpStore:
             code=f"{base}:code:{session_id}",
             caller_sends=f"{base}:sends:{caller}",
             phone_sends=f"{base}:sends",
+            reserve_sends=f"{base}:sends:reserve",
             caller_failures=f"{base}:failures:{caller}",
             phone_failures=f"{base}:failures",
+            reserve_failures=f"{base}:failures:reserve",
         )
 
+    def op_key(self, phone: str, op: str) -> str:
+        """Where an operation on `phone` remembers its answer (same slot as its keys)."""
+        return f"{self.key_prefix}:{{{phone}}}:op:{op}"
+
     @functools.lru_cache(maxsize=4096)  # noqa: B019 - bounded; a store lives as long as its process
-    def _check_keys(self, phone: str, session_id: str, caller: str) -> list[bytes]:
-        """check.lua's keys, encoded once per (phone, call, caller): a call guesses a few
-        times about one number, and encoding keys is a fair part of a guess's client work."""
+    def _check_keys(self, phone: str, session_id: str, caller: str) -> tuple[bytes, ...]:
+        """check.lua's keys but the last, encoded once per (phone, call, caller): a call
+        guesses a few times about one number, and encoding keys is part of a guess's cost."""
         keys = self.keys_for(phone, session_id, caller)
-        return [keys.code.encode(), keys.caller_failures.encode(), keys.phone_failures.encode()]
+        return tuple(
+            key.encode()
+            for key in (keys.code, keys.caller_failures, keys.phone_failures, keys.reserve_failures)
+        )
 
     def subject_key(self, subject: str) -> str:
-        """A knowledge-throttle counter: its own slot (`{kba:subject}`), one key per script."""
+        """A counter (knowledge answers, a host's quota): its own slot, `{kba:subject}`."""
         return f"{self.key_prefix}:{{kba:{subject}}}:failures"
 
     def breaker_key(self, provider: str) -> str:
         return f"{self.key_prefix}:{{sms-breaker:{provider}}}"
 
+    # -- codes ----------------------------------------------------------------------------------
+
     async def issue(
         self, phone: str, session_id: str, digest: bytes, policy: OtpPolicy, *, caller: str
     ) -> IssueResult:
-        keys = self.keys_for(phone, session_id, caller)
-        reply = await self._run(
-            self._issue,
-            keys=list(keys),
-            args=[
+        op = _op_id()
+        keys = [*self.keys_for(phone, session_id, caller), self.op_key(phone, op)]
+        status_raw, wait_ms, live, tripped = await self._runner.run(
+            _SCRIPTS["issue"],
+            keys,
+            [
                 digest,
-                secrets.token_hex(8),
+                op,
+                _kind(caller),
                 policy.ttl_seconds * 1000,
                 2 * policy.ttl_seconds * 1000,
                 policy.max_attempts,
                 policy.max_sends,
                 policy.max_phone_sends,
+                policy.owner_reserve_sends,
                 policy.send_window_seconds * 1000,
                 policy.resend_cooldown_seconds * 1000,
-                policy.max_failures,
-                policy.max_phone_failures,
+                *_failure_limits(policy),
             ],
         )
-        status: IssueStatus = _text(reply[0])  # type: ignore[assignment]
+        status: IssueStatus = _text(status_raw)  # type: ignore[assignment]
         if status == "issued":
-            return _ISSUED
-        return IssueResult(status, _ms_to_seconds(int(reply[1])), own_code_live=reply[2] == 1)
+            return _TRIPPED_SENDS if tripped == 1 else _ISSUED
+        return IssueResult(status, _ms_to_seconds(int(wait_ms)), own_code_live=live == 1)
 
     async def check(
         self, phone: str, session_id: str, digest: bytes, policy: OtpPolicy, *, caller: str
     ) -> CheckResult:
-        status_raw, attempts_left, lock_ms = await self._run(
-            self._check,
-            keys=self._check_keys(phone, session_id, caller),
-            args=[digest, *_check_limits(policy)],
+        op = _op_id()
+        keys: list[str | bytes] = [*self._check_keys(phone, session_id, caller)]
+        keys.append(self.op_key(phone, op))
+        status_raw, attempts_left, lock_ms, tripped = await self._runner.run(
+            _SCRIPTS["check"],
+            keys,
+            [digest, op, _kind(caller), policy.max_attempts, *_failure_limits(policy)],
         )
         status: CheckStatus = _STATUSES.get(status_raw) or _text(status_raw)  # type: ignore[assignment]
         if status == "wrong_code":
-            return CheckResult(status, int(attempts_left))
+            return CheckResult(status, int(attempts_left), tripped=tripped == 1)
         if status == "locked":
-            return CheckResult(status, 0, _ms_to_seconds(int(lock_ms)))
+            return CheckResult(status, 0, _ms_to_seconds(int(lock_ms)), tripped=tripped == 1)
         return _PLAIN[status]
+
+    # -- counters -------------------------------------------------------------------------------
 
     async def take(self, counters: Sequence[tuple[str, int]], window_seconds: int) -> int | None:
         """One script per counter (each its own slot), in order; if a later one refuses, the
         ones already counted are given back, so nothing more is counted on refusal."""
         counted: list[str] = []
         for subject, limit in counters:
+            op = _op_id()
             try:
-                ok, wait_ms = await self._run(
-                    self._take,
-                    keys=[self.subject_key(subject)],
-                    args=[limit, window_seconds * 1000],
+                ok, wait_ms = await self._runner.run(
+                    _SCRIPTS["take"],
+                    [self.subject_key(subject), self._subject_op_key(subject, op)],
+                    [limit, window_seconds * 1000, op],
                 )
             except StoreUnavailable:
                 await self._give_back_quietly(counted)
@@ -283,7 +229,15 @@ class RedisOtpStore:
 
     async def give_back(self, subjects: Sequence[str]) -> None:
         for subject in subjects:
-            await self._run(self._give_back, keys=[self.subject_key(subject)], args=[])
+            op = _op_id()
+            await self._runner.run(
+                _SCRIPTS["give_back"],
+                [self.subject_key(subject), self._subject_op_key(subject, op)],
+                [],
+            )
+
+    def _subject_op_key(self, subject: str, op: str) -> str:
+        return f"{self.key_prefix}:{{kba:{subject}}}:op:{op}"
 
     async def _give_back_quietly(self, subjects: Sequence[str]) -> None:
         """Best effort: a store that fails here has failed the caller already."""
@@ -292,105 +246,36 @@ class RedisOtpStore:
         except StoreUnavailable:
             log.warning("could not give back a throttle count", extra={"store": "redis"})
 
+    # -- SMS circuit breakers -------------------------------------------------------------------
+
     async def breaker_allow(self, provider: str, probe_seconds: float) -> bool:
-        reply = await self._run(
-            self._breaker,
-            keys=[self.breaker_key(provider)],
-            args=["allow", int(probe_seconds * 1000), 0, 0],
+        reply = await self._runner.run(
+            _SCRIPTS["breaker"],
+            [self.breaker_key(provider)],
+            ["allow", int(probe_seconds * 1000), 0, 0],
         )
         return int(reply) == 1
 
     async def breaker_record(
         self, provider: str, *, failed: bool, threshold: int, cooloff_seconds: float
     ) -> None:
-        await self._run(
-            self._breaker,
-            keys=[self.breaker_key(provider)],
-            args=["failure" if failed else "success", 0, threshold, int(cooloff_seconds * 1000)],
+        await self._runner.run(
+            _SCRIPTS["breaker"],
+            [self.breaker_key(provider)],
+            ["failure" if failed else "success", 0, threshold, int(cooloff_seconds * 1000)],
         )
 
     async def breaker_release(self, provider: str) -> None:
-        await self._run(self._breaker, keys=[self.breaker_key(provider)], args=["release", 0, 0, 0])
+        await self._runner.run(
+            _SCRIPTS["breaker"], [self.breaker_key(provider)], ["release", 0, 0, 0]
+        )
 
     async def aclose(self) -> None:
-        await self.client.aclose()
-
-    async def _run(self, script: Any, *, keys: Sequence[str | bytes], args: list[Any]) -> Any:
-        """Run a script (EVALSHA; EVAL on NOSCRIPT) and turn Redis trouble into
-        `StoreUnavailable`, so a Redis outage is an outcome, never a crash.
-
-        `RedisClusterException` is not a `RedisError`: it is what Cluster raises when no
-        node answers ("Redis Cluster cannot be connected") or the slot map has holes.
-        """
-        if not self._warm:
-            await self._warm_up()
-        if self._gate is None:
-            return await self._call(script, keys, args)
-        try:
-            async with asyncio.timeout(self.queue_timeout):
-                await self._gate.acquire()
-        except TimeoutError:
-            log.error(
-                "otp redis store busy",
-                extra={"store": "redis", "error": "QueueTimeout", "detail": "no free turn"},
-            )
-            raise StoreUnavailable("redis store busy: no free connection") from None
-        try:
-            return await self._call(script, keys, args)
-        finally:
-            self._gate.release()
-
-    async def _warm_up(self) -> None:
-        """Let a cold Cluster client finish its first command alone.
-
-        redis-py 8.1's Cluster client, handed many commands at once before any completed
-        (slot map, first connections), can hand one connection to two commands and crash
-        with AttributeError; after one round trip it is fine. So the first operation of a
-        store runs under a lock, and the others wait for it (microseconds, once)."""
-        async with self._warm_lock:
-            if self._warm:
-                return
-            try:
-                await self.client.initialize()
-            except (RedisError, RedisClusterException, OSError, TimeoutError) as exc:
-                log.error(
-                    "otp redis store failed",
-                    extra={"store": "redis", "error": type(exc).__name__, "detail": str(exc)},
-                )
-                raise StoreUnavailable(f"redis store failed: {type(exc).__name__}") from exc
-            self._warm = True
-
-    async def _call(self, script: Any, keys: Sequence[str | bytes], args: list[Any]) -> Any:
-        try:
-            if self._batcher is not None:
-                return await self._batcher.run(script, keys, args)
-            try:
-                return await self.client.evalsha(script.sha, len(keys), *keys, *args)
-            except NoScriptError:
-                # Not in that server's script cache (restart, failover, SCRIPT FLUSH): the
-                # script did not run, so EVAL sends its text to the same node, which runs
-                # and caches it. (redis-py's `Script.__call__` would SCRIPT LOAD on every
-                # Cluster primary first, failing while any one of them is down.)
-                return await self.client.eval(script.script, len(keys), *keys, *args)
-        except (RedisError, RedisClusterException, OSError, TimeoutError) as exc:
-            log.error(
-                "otp redis store failed",
-                extra={"store": "redis", "error": type(exc).__name__, "detail": str(exc)},
-            )
-            raise StoreUnavailable(f"redis store failed: {type(exc).__name__}") from exc
-
-
-class PhoneKeys(NamedTuple):
-    """The keys of one phone (all tagged `{phone}`), in the order issue.lua takes them."""
-
-    code: str
-    caller_sends: str
-    phone_sends: str
-    caller_failures: str
-    phone_failures: str
+        await self._runner.aclose()
 
 
 _ISSUED = IssueResult("issued")
+_TRIPPED_SENDS = IssueResult("issued", tripped=True)
 _STATUSES: dict[bytes | str, str] = {
     s.encode(): s for s in ("verified", "wrong_code", "expired", "no_code", "locked")
 }
@@ -401,15 +286,24 @@ _PLAIN: dict[str, CheckResult] = {
 }
 
 
+def _op_id() -> str:
+    """An operation's id: what a replayed script recognises itself by (64 random bits)."""
+    return secrets.token_hex(8)
+
+
+def _kind(caller: str) -> str:
+    return caller if caller in (CALLER_OWN, CALLER_WITHHELD) else "other"
+
+
 @functools.lru_cache(maxsize=64)
-def _check_limits(policy: OtpPolicy) -> tuple[bytes, ...]:
-    """check.lua's limit arguments, encoded once per policy (policies are frozen)."""
+def _failure_limits(policy: OtpPolicy) -> tuple[bytes, ...]:
+    """The failure limits both scripts take, encoded once per policy (policies are frozen)."""
     return tuple(
         str(value).encode()
         for value in (
-            policy.max_attempts,
             policy.max_failures,
             policy.max_phone_failures,
+            policy.owner_reserve_failures,
             policy.failure_window_seconds * 1000,
         )
     )

@@ -1,5 +1,5 @@
-"""Index patients by name (clinic.names.name_keys), so a lookup by name reads only the records
-that could match, and backfill the keys of the patients already on file."""
+"""SQLite, m0002: the patients' name keys (`clinic.schema.add_name_keys`), backfilled; and the
+old `schema_version` row dropped, since the applied migrations say the version now."""
 
 from __future__ import annotations
 
@@ -7,27 +7,14 @@ from typing import Any
 
 from yoyo import step
 
-from clinic.schema import name_key_rows
+from clinic.schema import add_name_keys
 
 __depends__ = {"m0001_initial"}
 
 
-def create_and_backfill(conn: Any) -> None:
-    cursor = conn.cursor()
-    cursor.execute(
-        "CREATE TABLE IF NOT EXISTS patient_name_keys ("
-        " part TEXT NOT NULL CHECK (part IN ('F', 'L')),"
-        " key TEXT NOT NULL,"
-        " patient_id TEXT NOT NULL REFERENCES patients (id),"
-        " PRIMARY KEY (part, key, patient_id)) WITHOUT ROWID"
-    )
-    patients = cursor.execute("SELECT id, full_name FROM patients").fetchall()
-    for patient_id, full_name in patients:
-        cursor.executemany(
-            "INSERT OR IGNORE INTO patient_name_keys (patient_id, part, key) VALUES (?, ?, ?)",
-            name_key_rows(patient_id, full_name),
-        )
-    cursor.execute("DELETE FROM meta WHERE key = 'schema_version'")  # the migrations say it now
+def apply(conn: Any) -> None:
+    add_name_keys(conn, "sqlite")
+    conn.cursor().execute("DELETE FROM meta WHERE key = 'schema_version'")
 
 
-steps = [step(create_and_backfill)]
+steps = [step(apply)]

@@ -1,11 +1,20 @@
 -- Check one guess against this session's code for a phone, atomically (one round trip, one
 -- Cluster slot).
--- KEYS: code hash (phone+session), caller failures counter, phone failures counter
---       (all tagged {phone})
--- ARGV: digest, max_attempts, max_failures, max_phone_failures, failure_window_ms
-local code, caller_failures, phone_failures = KEYS[1], KEYS[2], KEYS[3]
-local max_attempts, max_failures = tonumber(ARGV[2]), tonumber(ARGV[3])
-local max_phone_failures, window_ms = tonumber(ARGV[4]), tonumber(ARGV[5])
+-- KEYS: code hash (phone+session), the caller's failures, the phone's failures, the
+--       owner's reserve failures, this operation's replay memory   (all tagged {phone})
+-- ARGV: digest, operation id, caller kind ('other' | 'own' | 'withheld'), max_attempts,
+--       max_failures, max_phone_failures, owner_reserve_failures, failure_window_ms
+-- Returns {status, attempts_left, lock_ms, tripped}; tripped = 1 when this guess filled the
+-- phone's ceiling.
+local code, op_key = KEYS[1], KEYS[5]
+local k = {mine = KEYS[2], phone = KEYS[3], reserve = KEYS[4]}
+local digest, op, kind = ARGV[1], ARGV[2], ARGV[3]
+local max_attempts = tonumber(ARGV[4])
+local max = {mine = tonumber(ARGV[5]), phone = tonumber(ARGV[6]), reserve = tonumber(ARGV[7])}
+local window_ms = tonumber(ARGV[8])
+
+local prior = recall(op_key)
+if prior then return prior end
 
 -- Constant-time equality: every byte is visited whatever the first difference.
 local function same_digest(a, b)
@@ -17,50 +26,51 @@ local function same_digest(a, b)
   return diff == 0
 end
 
-local function lock_ms(mine, everyone)
-  local ms = 0
-  if mine >= max_failures then ms = redis.call('PTTL', caller_failures) end
-  if everyone >= max_phone_failures then
-    ms = math.max(ms, redis.call('PTTL', phone_failures))
-  end
-  return ms
-end
-
-local counts = redis.call('MGET', caller_failures, phone_failures)
-local held = lock_ms(tonumber(counts[1] or '0'), tonumber(counts[2] or '0'))
+local now = now_ms()
+local n = failure_counts(kind, k, now, window_ms)
+local held = lock_ms(kind, k, n, max, now, window_ms)
 if held ~= 0 then
-  return {'locked', 0, held}
+  return remember(op_key, {'locked', 0, held, 0})
 end
 
 local c = redis.call('HMGET', code, 'digest', 'exp', 'att')
 if not c[1] then
-  return {'no_code', 0, 0}
+  return remember(op_key, {'no_code', 0, 0, 0})
 end
-local t = redis.call('TIME')
-local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
 if tonumber(c[2]) <= now then
   redis.call('DEL', code)
-  return {'expired', 0, 0}
+  return remember(op_key, {'expired', 0, 0, 0})
 end
-if same_digest(c[1], ARGV[1]) then
-  -- this caller proved it holds the phone; the whole-phone ceiling is never reset
-  redis.call('DEL', code, caller_failures)
-  return {'verified', 0, 0}
+if same_digest(c[1], digest) then
+  -- this caller proved it holds the phone: its own count starts again; the phone's
+  -- ceiling is never reset (else a patient's login would reopen it for an attacker)
+  redis.call('DEL', code)
+  if kind == 'other' then redis.call('DEL', k.mine) end
+  return remember(op_key, {'verified', 0, 0, 0})
 end
 
 local attempts = tonumber(c[3]) + 1
-local mine = redis.call('INCR', caller_failures)
-if mine == 1 then redis.call('PEXPIRE', caller_failures, window_ms) end
-local everyone = redis.call('INCR', phone_failures)
-if everyone == 1 then redis.call('PEXPIRE', phone_failures, window_ms) end
-local locking = lock_ms(mine, everyone)
+local tripped = 0
+if kind == 'other' then
+  window_add(k.mine, op, now, window_ms)
+  n.mine = n.mine + 1
+end
+if kind == 'own' and n.phone >= max.phone then
+  window_add(k.reserve, op, now, window_ms)  -- beyond the ceiling: the owner's reserve
+  n.reserve = n.reserve + 1
+else
+  window_add(k.phone, op, now, window_ms)
+  n.phone = n.phone + 1
+  if n.phone == max.phone then tripped = 1 end
+end
+local locking = lock_ms(kind, k, n, max, now, window_ms)
 if locking ~= 0 then
   redis.call('DEL', code)
-  return {'locked', 0, locking}
+  return remember(op_key, {'locked', 0, locking, tripped})
 end
 if attempts >= max_attempts then
   redis.call('DEL', code)
-  return {'wrong_code', 0, 0}
+  return remember(op_key, {'wrong_code', 0, 0, tripped})
 end
 redis.call('HSET', code, 'att', attempts)
-return {'wrong_code', max_attempts - attempts, 0}
+return remember(op_key, {'wrong_code', max_attempts - attempts, 0, tripped})

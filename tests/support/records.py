@@ -1,15 +1,18 @@
-"""The two record backends, as the shared records suite sees them.
+"""The clinic records test kit: the two backends as the records suite sees them, and a clock.
 
 A `Backend` builds records on one real database (a SQLite file, or a schema of the session's
 PostgreSQL database), and reads or writes that database directly, bypassing the records, so
-assertions see what is really stored. SQL here uses `?` placeholders on both.
+assertions see what is really stored. SQL here uses `?` placeholders on both. `FakeClock` is
+clinic-local "now" that a test moves by hand, starting at `START`.
 """
 
 from __future__ import annotations
 
+import asyncio
 import sqlite3
 from collections.abc import Iterator
 from contextlib import contextmanager
+from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any, Protocol
 
@@ -19,13 +22,32 @@ from tests.support.postgres import PostgresDatabase
 
 Rows = list[tuple[Any, ...]]
 
+# A Monday morning, well in the future so every "future" check is about our clock, not the
+# real one (the cross-process race test, in other processes, uses the real clock instead).
+START = datetime(2030, 1, 7, 8, 0)
+
+
+class FakeClock:
+    """Clinic-local "now" that tests move by hand."""
+
+    def __init__(self, now: datetime = START) -> None:
+        self.now = now
+
+    def __call__(self) -> datetime:
+        return self.now
+
+    def advance(self, **kwargs: float) -> None:
+        self.now += timedelta(**kwargs)
+
 
 class Backend(Protocol):
     name: str
     url: str
     integrity_error: type[Exception]
 
-    def new(self, *, clock: Clock | None = None, timeout: float = 5.0) -> ClinicRecords: ...
+    def new(
+        self, *, clock: Clock | None = None, timeout: float = 5.0, default_region: str = "US"
+    ) -> ClinicRecords: ...
 
     def rows(self, query: str, params: tuple[Any, ...] = ()) -> Rows: ...
 
@@ -44,7 +66,7 @@ def snapshot(backend: Backend) -> tuple[Rows, ...]:
     )
 
 
-class SqliteBackend:
+class SqliteFile:
     name = "sqlite"
     integrity_error: type[Exception] = sqlite3.IntegrityError
 
@@ -52,8 +74,10 @@ class SqliteBackend:
         self.path = path
         self.url = f"sqlite:///{path}"
 
-    def new(self, *, clock: Clock | None = None, timeout: float = 5.0) -> ClinicRecords:
-        return ClinicDB(self.path, clock=clock, busy_timeout=timeout)
+    def new(
+        self, *, clock: Clock | None = None, timeout: float = 5.0, default_region: str = "US"
+    ) -> ClinicRecords:
+        return ClinicDB(self.path, clock=clock, busy_timeout=timeout, default_region=default_region)
 
     def rows(self, query: str, params: tuple[Any, ...] = ()) -> Rows:
         conn = sqlite3.connect(self.path)
@@ -81,7 +105,7 @@ class SqliteBackend:
             blocker.close()
 
 
-class PostgresBackend:
+class PostgresSchema:
     name = "postgresql"
 
     def __init__(self, database: PostgresDatabase, schema: str) -> None:
@@ -92,14 +116,31 @@ class PostgresBackend:
         self.schema = schema
         self.url = database.url(schema)
 
-    def new(self, *, clock: Clock | None = None, timeout: float = 5.0) -> ClinicRecords:
-        return PostgresRecords(self.url, clock=clock, timeout=timeout)
+    def new(
+        self, *, clock: Clock | None = None, timeout: float = 5.0, default_region: str = "US"
+    ) -> ClinicRecords:
+        return PostgresRecords(
+            self.url, clock=clock, timeout=timeout, default_region=default_region
+        )
 
     def rows(self, query: str, params: tuple[Any, ...] = ()) -> Rows:
         return self.database.rows(query.replace("?", "%s"), params, schema=self.schema)
 
     def execute(self, query: str, params: tuple[Any, ...] = ()) -> None:
         self.database.execute(query.replace("?", "%s"), params, schema=self.schema)
+
+    async def waiting_on_a_lock(self, application: str) -> int:
+        """The server pid of the connection named `application` once it waits on a lock."""
+        for _ in range(200):
+            rows = self.rows(
+                "SELECT pid FROM pg_stat_activity WHERE application_name = ?"
+                " AND wait_event_type = 'Lock'",
+                (application,),
+            )
+            if rows:
+                return int(rows[0][0])
+            await asyncio.sleep(0.025)
+        raise AssertionError(f"{application} never waited on a lock")
 
     @contextmanager
     def hold_write_lock(self) -> Iterator[None]:
