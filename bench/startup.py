@@ -1,7 +1,9 @@
 """Print how fast the agent starts: `import agent.server`, and the typed console's greeting.
 
-Two figures, each the median of several fresh processes:
+Three figures, each the median of several fresh processes:
 
+* help: `python -m agent --help`, the whole process: what the command line costs before it
+  runs anything (a missing setting and a refused key are reported from the same place).
 * import: `import agent.server` in a new interpreter, timed inside the child around the
   import alone (the interpreter's own start is not in it). LiveKit's tools, `python -m agent
   start` and every job process pay it before anything runs.
@@ -34,6 +36,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import os
+import resource
 import statistics
 import subprocess
 import sys
@@ -55,7 +58,7 @@ PROMPT = "you > "
 # the developer's own setup would change what starts (keys, providers, bytecode)
 FOREIGN = ("OPENAI_", "DEEPGRAM_", "LIVEKIT_", "TWILIO_", "SMS_", "REDIS_", "VONAGE_", "AWS_")
 MODES = ("compiled", "from source")
-FIGURES = ("import agent.server", "console to greeting")
+FIGURES = ("python -m agent --help", "import agent.server", "console to greeting")
 
 Timing = tuple[float, float]  # (wall, CPU) seconds
 
@@ -78,6 +81,23 @@ def environment(tree: Path, home: Path, mode: str, **extra: str) -> dict[str, st
         env["PYTHONDONTWRITEBYTECODE"] = "1"
     env.update(extra)
     return env
+
+
+def help_seconds(tree: Path, home: Path, mode: str) -> Timing:
+    before = resource.getrusage(resource.RUSAGE_CHILDREN)
+    started = time.perf_counter()
+    subprocess.run(
+        [sys.executable, "-m", "agent", "--help"],
+        cwd=home,
+        env=environment(tree, home, mode),
+        capture_output=True,
+        timeout=300,
+        check=True,
+    )
+    wall = time.perf_counter() - started
+    after = resource.getrusage(resource.RUSAGE_CHILDREN)
+    cpu = after.ru_utime + after.ru_stime - before.ru_utime - before.ru_stime
+    return wall, cpu
 
 
 def import_seconds(tree: Path, home: Path, mode: str) -> Timing:
@@ -115,7 +135,11 @@ async def greeting_seconds(tree: Path, home: Path, mode: str, model: OpenAIStand
 
 
 async def measure(tree: Path, home: Path, mode: str, model: OpenAIStandin) -> list[Timing]:
-    return [import_seconds(tree, home, mode), await greeting_seconds(tree, home, mode, model)]
+    return [
+        help_seconds(tree, home, mode),
+        import_seconds(tree, home, mode),
+        await greeting_seconds(tree, home, mode, model),
+    ]
 
 
 def summary(values: list[float]) -> str:
@@ -168,7 +192,7 @@ def report(
             print(f"  {name} ({tree})")
             for figure, timings in results[mode][name].items():
                 walls, cpus = [w for w, _ in timings], [c for _, c in timings]
-                print(f"    {figure:<20} wall {summary(walls)}   CPU {summary(cpus)}")
+                print(f"    {figure:<22} wall {summary(walls)}   CPU {summary(cpus)}")
         if with_baseline:
             print("  this tree / baseline, median of the pairs:")
             for figure in FIGURES:
@@ -179,7 +203,7 @@ def report(
                 ratios = [(a[0] / b[0], a[1] / b[1]) for a, b in pairs]
                 wall = statistics.median(r[0] for r in ratios)
                 cpu = statistics.median(r[1] for r in ratios)
-                print(f"    {figure:<20} wall {wall:.2f}x   CPU {cpu:.2f}x")
+                print(f"    {figure:<22} wall {wall:.2f}x   CPU {cpu:.2f}x")
 
 
 if __name__ == "__main__":
