@@ -27,6 +27,7 @@ import re
 import signal
 import sys
 import uuid
+from collections.abc import Callable
 from typing import Any, TextIO
 
 import phonenumbers
@@ -109,23 +110,45 @@ def mask_numbers(text: str, region: str = "US") -> str:
     return _LONG_DIGITS.sub("[digits]", masked)
 
 
-def tool_line(call: llm.FunctionCall, output: llm.FunctionCallOutput | None, region: str) -> str:
+def tool_line(
+    call: llm.FunctionCall, output: llm.FunctionCallOutput | None, region: str, *, done: bool
+) -> str:
     """`  · request_otp → ok: I've texted a 6-digit code to the number ending in 0123.`"""
     if output is None:
         return f"{TOOL_MARK}{call.name} → no answer"
     said = " ".join(output.output.split())
     if len(said) > 160:
         said = said[:157] + "..."
-    result = "refused" if output.is_error else "ok"
-    return f"{TOOL_MARK}{call.name} → {result}: {mask_numbers(said, region)}"
+    return f"{TOOL_MARK}{call.name} → {'ok' if done else 'refused'}: {mask_numbers(said, region)}"
+
+
+Done = Callable[[llm.FunctionCall, llm.FunctionCallOutput], bool]
+
+
+def not_an_error(call: llm.FunctionCall, output: llm.FunctionCallOutput) -> bool:
+    return not output.is_error
+
+
+def judged_by(agent: ClinicAgent) -> Done:
+    """Did a tool call do what was asked? The agent's own tools say so by refusing (a
+    `ToolError`); the code tools answer most outcomes in words (a wrong code, a cooldown),
+    so their own record of each outcome decides."""
+
+    def done(call: llm.FunctionCall, output: llm.FunctionCallOutput) -> bool:
+        toolset = agent.otp_tools
+        outcome = toolset.did_what_was_asked(call.call_id) if toolset is not None else None
+        return not output.is_error if outcome is None else outcome
+
+    return done
 
 
 class TranscriptPrinter:
     """Turns a run's events into the lines the developer reads."""
 
-    def __init__(self, out: TextIO, region: str) -> None:
+    def __init__(self, out: TextIO, region: str, done: Done = not_an_error) -> None:
         self.out = out
         self.region = region
+        self.done = done
 
     def write(self, line: str) -> None:
         self.out.write(line + "\n")
@@ -135,7 +158,9 @@ class TranscriptPrinter:
         outputs = {e.item.call_id: e.item for e in run.events if e.type == "function_call_output"}
         for event in run.events:
             if event.type == "function_call":
-                self.write(tool_line(event.item, outputs.get(event.item.call_id), self.region))
+                output = outputs.get(event.item.call_id)
+                done = output is not None and self.done(event.item, output)
+                self.write(tool_line(event.item, output, self.region, done=done))
             elif event.type == "message" and event.item.role == "assistant":
                 text = event.item.text_content
                 if text:
@@ -204,6 +229,7 @@ async def run_text_console(
             "Type and press Enter; Ctrl-D ends the call."
         )
         agent = ClinicAgent(clinic_name=settings.clinic_name)
+        printer.done = judged_by(agent)
         printer.show(await session.start(agent, capture_run=True))
         turns = CallTurns(session, agent, printer, errors)
         while not done.is_set() and not turns.ended:

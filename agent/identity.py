@@ -7,12 +7,13 @@ The rules, each enforced here in code:
   anything is looked up, with one sentence telling the model to ask, and nothing is counted.
 * Per call, at most `MAX_IDENTITY_ATTEMPTS` unmatched answers; the place is reserved before
   the first `await`, so parallel calls in one turn cannot slip past it.
-* No record answers unless it was charged for that answer (rule 17): every record the name
-  matches is counted in advance in the shared store (`IdentityThrottle`), and the date of
-  birth is compared only with the records that took the charge; a right answer gives its
-  charges back (it was no failure), a wrong one leaves them. A name matching more records
-  than one answer may charge (`KnowledgePolicy.max_records_per_name`) closes this route for
-  the name: the caller hears what a stranger's name hears, and the code is offered.
+* No record answers unless it was charged for that answer (rule 17): the record whose name
+  and date of birth match is counted in advance in the shared store (`IdentityThrottle`)
+  and answers only if its limit allows; an answer that matches no record is counted against
+  every record the name matches. A right answer gives its charge back (it was no failure).
+  A name matching more records than one answer may charge
+  (`KnowledgePolicy.max_records_per_name`) closes this route for the name: the caller hears
+  what a stranger's name hears, and the code is offered.
 * A record past its limit answers exactly as a name that matches no one does (`NO_MATCH`);
   redialling resets nothing. The caller's own number has a limit across records too.
 * A code proven in this call for a phone several patients share makes naming one of them
@@ -112,25 +113,22 @@ async def _check(
             decision = await throttle.attempt(record_id=None, caller_phone=caller)
             if not decision.allowed:
                 raise ToolError(replies.IDENTITY_CALLER_LIMIT)
-        charged = []
-        for record in named:
+        # The record that would answer is charged before it answers; an answer that matches
+        # no record is a failure against every record the name matches.
+        match = next((record for record in named if record.date_of_birth == dob), None)
+        for record in [match] if match is not None else named:
             on_proven = proven if record.phone == proven else None
             decision = await throttle.attempt(
                 record_id=record.id, caller_phone=None, proven_phone=on_proven
             )
-            if decision.allowed:
-                charged.append(record)
-        match = next((record for record in charged if record.date_of_birth == dob), None)
+            if record is match and not decision.allowed:
+                return None  # locked: it answers as no record does
         if match is None:
             return None
         if said_phone_e164 is not None and said_phone_e164 != match.phone:
             return None
-        # a right answer was no failure: what it charged comes back
-        for record in charged:
-            on_proven = proven if record.phone == proven else None
-            await throttle.succeeded(record_id=record.id, caller_phone=None, proven_phone=on_proven)
-        if caller is not None:
-            await throttle.succeeded(record_id=None, caller_phone=caller)
+        on_proven = proven if match.phone == proven else None
+        await throttle.succeeded(record_id=match.id, caller_phone=caller, proven_phone=on_proven)
     except StoreUnavailable:
         log.warning("identity throttle unavailable", extra={"session_id": state.session_id})
         raise ToolError(replies.IDENTITY_UNAVAILABLE) from None

@@ -54,7 +54,7 @@ from livekit.agents import AgentSession
 
 from agent import CallState, ClinicAgent, Services
 from clinic import ClinicDB
-from tests.load.scenario import Caller, populate
+from tests.support.load_scenario import Caller, populate
 from tests.support.ports import free_port
 from tests.support.scripted_llm import ScriptedLLM
 from tests.support.sms import RecordingSmsSender

@@ -31,9 +31,9 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from agent import Services
 from clinic import ClinicDB
-from tests.load.scenario import CLINIC_NAME, CallResult, populate, run_calls
-from tests.sms.standins import TWILIO_SID, TWILIO_TOKEN, TwilioStandIn
+from tests.support.load_scenario import CLINIC_NAME, CallResult, populate, run_calls
 from tests.support.redis_server import RedisServer
+from tests.support.twilio_standin import TWILIO_SID, TWILIO_TOKEN, TwilioStandIn
 from verification import (
     OtpPolicy,
     OtpService,

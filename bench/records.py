@@ -43,8 +43,8 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from clinic import PostgresRecords, open_records
-from tests.load.scenario import CallResult, populate
-from tests.load.workers import WorkerJob, WorkerReport, play, run_workers, split
+from tests.support.load_scenario import CallResult, populate
+from tests.support.load_workers import WorkerJob, WorkerReport, play, run_workers, split
 from tests.support.postgres import PostgresDatabase
 from tests.support.redis_server import RedisServer
 

@@ -19,7 +19,7 @@ from tests.support.clinic_calls import (
 from tests.support.constants import PEPPER
 from tests.support.leaks import assert_no_leak
 from tests.support.livekit_standin import LiveKitSipStandin
-from tests.support.sms import RecordingSmsSender
+from tests.support.sms import RecordingSmsSender, codes_in
 from verification import OtpPolicy, OtpService, SqliteOtpStore
 
 
@@ -67,7 +67,7 @@ async def call(
     async with open_call(clinic, otp, sms, call_options, caller_phone=caller_phone) as opened:
         yield opened
         await otp.drain()
-        codes = {body.split("code is ")[1][:6] for _, body in sms.sent}
+        codes = codes_in(body for _, body in sms.sent)
         assert_code_not_in_conversation(opened, codes)
         assert_agent_never_said(opened, codes, phones)
     await otp.aclose()

@@ -295,8 +295,8 @@ async def test_a_date_is_compared_only_with_records_that_were_charged(
 
 
 async def test_a_right_answer_among_namesakes_costs_them_nothing(clinic_line: Clinic) -> None:
-    """A patient's right answer is no failure: what it charged her namesakes comes back, so
-    her own logins never lock the others out."""
+    """A patient's right answer is no failure: it charges her own record, gives it back, and
+    costs her namesakes nothing, so her logins never lock the others out."""
     await add_namesakes(clinic_line.records, 3)
     for _ in range(4):
         async with clinic_line.call() as call:

@@ -7,10 +7,12 @@ import asyncio
 import pytest
 from livekit import api, rtc
 from livekit.agents.testing import fake_job_context
-from livekit.agents.utils import http_context
+from livekit.agents.utils import http_context, is_given
+from livekit.agents.voice import room_io
 
 from agent import CallOptions
-from agent.telephony import remember_sip_caller
+from agent.settings import AgentSettings
+from agent.telephony import phone_room, remember_sip_caller
 from clinic import demo
 from tests.support.clinic_calls import Call, say
 from tests.support.livekit_standin import LiveKitSipStandin
@@ -93,3 +95,32 @@ def test_sip_caller_number_is_kept_normalised_or_not_at_all(
     remember_sip_caller(call.state, _SipParticipant(number))  # type: ignore[arg-type]
     assert call.state.caller_phone == kept
     assert call.state.sip_participant_identity == "sip_+14155550123"
+
+
+# -- a phone room is for the phone caller (issue 15 item 9) ------------------------------------
+
+
+def test_a_phone_room_serves_the_sip_caller_only() -> None:
+    """By default LiveKit's session takes text turns from any participant (`lk.chat`) and
+    lets a participant host it remotely (drive it, read its history). A phone call needs
+    neither: the session is linked to the SIP caller's audio alone, with no text input and
+    no session host."""
+    room = phone_room(_SipParticipant("+14155550123"))  # type: ignore[arg-type]
+    options = room.room_options
+    assert isinstance(options, room_io.RoomOptions)
+    assert options.text_input is False and options.get_text_input_options() is None
+    assert options.participant_kinds == [rtc.ParticipantKind.PARTICIPANT_KIND_SIP]
+    assert options.participant_identity == "sip_+14155550123"
+    assert room.session_host is False
+
+
+def test_call_content_is_not_recorded_unless_the_clinic_opts_in() -> None:
+    """Where LiveKit records or traces a session, it keeps no audio, no transcript, and its
+    PII redaction drops transcripts and tool arguments from traces, unless
+    RECORD_CALL_CONTENT=true hands the decision back to LiveKit's project setting."""
+    for caller in (None, _SipParticipant("+14155550123")):
+        recording = phone_room(caller).record  # type: ignore[arg-type]
+        assert recording == {"audio": False, "transcript": False, "redaction": True}
+        assert not is_given(phone_room(caller, record_content=True).record)  # type: ignore[arg-type]
+    assert AgentSettings.from_env({}).record_call_content is False
+    assert AgentSettings.from_env({"RECORD_CALL_CONTENT": "true"}).record_call_content

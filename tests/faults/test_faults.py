@@ -19,20 +19,14 @@ import pytest
 
 from agent import CallOptions
 from clinic import ClinicDB
-from tests.sms.standins import (
-    AWS_KEY_ID,
-    AWS_SECRET,
-    TWILIO_SID,
-    TWILIO_TOKEN,
-    Reply,
-    SnsStandIn,
-    TwilioStandIn,
-)
 from tests.support.clinic_calls import open_call, say
 from tests.support.constants import PEPPER
 from tests.support.ports import free_port
 from tests.support.redis_server import RedisServer
 from tests.support.sms import RecordingSmsSender
+from tests.support.sns_standin import AWS_KEY_ID, AWS_SECRET, SnsStandIn
+from tests.support.standin_server import Reply
+from tests.support.twilio_standin import TWILIO_SID, TWILIO_TOKEN, TwilioStandIn
 from verification import OtpService, RedisOtpStore, SqliteOtpStore
 from verification.sms.settings import SmsSettings
 

@@ -33,7 +33,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from clinic import demo
-from tests.hostile.harness import (
+from tests.support.hostile_harness import (
     INTERNAL_ERROR,
     LEVELS,
     Call,
@@ -44,7 +44,7 @@ from tests.hostile.harness import (
     snapshot_db,
     snapshot_state,
 )
-from tests.hostile.strategies import (
+from tests.support.hostile_strategies import (
     FUZZ_EXAMPLES,
     QUICK_EXAMPLES,
     VALID_CODES,

@@ -30,7 +30,8 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from tests.hostile.strategies import (
+from tests.support.constants import PEPPER
+from tests.support.hostile_strategies import (
     FUZZ_EXAMPLES,
     INJECTIONS,
     QUICK_EXAMPLES,
@@ -41,7 +42,6 @@ from tests.hostile.strategies import (
     strings,
     weighted,
 )
-from tests.support.constants import PEPPER
 from tests.support.sms import RecordingSmsSender, StaticDirectory
 from verification import (
     IdentityThrottle,

@@ -20,7 +20,7 @@ from hypothesis import strategies as st
 
 from clinic import parse_date
 from clinic.names import name_parts, names_match, normalize_name, parts_match, sound_key
-from tests.hostile.strategies import (
+from tests.support.hostile_strategies import (
     FUZZ_EXAMPLES,
     QUICK_EXAMPLES,
     VALID_CODES,

@@ -22,10 +22,10 @@ import pytest
 
 from agent import Services
 from clinic import ClinicDB
-from tests.load.checks import check_run
-from tests.load.scenario import CLINIC_NAME, populate, run_calls
-from tests.sms.standins import TWILIO_SID, TWILIO_TOKEN, TwilioStandIn
 from tests.support.constants import PEPPER
+from tests.support.load_checks import check_run
+from tests.support.load_scenario import CLINIC_NAME, populate, run_calls
+from tests.support.twilio_standin import TWILIO_SID, TWILIO_TOKEN, TwilioStandIn
 from verification import OtpPolicy, OtpService, RedisOtpStore, TwilioSmsSender
 
 SHARED_SLOTS = 3

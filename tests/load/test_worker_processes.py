@@ -19,9 +19,9 @@ from typing import Any
 import pytest
 
 from clinic import ClinicRecords, open_records
-from tests.load.checks import check_run
-from tests.load.scenario import populate
-from tests.load.workers import WorkerJob, run_workers, split
+from tests.support.load_checks import check_run
+from tests.support.load_scenario import populate
+from tests.support.load_workers import WorkerJob, run_workers, split
 from tests.support.postgres import PostgresDatabase
 
 pytestmark = [pytest.mark.load, pytest.mark.redis]

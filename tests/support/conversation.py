@@ -6,7 +6,7 @@ from collections.abc import Iterable
 
 from livekit.agents import RunResult, llm
 
-from tests.support.sms import RecordingSmsSender
+from tests.support.sms import RecordingSmsSender, codes_in
 
 
 def tool_outputs(result: RunResult[None], name: str) -> list[tuple[str, bool]]:
@@ -30,7 +30,7 @@ def tool_output(result: RunResult[None], name: str) -> tuple[str, bool]:
 
 def generated_codes(sms: RecordingSmsSender) -> set[str]:
     """Every code the service texted in this call."""
-    return {body.split("code is ")[1][:6] for _, body in sms.sent}
+    return codes_in(body for _, body in sms.sent)
 
 
 def assert_no_code_in(contexts: Iterable[llm.ChatContext], codes: set[str]) -> None:

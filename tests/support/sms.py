@@ -8,6 +8,7 @@ fail) so a test can read the code a patient would have received.
 from __future__ import annotations
 
 import re
+from collections.abc import Iterable
 
 from verification import SmsDeliveryError, SmsReceipt
 
@@ -32,6 +33,11 @@ class RecordingSmsSender:
         match = re.search(rf"\b(\d{{{length}}})\b", self.sent[-1][1])
         assert match, "no code in the last message"
         return match.group(1)
+
+
+def codes_in(bodies: Iterable[str], length: int = 6) -> set[str]:
+    """Every code in these text messages, whatever their language."""
+    return {code for body in bodies for code in re.findall(rf"\b\d{{{length}}}\b", body)}
 
 
 class StaticDirectory:

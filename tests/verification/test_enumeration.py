@@ -15,10 +15,11 @@ from dataclasses import dataclass
 
 import pytest
 
-from tests.sms.standins import TWILIO_SID, TWILIO_TOKEN, Reply, TwilioStandIn, twilio_error
 from tests.support.constants import NOT_ON_FILE, ON_FILE, PEPPER
 from tests.support.misbehaving_senders import DroppingServer
 from tests.support.sms import StaticDirectory
+from tests.support.standin_server import Reply
+from tests.support.twilio_standin import TWILIO_SID, TWILIO_TOKEN, TwilioStandIn, twilio_error
 from verification import (
     FailoverSmsSender,
     OtpPolicy,

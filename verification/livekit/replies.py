@@ -22,6 +22,8 @@ DEFAULT_STAFF_HINT = "Offer to connect the caller with a person."
 class Reply:
     model: str
     caller: str
+    #: the tool did what it was asked (a code sent, a phone verified); a refusal never did
+    done: bool = False
 
 
 class Refusal(ToolError):
@@ -60,6 +62,7 @@ NO_MORE_CODES = Reply(
 ALREADY_VERIFIED = Reply(
     "The number {masked} is already verified in this call: no code is needed.",
     "Your number is already verified.",
+    done=True,
 )
 NO_CODE_PENDING = Reply(
     "No code is pending on this call. Offer to text one (request_otp).",

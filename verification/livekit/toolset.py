@@ -108,7 +108,7 @@ class OtpToolset(llm.Toolset):
         self._heard_since: float | None = None
         self._used: set[Said] = set()
         self._session: AgentSession[Any] | None = None
-        self._for_caller: OrderedDict[str, str] = OrderedDict()
+        self._answers: OrderedDict[str, Reply] = OrderedDict()
         self._keypad_calls = 0
         self._keypad = Keypad(
             otp_service.policy.code_length,
@@ -167,7 +167,15 @@ class OtpToolset(llm.Toolset):
     def caller_sentence(self, call_id: str) -> str | None:
         """What the caller may hear for this call's tool call `call_id` (the speech hook's
         fallback when the model writes a tool call as text instead of answering)."""
-        return self._for_caller.get(call_id)
+        answer = self._answers.get(call_id)
+        return answer.caller if answer is not None else None
+
+    def did_what_was_asked(self, call_id: str) -> bool | None:
+        """Whether tool call `call_id` did what the model asked (a code sent, a phone
+        verified), or None for a call this toolset did not answer. Sent codes and decoys
+        alike are True (no one learns who is a patient); every other outcome is False."""
+        answer = self._answers.get(call_id)
+        return answer.done if answer is not None else None
 
     # -- tools ------------------------------------------------------------------------------
 
@@ -270,7 +278,8 @@ class OtpToolset(llm.Toolset):
                 "code_requests": self.code_requests,
             },
         )
-        return Reply(self._with_next_step(outcome.status, outcome.message), outcome.message)
+        model = self._with_next_step(outcome.status, outcome.message)
+        return Reply(model, outcome.message, done=outcome.sent)
 
     # -- checks -----------------------------------------------------------------------------
 
@@ -279,7 +288,7 @@ class OtpToolset(llm.Toolset):
         if phone is None and self._verified_phone is not None:
             verified = replies.ALREADY_VERIFIED
             masked = verified.model.format(masked=mask_phone(self._verified_phone))
-            return Reply(masked, verified.caller)
+            return Reply(masked, verified.caller, done=True)
         if phone is None:
             raise Refusal(replies.NO_CODE_PENDING)
         if self._checking:
@@ -330,7 +339,7 @@ class OtpToolset(llm.Toolset):
         )
         self._keypad_calls += 1
         call_id = f"keypad_{self.session_id}_{self._keypad_calls}"
-        self._remember(call_id, reply.caller)
+        self._remember(call_id, reply)
         try:
             await tell_keypad_outcome(session, call_id, reply.model, reply.caller)
         except Exception:
@@ -364,7 +373,7 @@ class OtpToolset(llm.Toolset):
             extra={"session_id": self.session_id, "phone": mask_phone(phone)},
         )
         model = f"{outcome.message} {granted}" if granted else outcome.message
-        return Reply(model, outcome.message)
+        return Reply(model, outcome.message, done=True)
 
     # -- answers ----------------------------------------------------------------------------
 
@@ -378,12 +387,12 @@ class OtpToolset(llm.Toolset):
         try:
             reply = await work
         except Refusal as refusal:
-            self._remember(call_id, refusal.caller)
+            self._remember(call_id, Reply(str(refusal), refusal.caller))
             raise
-        self._remember(call_id, reply.caller)
+        self._remember(call_id, reply)
         return reply.model
 
-    def _remember(self, call_id: str, sentence: str) -> None:
-        self._for_caller[call_id] = sentence
-        while len(self._for_caller) > CALLER_SENTENCES_KEPT:
-            self._for_caller.popitem(last=False)
+    def _remember(self, call_id: str, reply: Reply) -> None:
+        self._answers[call_id] = reply
+        while len(self._answers) > CALLER_SENTENCES_KEPT:
+            self._answers.popitem(last=False)

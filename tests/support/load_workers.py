@@ -5,7 +5,7 @@ plumbing (no pytest imports).
 Each worker process builds its own `Services` from URLs alone - `clinic.open_records(url)` for
 the records, `RedisOtpStore.from_url` for the codes - and its own Twilio stand-in (its calls'
 texts land there, so a call reads its code from its own worker), then plays its share of the
-callers with `tests.load.scenario.run_calls`. The parent gets every `CallResult` back, and
+callers with `tests.support.load_scenario.run_calls`. The parent gets every `CallResult` back, and
 who was texted, and checks the shared database itself.
 """
 
@@ -21,9 +21,9 @@ from typing import Any
 
 from agent import Services
 from clinic import ClinicRecords, open_records
-from tests.load.scenario import CLINIC_NAME, Caller, CallResult, run_calls
-from tests.sms.standins import TWILIO_SID, TWILIO_TOKEN, TwilioStandIn
 from tests.support.constants import PEPPER
+from tests.support.load_scenario import CLINIC_NAME, Caller, CallResult, run_calls
+from tests.support.twilio_standin import TWILIO_SID, TWILIO_TOKEN, TwilioStandIn
 from verification import OtpPolicy, OtpService, RedisOtpStore, TwilioSmsSender
 
 

@@ -21,7 +21,7 @@ from clinic import ClinicDB, demo
 from tests.support.constants import PEPPER
 from tests.support.leaks import assert_no_leak, assert_not_said, captured_logs
 from tests.support.scripted_llm import ScriptedLLM
-from tests.support.sms import RecordingSmsSender
+from tests.support.sms import RecordingSmsSender, codes_in
 from verification import OtpService, SqliteOtpStore, VerificationLevel
 
 INTERNAL_ERROR = "An internal error occurred"
@@ -130,7 +130,7 @@ async def open_call(root: Path, *, caller_phone: str | None = None) -> AsyncIter
                 await session.start(ClinicAgent(clinic_name="Bayview Clinic"))
                 yield Call(session, scripted, state, clinic, db_path, sms, ids)
                 await otp.drain()
-                codes = {body.split("code is ")[1][:6] for _, body in sms.sent}
+                codes = codes_in(body for _, body in sms.sent)
                 said = [
                     i.text_content or ""
                     for i in session.history.items

@@ -25,8 +25,8 @@ from livekit.agents import AgentSession, FunctionToolsExecutedEvent, RunResult
 
 from agent import CallState, ClinicAgent, Services
 from clinic import ClinicRecords
-from tests.sms.standins import TwilioStandIn
 from tests.support.scripted_llm import ScriptedLLM
+from tests.support.twilio_standin import TwilioStandIn
 from verification import normalize_phone
 
 CLINIC_NAME = "Load Test Clinic"

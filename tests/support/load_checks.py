@@ -12,7 +12,7 @@ from collections.abc import Callable, Iterable, Sequence
 from typing import Any
 
 from clinic import ClinicRecords
-from tests.load.scenario import NOT_YOURS, SLOT_TAKEN, WRONG_ONCE, Caller, CallResult
+from tests.support.load_scenario import NOT_YOURS, SLOT_TAKEN, WRONG_ONCE, Caller, CallResult
 
 Rows = Callable[[str], list[tuple[Any, ...]]]
 
