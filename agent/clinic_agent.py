@@ -35,9 +35,11 @@ from verification.livekit import (
     SpeechHygiene,
     caller_turns,
     proceed_uninterrupted,
+    with_prebuilt_schemas,
 )
 
 from . import handoff, identity, replies
+from .context import bounded_context
 from .failures import FailureWatch
 from .instructions import instructions, languages, phrase
 from .language import CallLanguage
@@ -78,6 +80,7 @@ class ClinicAgent(Agent):
         self.clinic_name = clinic_name
         self.base_instructions = instructions(self.clinic_name)
         super().__init__(instructions=self.base_instructions)
+        self._tools = with_prebuilt_schemas(self._tools)  # built once, not per request
         self.otp_tools: OtpToolset | None = None
         self.speech = SpeechHygiene(questions=_questions("en"))
         self.failures: FailureWatch | None = None
@@ -167,6 +170,7 @@ class ClinicAgent(Agent):
         """The model's reply through the plugin's speech hygiene: no code, full phone number
         or tool-call text is said, shown or kept, and a reply that was only tool-call text
         becomes something useful for the caller."""
+        chat_ctx = bounded_context(chat_ctx, self.session.userdata)  # context.py: bounded
         return self.speech.llm_node(self, chat_ctx, tools, model_settings)
 
     # -- identity ---------------------------------------------------------------------------

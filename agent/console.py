@@ -211,7 +211,8 @@ async def run_text_console(
     # model and the imports of the first request.
     services = await asyncio.to_thread(build_services, settings)
     model, _turn_detector = await asyncio.gather(
-        asyncio.to_thread(build_llm, settings), asyncio.to_thread(warm_up)
+        asyncio.to_thread(build_llm, settings),
+        asyncio.to_thread(warm_up, services.otp.default_region),
     )
     await prepare_records(services, settings)
     region = services.otp.default_region

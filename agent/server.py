@@ -43,8 +43,8 @@ def prewarm(proc: JobProcess) -> None:
     if settings.production:
         install_pii_redaction()
     proc.userdata["settings"] = settings
-    proc.userdata["services"] = build_services(settings)
-    proc.userdata["turn_detector"] = warm_up()
+    services = proc.userdata["services"] = build_services(settings)
+    proc.userdata["turn_detector"] = warm_up(services.otp.default_region)
     proc.userdata["llm"] = build_llm(settings)
     proc.userdata["vad"] = silero.VAD.load()
 

@@ -17,12 +17,13 @@ import logging
 from typing import Any
 
 import httpx2 as httpx
+import phonenumbers
 from livekit.agents import NOT_GIVEN, AgentSession, APIConnectOptions, TurnHandlingOptions
 from livekit.agents.voice.agent_session import SessionConnectOptions
 from livekit.plugins import deepgram, openai
 
 from clinic import shared_records_warning
-from verification import OtpService
+from verification import OtpService, normalize_phone
 
 from .settings import AgentSettings
 from .state import CallState, Services
@@ -139,30 +140,50 @@ def build_session(
 
 
 # What a call's first moments would otherwise import on its event loop (measured at 0.3-0.9 s
-# on a busy 2-core machine): the HTTP stack under the OpenAI SDK and the SDK's lazily loaded
-# resources, used by LiveKit's LLM prewarm request and the first completion.
+# on a busy 2-core machine): the HTTP stack under the OpenAI SDK, and the SDK's resources for
+# a chat completion, which it loads on first use (a package `__getattr__`: importing the
+# package alone loads none of them), used by LiveKit's LLM prewarm request and the first
+# completion; LiveKit's own toolset support, imported when the session starts.
 LAZY_IMPORTS = (
+    "livekit.agents.llm.async_toolset",
     "anyio._backends._asyncio",
     "httpcore2",
     "httpcore",
     "openai.resources.models",
-    "openai.resources.chat.completions",
+    "openai.resources.chat.chat",
+    "openai.resources.chat.completions.completions",
+    "openai.resources.chat.completions.messages",
+    "openai.lib._chat_completion_resources",
     "openai.lib.streaming.chat",
 )
 
 
-def warm_up() -> object | None:
-    """Do now, off any event loop, what the first call would do on it: the lazy imports, and
-    loading LiveKit's end-of-turn model (a native singleton the session loads when it starts,
-    ~0.3 s). Returns the detector instance, to keep the model loaded."""
+def warm_up(region: str = "US") -> object | None:
+    """Do now, off any event loop, what the first call would do on it: the lazy imports, the
+    phone number metadata of the clinic's region (loaded, and its patterns compiled, on the
+    first number a caller says), and LiveKit's end-of-turn model (a native singleton the
+    session loads when it starts, ~0.3 s). Returns the detector instance, to keep the model
+    loaded."""
     for name in LAZY_IMPORTS:
         with contextlib.suppress(ImportError):
             importlib.import_module(name)
+    _read_a_number(region)
     try:
         from livekit.local_inference import EOT
     except ImportError:
         return None
     return EOT()
+
+
+def _read_a_number(region: str) -> None:
+    """Read the region's example number as a caller would say it: parsed, and found in text."""
+    example = phonenumbers.example_number(region)
+    if example is None:
+        return
+    said = phonenumbers.format_number(example, phonenumbers.PhoneNumberFormat.NATIONAL)
+    normalize_phone(said, region)
+    for _ in phonenumbers.PhoneNumberMatcher(f"my number is {said}", region):
+        pass
 
 
 __all__ = [
