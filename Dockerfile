@@ -57,6 +57,9 @@ COPY clinic/ clinic/
 COPY prompts/ prompts/
 # main.py: where `lk agent` and `python -m livekit.agents start` look for the server first.
 COPY main.py main.py
+# Our own modules as bytecode too (the dependencies were compiled by uv), before the switch to
+# the app user, who cannot write here: a call process starts without compiling anything.
+RUN python -m compileall -q agent verification clinic main.py
 
 # var/ holds the embedded SQLite files and the Prometheus multiprocess directory; it must be
 # writable by the app user. Mount a volume here if the SQLite clinic records must persist.

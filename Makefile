@@ -66,6 +66,9 @@ bench: uv
 	$(RUN) python bench/calls.py
 	$(RUN) python bench/records.py
 	$(RUN) python bench/call_memory.py
+	$(RUN) python bench/tool_schemas.py
+	$(RUN) python bench/turn_overhead.py
+	$(RUN) python bench/startup.py
 
 # A terminal demo of the verification library alone (no LiveKit, no LLM).
 ## the verification library alone in the terminal: no LiveKit, no LLM
