@@ -1,8 +1,8 @@
 """The LiveKit side of the clinic phone line: the agent, its per-call state, the entrypoint.
 
 The names below load on first use (PEP 562): `python -m agent --help`, the settings and the
-start-up checks run without importing LiveKit's agent framework, the model plugins and the
-records, which take seconds on a small machine.
+start-up checks run without importing LiveKit's agent framework and the model plugins, which
+take seconds on a small machine.
 """
 
 from __future__ import annotations

@@ -27,6 +27,7 @@ from livekit import api
 from livekit.agents import AgentSession, ToolError, get_job_context
 from livekit.agents.beta.workflows import WarmTransferTask
 
+from clinic import ClinicError
 from verification import VerificationLevel, mask_phone
 from verification.hygiene import filter_text
 
@@ -126,9 +127,17 @@ async def warm_transfer(
 ) -> bool:
     """Brief staff, then connect the caller (LiveKit's `WarmTransferTask`, awaited from a tool:
     the caller hears hold music meanwhile). True when staff took the call; False when they
-    could not be reached, declined or were voicemail (the caller is back with the agent)."""
+    could not be reached, declined or were voicemail, or the records that name the verified
+    patient are down (the caller is back with the agent, for the cold transfer)."""
     options = state.services.options
-    briefing = await staff_briefing(state, reason)
+    try:
+        briefing = await staff_briefing(state, reason)
+    except ClinicError as exc:  # the records are down: the caller, on hold, goes cold
+        log.warning(
+            "warm transfer not started: no briefing",
+            extra={"session_id": state.session_id, "why": type(exc).__name__},
+        )
+        return False
     instructions = load_prompt("briefing", DEFAULT_LANGUAGE).format(
         clinic_name=clinic_name, briefing=briefing
     )

@@ -25,6 +25,7 @@ from livekit.plugins import deepgram, openai
 from clinic import shared_records_warning
 from verification import OtpService, normalize_phone
 
+from . import instructions
 from .settings import AgentSettings
 from .state import CallState, Services
 
@@ -161,13 +162,14 @@ LAZY_IMPORTS = (
 def warm_up(region: str = "US") -> object | None:
     """Do now, off any event loop, what the first call would do on it: the lazy imports, the
     phone number metadata of the clinic's region (loaded, and its patterns compiled, on the
-    first number a caller says), and LiveKit's end-of-turn model (a native singleton the
-    session loads when it starts, ~0.3 s). Returns the detector instance, to keep the model
-    loaded."""
+    first number a caller says), every language's prompts (read on the greeting, and on a
+    switch of language), and LiveKit's end-of-turn model (a native singleton the session
+    loads when it starts, ~0.3 s). Returns the detector instance, to keep the model loaded."""
     for name in LAZY_IMPORTS:
         with contextlib.suppress(ImportError):
             importlib.import_module(name)
     _read_a_number(region)
+    instructions.warm()
     try:
         from livekit.local_inference import EOT
     except ImportError:

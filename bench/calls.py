@@ -26,25 +26,15 @@ import sys
 import tempfile
 import time
 from pathlib import Path
+from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from agent import Services
 from clinic import ClinicDB
-from tests.support.load_scenario import CLINIC_NAME, CallResult, populate, run_calls
+from tests.support.load_scenario import CallResult, load_services, populate, run_calls
 from tests.support.redis_server import RedisServer
-from tests.support.twilio_standin import TWILIO_SID, TWILIO_TOKEN, TwilioStandIn
-from verification import (
-    OtpPolicy,
-    OtpService,
-    RedisOtpStore,
-    RequestOutcome,
-    TwilioSmsSender,
-    VerifyOutcome,
-)
-from verification.messages import Channel
-
-PEPPER = b"bench-calls-pepper-0123456789abcdef"
+from tests.support.twilio_standin import TwilioStandIn
+from verification import OtpService, RequestOutcome, VerifyOutcome
 
 
 class TimedOtpService(OtpService):
@@ -54,35 +44,17 @@ class TimedOtpService(OtpService):
         super().__init__(*args, **kwargs)  # type: ignore[arg-type]
         self.timings: dict[str, list[float]] = {"request_code": [], "verify_code": []}
 
-    async def request_code(
-        self,
-        phone: str,
-        *,
-        session_id: str,
-        caller_phone: str | None = None,
-        channel: Channel = "sms",
-        language: str = "en",
-    ) -> RequestOutcome:
+    async def request_code(self, phone: str, **options: Any) -> RequestOutcome:
         started = time.perf_counter()
         try:
-            return await super().request_code(
-                phone,
-                session_id=session_id,
-                caller_phone=caller_phone,
-                channel=channel,
-                language=language,
-            )
+            return await super().request_code(phone, **options)
         finally:
             self.timings["request_code"].append(time.perf_counter() - started)
 
-    async def verify_code(
-        self, phone: str, code: str, *, session_id: str, caller_phone: str | None = None
-    ) -> VerifyOutcome:
+    async def verify_code(self, phone: str, code: str, **options: Any) -> VerifyOutcome:
         started = time.perf_counter()
         try:
-            return await super().verify_code(
-                phone, code, session_id=session_id, caller_phone=caller_phone
-            )
+            return await super().verify_code(phone, code, **options)
         finally:
             self.timings["verify_code"].append(time.perf_counter() - started)
 
@@ -112,15 +84,11 @@ async def main(calls: int, sms_delay: float, shared_slots: int) -> None:
     twilio = TwilioStandIn(delay=sms_delay)
     await twilio.start()
     try:
-        otp = TimedOtpService(
-            RedisOtpStore.from_url(server.url, key_prefix="bench-calls"),
-            TwilioSmsSender(TWILIO_SID, TWILIO_TOKEN, "+14155550100", base_url=twilio.url),
-            clinic,
-            OtpPolicy(),
-            pepper=PEPPER,
-            clinic_name=CLINIC_NAME,
+        services = load_services(
+            clinic, server.url, "bench-calls", twilio, otp_class=TimedOtpService
         )
-        services = Services(clinic=clinic, otp=otp)
+        otp = services.otp
+        assert isinstance(otp, TimedOtpService)
         callers = await populate(clinic, calls, shared_slots=shared_slots)
         started = time.perf_counter()
         results = await run_calls(services, callers, twilio)

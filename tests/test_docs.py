@@ -24,6 +24,28 @@ def test_every_cited_test_exists() -> None:
     assert missing == []
 
 
+# a repository path as the docs write it: `agent/handoff.py`, `verification/stores/lua/*.lua`
+CITED_FILE = re.compile(
+    r"(?<![\w/.-])((?:agent|verification|clinic|tests|bench|prompts|examples|docs)/"
+    r"[\w/.*-]+\.(?:py|md|txt|toml|lua|sql))"
+)
+
+
+def test_every_cited_file_exists() -> None:
+    """A newcomer follows the docs to a file: every path they name must be there (a module
+    that moved leaves no pointer behind)."""
+    docs = [ROOT / "README.md", ROOT / "AGENTS.md", ROOT / "CHANGELOG.md"]
+    docs += sorted((ROOT / "docs").glob("*.md"))
+    cited = {(doc.name, path) for doc in docs for path in CITED_FILE.findall(doc.read_text())}
+    assert len(cited) > 100
+    missing = [
+        f"{doc}: {path}"
+        for doc, path in sorted(cited)
+        if not (list(ROOT.glob(path)) if "*" in path else (ROOT / path).exists())
+    ]
+    assert missing == []
+
+
 def test_every_threat_in_the_security_model_names_a_test() -> None:
     text = (ROOT / "docs" / "security.md").read_text()
     threats = text.split("\n## Threats\n", 1)[1].split("\n## ", 1)[0]

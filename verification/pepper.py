@@ -1,8 +1,9 @@
 """The server-side secret that code digests are keyed with.
 
-In production it must come from `OTP_PEPPER` (a secret manager, not the image). In development
-one is generated on first use and kept in a 0600 file, so digests survive restarts and every
-call process on the machine shares it.
+In production it must come from `OTP_PEPPER` (a secret manager, not the image); the rules for
+it are checked where the environment is read (`VerificationSettings.from_env`). In
+development one is generated on first use and kept in a 0600 file, so digests survive
+restarts and every call process on the machine shares it.
 """
 
 from __future__ import annotations
@@ -10,34 +11,10 @@ from __future__ import annotations
 import contextlib
 import os
 import secrets
-from collections.abc import Mapping
 from pathlib import Path
-
-from .env import ConfigurationError, env_text, is_production
 
 MIN_PEPPER_BYTES = 16
 DEFAULT_PEPPER_FILE = "var/otp-pepper"
-
-
-def load_pepper(env: Mapping[str, str]) -> bytes:
-    """Return the pepper from `OTP_PEPPER`, else (outside production) from the dev pepper file.
-
-    (`VerificationSettings.from_env` parses the same variables; this is the one-call form.)"""
-    configured = env_text(env, "OTP_PEPPER")
-    if configured:
-        pepper = configured.encode()
-        if len(pepper) < MIN_PEPPER_BYTES:
-            raise ConfigurationError(
-                f"OTP_PEPPER must be at least {MIN_PEPPER_BYTES} characters "
-                "(generate one with: python -c 'import secrets; print(secrets.token_hex(32))')"
-            )
-        return pepper
-    if is_production(env):
-        raise ConfigurationError(
-            "OTP_PEPPER is not set; refusing to start with APP_ENV=production "
-            "(generate one with: python -c 'import secrets; print(secrets.token_hex(32))')"
-        )
-    return development_pepper(Path(env_text(env, "OTP_PEPPER_FILE", DEFAULT_PEPPER_FILE)))
 
 
 def development_pepper(path: Path) -> bytes:

@@ -334,6 +334,7 @@ from pathlib import Path
 from livekit.agents import AgentSession
 from livekit.plugins import openai
 from agent import CallState, ClinicAgent, Services
+from agent.instructions import _phrases, load_prompt
 from agent.wiring import warm_up
 from clinic import ClinicDB
 from tests.support.openai_standin import OpenAIStandin
@@ -354,11 +355,14 @@ async def call() -> list[str]:
     state = CallState(services=Services(clinic=clinic, otp=otp), session_id="first-call")
     llm = openai.LLM(model="standin", base_url=model.base_url, api_key="unused")
     before = set(sys.modules)
+    read = load_prompt.cache_info().misses + _phrases.cache_info().misses
     async with AgentSession[CallState](llm=llm, userdata=state) as session:
         await session.start(ClinicAgent(clinic_name="Bayview Clinic"))
         await session.run(user_input="Please text me at 415 555 0123")
-        await session.run(user_input="Thanks")
+        await session.run(user_input="Hola, quiero cancelar mi cita")
     imported = sorted(set(sys.modules) - before)
+    if load_prompt.cache_info().misses + _phrases.cache_info().misses != read:
+        imported.append("a prompt file")
     await otp.aclose()
     await clinic.aclose()
     await model.stop()
@@ -371,7 +375,8 @@ print(asyncio.run(call()))
 
 def test_after_warm_up_a_call_imports_nothing_on_its_event_loop() -> None:
     """Whatever a call's first moments load (the OpenAI SDK's chat resources, the region's
-    phone number metadata, LiveKit's toolset support), `warm_up` loads first, in `prewarm`,
+    phone number metadata, LiveKit's toolset support, every language's prompt files: the
+    greeting's and a switch to Spanish's), `warm_up` loads first, in `prewarm`,
     off the call's event loop: an import there stalls the greeting's audio and the first
     reply (each module is compiled from source where no bytecode is cached)."""
     assert run_python(FIRST_CALL) == "[]"

@@ -24,6 +24,7 @@ from agent import CallOptions
 from agent.handoff import staff_briefing
 from agent.instructions import phrase
 from agent.settings import AgentSettings
+from clinic import Unavailable
 from tests.support.clinic_calls import Call, agent_said, identify_jane, say, verify_by_text
 from tests.support.constants import JANE_PHONE
 from tests.support.livekit_standin import LiveKitSipStandin
@@ -103,6 +104,40 @@ async def test_staff_unreachable_the_caller_is_transferred_cold(
     assert request.transfer_to == f"tel:{STAFF}"
     assert request.participant_identity == "sip_caller"
     assert request.room_name == job.room.name
+
+
+class RecordsDown:
+    """The call's records, except that reading a patient fails (an outage)."""
+
+    def __init__(self, records: object) -> None:
+        self._records = records
+
+    def __getattr__(self, name: str) -> object:
+        return getattr(self._records, name)
+
+    async def get_patient(self, patient_id: str) -> object:
+        raise Unavailable()
+
+
+@pytest.mark.parametrize("call_options", [WARM])
+async def test_records_down_for_the_briefing_the_caller_is_transferred_cold(
+    call: Call, livekit_server: LiveKitSipStandin
+) -> None:
+    """A verified caller asks for a person while the records are down: no briefing can name
+    them, so no staff are dialled, and the caller, already told to hold, is transferred cold
+    rather than left with an error."""
+    await identify_jane(call)
+    call.state.services.clinic = RecordsDown(call.clinic)  # type: ignore[assignment]
+    call.state.sip_participant_identity = "sip_caller"
+    async with http_context.open():
+        with fake_job_context(room=rtc.Room()):
+            call.llm.call("transfer_to_staff", reason="wants a person")
+            await call.session.run(user_input="Get me a person")
+            await until_item(call, lambda item: item.type == "function_call_output")
+    output = [i for i in call.session.history.items if i.type == "function_call_output"][-1]
+    assert not output.is_error and "transfer is under way" in output.output
+    (request,) = livekit_server.transfers
+    assert request.transfer_to == f"tel:{STAFF}"
 
 
 def test_warm_transfers_need_the_trunk_that_dials_staff() -> None:

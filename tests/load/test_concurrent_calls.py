@@ -22,11 +22,9 @@ import pytest
 
 from agent import Services
 from clinic import ClinicDB
-from tests.support.constants import PEPPER
 from tests.support.load_checks import check_run
-from tests.support.load_scenario import CLINIC_NAME, populate, run_calls
-from tests.support.twilio_standin import TWILIO_SID, TWILIO_TOKEN, TwilioStandIn
-from verification import OtpPolicy, OtpService, RedisOtpStore, TwilioSmsSender
+from tests.support.load_scenario import CLINIC_NAME, load_services, populate, run_calls
+from tests.support.twilio_standin import TwilioStandIn
 
 SHARED_SLOTS = 3
 
@@ -53,16 +51,7 @@ async def line(redis_url: str, key_prefix: str, tmp_path: Path) -> AsyncIterator
     clinic = ClinicDB(clinic_path)
     twilio = TwilioStandIn()
     await twilio.start()
-    sender = TwilioSmsSender(TWILIO_SID, TWILIO_TOKEN, "+14155550100", base_url=twilio.url)
-    otp = OtpService(
-        RedisOtpStore.from_url(redis_url, key_prefix=key_prefix),
-        sender,
-        clinic,
-        OtpPolicy(),
-        pepper=PEPPER,
-        clinic_name=CLINIC_NAME,
-    )
-    services = Services(clinic=clinic, otp=otp)
+    services = load_services(clinic, redis_url, key_prefix, twilio)
     try:
         yield Line(services, clinic, clinic_path, twilio)
     finally:

@@ -25,9 +25,10 @@ from livekit.agents import AgentSession, FunctionToolsExecutedEvent, RunResult
 
 from agent import CallState, ClinicAgent, Services
 from clinic import ClinicRecords
+from tests.support.constants import PEPPER
 from tests.support.scripted_llm import ScriptedLLM
-from tests.support.twilio_standin import TwilioStandIn
-from verification import normalize_phone
+from tests.support.twilio_standin import TWILIO_SID, TWILIO_TOKEN, TwilioStandIn
+from verification import OtpPolicy, OtpService, RedisOtpStore, TwilioSmsSender, normalize_phone
 
 CLINIC_NAME = "Load Test Clinic"
 HOME_PROVIDER = "Dr. Home"  # every caller's booked appointment
@@ -37,6 +38,28 @@ NOT_YOURS = "I can't find that appointment among this caller's appointments."
 SLOT_TAKEN = "Sorry, that time has just been taken. Let's pick another time."
 WRONG_ONCE = "That code isn't right. You have 2 more tries."
 _LETTERS = "abcdefghijklmnopqrstuvwxyz"
+
+
+def load_services(
+    clinic: ClinicRecords,
+    redis_url: str,
+    key_prefix: str,
+    twilio: TwilioStandIn,
+    *,
+    otp_class: type[OtpService] = OtpService,
+) -> Services:
+    """What every load run's calls share, as production builds it: codes in Redis, texts
+    through the real Twilio SDK to the stand-in, the default policy."""
+    otp = otp_class(
+        RedisOtpStore.from_url(redis_url, key_prefix=key_prefix),
+        TwilioSmsSender(TWILIO_SID, TWILIO_TOKEN, "+14155550100", base_url=twilio.url),
+        clinic,
+        OtpPolicy(),
+        pepper=PEPPER,
+        clinic_name=CLINIC_NAME,
+    )
+    return Services(clinic=clinic, otp=otp)
+
 
 Action = Literal["cancel", "reschedule"]
 

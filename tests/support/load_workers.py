@@ -19,12 +19,9 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from agent import Services
 from clinic import ClinicRecords, open_records
-from tests.support.constants import PEPPER
-from tests.support.load_scenario import CLINIC_NAME, Caller, CallResult, run_calls
-from tests.support.twilio_standin import TWILIO_SID, TWILIO_TOKEN, TwilioStandIn
-from verification import OtpPolicy, OtpService, RedisOtpStore, TwilioSmsSender
+from tests.support.load_scenario import Caller, CallResult, load_services, run_calls
+from tests.support.twilio_standin import TwilioStandIn
 
 
 @dataclass(frozen=True, slots=True)
@@ -51,22 +48,14 @@ async def play(job: WorkerJob) -> WorkerReport:
     twilio = TwilioStandIn()
     await twilio.start()
     clinic = open_records(job.records_url, pool_size=job.pool_size, timeout=30)
-    otp = OtpService(
-        RedisOtpStore.from_url(job.redis_url, key_prefix=job.key_prefix),
-        TwilioSmsSender(TWILIO_SID, TWILIO_TOKEN, "+14155550100", base_url=twilio.url),
-        clinic,
-        OtpPolicy(),
-        pepper=PEPPER,
-        clinic_name=CLINIC_NAME,
-    )
-    services = Services(clinic=clinic, otp=otp)
+    services = load_services(clinic, job.redis_url, job.key_prefix, twilio)
     try:
         await clinic.open()
         await _warm(clinic, job.pool_size)
         started = time.perf_counter()
         results = await run_calls(services, list(job.callers), twilio)
         seconds = time.perf_counter() - started
-        await otp.drain()
+        await services.otp.drain()
         texted = tuple(str(r.form.get("To")) for r in twilio.requests)
     finally:
         await services.aclose()

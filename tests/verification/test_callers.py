@@ -26,10 +26,20 @@ def wrong(code: str) -> str:
     return f"{(int(code) + 1) % 1_000_000:06d}"
 
 
-def code_for(sender: RecordingSmsSender, session: str, since: int) -> str:
-    """The code of the message sent after index `since` (one send per step in these tests)."""
-    assert len(sender.sent) == since + 1, f"expected one new message for {session}"
-    return sender.last_code()
+async def asks_and_verifies(
+    service: OtpService, sender: RecordingSmsSender, session: str, caller: str | None
+) -> bool:
+    """A caller asks for a code in call `session`, gets exactly one text, and reads it back:
+    True when it verifies (any earlier sends are settled first, so the text is this one)."""
+    await service.drain()
+    before = len(sender.sent)
+    asked = await service.request_code(ON_FILE, session_id=session, caller_phone=caller)
+    await service.drain()
+    assert asked.status == "sent", asked
+    assert len(sender.sent) == before + 1, f"expected one new message for {session}"
+    code = sender.last_code()
+    checked = await service.verify_code(ON_FILE, code, session_id=session, caller_phone=caller)
+    return checked.verified
 
 
 # -- item 3: one call's request never voids another call's code --------------------------
@@ -163,15 +173,7 @@ async def test_a_strangers_wrong_guesses_lock_the_stranger_not_the_patient(
     assert again.status == "locked"
 
     # the patient, calling from their own number, is not locked out
-    await service.drain()
-    before = len(sender.sent)
-    asked = await service.request_code(ON_FILE, session_id="patient", caller_phone=PATIENT)
-    await service.drain()
-    assert asked.status == "sent"
-    code = code_for(sender, "patient", before)
-    assert (
-        await service.verify_code(ON_FILE, code, session_id="patient", caller_phone=PATIENT)
-    ).verified
+    assert await asks_and_verifies(service, sender, "patient", PATIENT)
 
 
 async def test_a_withheld_caller_id_counts_only_toward_the_phone_ceiling(
@@ -194,12 +196,7 @@ async def test_a_withheld_caller_id_counts_only_toward_the_phone_ceiling(
         pytest.skip("drew 000000 as the real code")
     assert statuses == ["wrong_code"] * 6
     # another withheld caller (perhaps the patient) still gets a code and verifies
-    await service.drain()
-    before = len(sender.sent)
-    assert (await service.request_code(ON_FILE, session_id="anon-patient")).status == "sent"
-    await service.drain()
-    code = code_for(sender, "anon-patient", before)
-    assert (await service.verify_code(ON_FILE, code, session_id="anon-patient")).verified
+    assert await asks_and_verifies(service, sender, "anon-patient", None)
 
 
 async def test_a_withheld_callers_cooldown_is_its_own_calls(make_service: ServiceFactory) -> None:
@@ -223,14 +220,7 @@ async def test_a_patients_success_does_not_reopen_the_phone_ceiling(
     await service.request_code(ON_FILE, session_id="attack", caller_phone=ATTACKER)
     for _ in range(3):
         await service.verify_code(ON_FILE, "000000", session_id="attack", caller_phone=ATTACKER)
-    await service.drain()
-    before = len(sender.sent)
-    await service.request_code(ON_FILE, session_id="patient", caller_phone=PATIENT)
-    await service.drain()
-    code = code_for(sender, "patient", before)
-    assert (
-        await service.verify_code(ON_FILE, code, session_id="patient", caller_phone=PATIENT)
-    ).verified
+    assert await asks_and_verifies(service, sender, "patient", PATIENT)
 
     await service.request_code(ON_FILE, session_id="attack-2", caller_phone="+12125550101")
     last = await service.verify_code(
@@ -305,15 +295,7 @@ async def test_guesses_under_the_phones_own_caller_id_do_not_lock_out_the_patien
         pytest.skip("drew 000000 as a real code")
     assert statuses == ["wrong_code"] * 10
 
-    await service.drain()
-    before = len(sender.sent)
-    jane = await service.request_code(ON_FILE, session_id="jane", caller_phone=PATIENT)
-    await service.drain()
-    assert jane.status == "sent"
-    code = code_for(sender, "jane", before)
-    assert (
-        await service.verify_code(ON_FILE, code, session_id="jane", caller_phone=PATIENT)
-    ).verified
+    assert await asks_and_verifies(service, sender, "jane", PATIENT)
 
 
 async def test_past_the_ceilings_the_phone_itself_keeps_the_owners_reserve(
@@ -349,15 +331,7 @@ async def test_past_the_ceilings_the_phone_itself_keeps_the_owners_reserve(
         assert refused.status == "locked"
 
     # the patient, from the phone itself: one code from the reserve, and it verifies
-    await service.drain()
-    before = len(sender.sent)
-    jane = await service.request_code(ON_FILE, session_id="jane", caller_phone=PATIENT)
-    await service.drain()
-    assert jane.status == "sent"
-    code = code_for(sender, "jane", before)
-    assert (
-        await service.verify_code(ON_FILE, code, session_id="jane", caller_phone=PATIENT)
-    ).verified
+    assert await asks_and_verifies(service, sender, "jane", PATIENT)
     # the reserve is small: one code per send window, two wrong guesses per failure window
     again = await service.request_code(ON_FILE, session_id="jane-2", caller_phone=PATIENT)
     assert again.status == "rate_limited"

@@ -9,9 +9,9 @@ from pathlib import Path
 
 import pytest
 
-from verification import ConfigurationError, mask_phone, normalize_phone
+from verification import ConfigurationError, VerificationSettings, mask_phone, normalize_phone
 from verification.codes import code_digest, generate_code, phone_reference
-from verification.pepper import load_pepper
+from verification.pepper import development_pepper
 
 
 @pytest.mark.parametrize(
@@ -68,24 +68,24 @@ def test_phone_reference_is_stable_and_not_the_number() -> None:
 
 
 def test_pepper_from_environment() -> None:
-    assert load_pepper({"OTP_PEPPER": "x" * 32}) == b"x" * 32
+    assert VerificationSettings.from_env({"OTP_PEPPER": "x" * 32}).pepper == b"x" * 32
     with pytest.raises(ConfigurationError, match="at least 16"):
-        load_pepper({"OTP_PEPPER": "short"})
+        VerificationSettings.from_env({"OTP_PEPPER": "short"})
 
 
 def test_production_refuses_to_start_without_a_pepper(tmp_path: Path) -> None:
+    env = {"APP_ENV": "production", "OTP_PEPPER_FILE": str(tmp_path / "pepper")}
     with pytest.raises(ConfigurationError, match="OTP_PEPPER"):
-        load_pepper({"APP_ENV": "production", "OTP_PEPPER_FILE": str(tmp_path / "pepper")})
+        VerificationSettings.from_env(env)
     assert not (tmp_path / "pepper").exists()
 
 
 def test_development_pepper_is_generated_once_with_0600(tmp_path: Path) -> None:
-    env = {"OTP_PEPPER_FILE": str(tmp_path / "var" / "otp-pepper")}
-    first = load_pepper(env)
-    second = load_pepper(env)
+    path = tmp_path / "var" / "otp-pepper"
+    first = development_pepper(path)
+    second = development_pepper(path)
     assert first == second and len(first) == 64
-    mode = stat.S_IMODE(os.stat(env["OTP_PEPPER_FILE"]).st_mode)
-    assert mode == 0o600
+    assert stat.S_IMODE(os.stat(path).st_mode) == 0o600
 
 
 def test_the_keyed_digester_gives_the_same_digest_as_code_digest() -> None:
