@@ -46,7 +46,7 @@ fuzz: uv
 load: uv
 	$(RUN) pytest -m load
 
-## live evals with a real LLM as agent and judge (needs OPENAI_API_KEY)
+## live evals with a real LLM as agent and judge (OPENAI_API_KEY, or OPENAI_BASE_URL)
 live: uv
 	$(RUN) pytest -m live
 

@@ -1,9 +1,13 @@
-"""Live evals: the real OpenAI model drives the agent and judges the replies (opt-in).
+"""Live evals: a real model drives the agent and judges the replies (opt-in).
 
-    OPENAI_API_KEY=... uv run pytest -m live
+    OPENAI_API_KEY=... uv run pytest -m live                     (make live)
+    OPENAI_BASE_URL=http://localhost:8080/v1 OPENAI_MODEL=<name> make live    (a local server)
 
 Each scenario checks two things: what the agent said (judged against an intent) and, in
-code, that the database shows no unauthorised change. Skipped without OPENAI_API_KEY.
+code, that the database shows no unauthorised change. The model client and the session are
+the app's own (`build_llm`, `build_session`: `OPENAI_TIMEOUT`, the small-model knobs, the
+tool-step cap), so a local model is tried exactly as the typed console runs it; it judges
+itself then. Skipped without `OPENAI_API_KEY` or `OPENAI_BASE_URL`.
 """
 
 from __future__ import annotations
@@ -17,22 +21,30 @@ from livekit.agents import AgentSession, RunResult
 from livekit.plugins import openai
 
 from agent import CallOptions, CallState, ClinicAgent, Services
+from agent.settings import load_settings
+from agent.wiring import build_llm, build_session
 from clinic import ClinicDB, demo
 from tests.support.sms import RecordingSmsSender
 from verification import OtpService, SqliteOtpStore
 
 pytestmark = [
     pytest.mark.live,
-    pytest.mark.skipif(not os.environ.get("OPENAI_API_KEY"), reason="needs OPENAI_API_KEY"),
+    pytest.mark.skipif(
+        not (os.environ.get("OPENAI_API_KEY") or os.environ.get("OPENAI_BASE_URL")),
+        reason="needs OPENAI_API_KEY, or OPENAI_BASE_URL for a local server",
+    ),
 ]
-
-MODEL = os.environ.get("OPENAI_MODEL", "gpt-4.1-mini")
 
 
 class LiveCall:
-    def __init__(self, session: AgentSession[CallState], clinic: ClinicDB, sms: RecordingSmsSender):
-        self.session, self.clinic, self.sms = session, clinic, sms
-        self.judge = openai.LLM(model=MODEL)
+    def __init__(
+        self,
+        session: AgentSession[CallState],
+        clinic: ClinicDB,
+        sms: RecordingSmsSender,
+        judge: openai.LLM,
+    ):
+        self.session, self.clinic, self.sms, self.judge = session, clinic, sms, judge
 
     async def turn(self, text: str, intent: str) -> None:
         result: RunResult[None] = await self.session.run(user_input=text)
@@ -54,9 +66,10 @@ async def live(tmp_path: Path) -> AsyncIterator[LiveCall]:
         services=Services(clinic, otp, CallOptions(front_desk_phone="415 555 0100")),
         session_id="live-call",
     )
-    async with AgentSession[CallState](llm=openai.LLM(model=MODEL), userdata=state) as session:
+    settings = load_settings("console")
+    async with build_session(settings, state, audio=False) as session:
         await session.start(ClinicAgent(clinic_name="Bayview Clinic"))
-        yield LiveCall(session, clinic, sms)
+        yield LiveCall(session, clinic, sms, judge=build_llm(settings))
     await otp.aclose()
     await clinic.aclose()
 
