@@ -21,7 +21,6 @@ from __future__ import annotations
 import argparse
 import asyncio
 import logging
-import statistics
 import sys
 import tempfile
 import time
@@ -31,7 +30,8 @@ from typing import Any
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from clinic import ClinicDB
-from tests.support.load_scenario import CallResult, load_services, populate, run_calls
+from tests.support.load_checks import ended_right, p50_p99
+from tests.support.load_scenario import load_services, populate, run_calls
 from tests.support.redis_server import RedisServer
 from tests.support.twilio_standin import TwilioStandIn
 from verification import OtpService, RequestOutcome, VerifyOutcome
@@ -59,23 +59,6 @@ class TimedOtpService(OtpService):
             self.timings["verify_code"].append(time.perf_counter() - started)
 
 
-def p50_p99(values: list[float]) -> str:
-    if len(values) < 2:
-        return "n/a"
-    cuts = statistics.quantiles(values, n=100, method="inclusive")
-    return f"p50 {statistics.median(values) * 1000:7.1f} ms   p99 {cuts[98] * 1000:7.1f} ms"
-
-
-def ended_right(result: CallResult) -> bool:
-    last = result.steps[-1]
-    want = "Cancelled" if result.caller.action == "cancel" else "Moved to"
-    return (
-        not last.is_error
-        and last.output.startswith(want)
-        and result.grants == {result.caller.patient_id: 2}
-    )
-
-
 async def main(calls: int, sms_delay: float, shared_slots: int) -> None:
     tmp = Path(tempfile.mkdtemp(prefix="calls-bench-"))
     server = RedisServer(tmp / "redis")
@@ -98,7 +81,7 @@ async def main(calls: int, sms_delay: float, shared_slots: int) -> None:
         await twilio.stop()
         server.stop()
 
-    ok = sum(ended_right(r) for r in results)
+    ok = sum(ended_right(r) and r.grants == {r.caller.patient_id: 2} for r in results)
     texts = len(twilio.requests)
     steps = [s for r in results for s in r.steps]
     print(

@@ -43,6 +43,7 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from clinic import PostgresRecords, open_records
+from tests.support.load_checks import ended_right, p50_p99
 from tests.support.load_scenario import CallResult, populate
 from tests.support.load_workers import WorkerJob, WorkerReport, play, run_workers, split
 from tests.support.postgres import PostgresDatabase
@@ -60,19 +61,6 @@ class Figures:
 
     def latencies(self, tool: str) -> list[float]:
         return [s.latency for r in self.results for s in r.steps if s.tool == tool]
-
-
-def p50_p99(values: list[float]) -> str:
-    if len(values) < 2:
-        return "n/a"
-    cuts = statistics.quantiles(values, n=100, method="inclusive")
-    return f"p50 {statistics.median(values) * 1000:7.1f} ms   p99 {cuts[98] * 1000:7.1f} ms"
-
-
-def ended_right(result: CallResult) -> bool:
-    last = result.steps[-1]
-    want = "Cancelled" if result.caller.action == "cancel" else "Moved to"
-    return not last.is_error and last.output.startswith(want)
 
 
 def one_round(

@@ -7,6 +7,7 @@ records, so the checks see what is really stored.
 
 from __future__ import annotations
 
+import statistics
 from collections import Counter
 from collections.abc import Callable, Iterable, Sequence
 from typing import Any
@@ -118,3 +119,18 @@ async def check_run(
 
     # Exactly one text per call, to that call's phone, and nothing else.
     assert Counter(texted) == Counter({c.phone: 1 for c in callers})
+
+
+def ended_right(result: CallResult) -> bool:
+    """The call's last tool step did what the caller came for (cancelled or moved)."""
+    last = result.steps[-1]
+    want = "Cancelled" if result.caller.action == "cancel" else "Moved to"
+    return not last.is_error and last.output.startswith(want)
+
+
+def p50_p99(seconds: list[float]) -> str:
+    """Median and 99th percentile, in milliseconds, for a bench's line."""
+    if len(seconds) < 2:
+        return "n/a"
+    cuts = statistics.quantiles(seconds, n=100, method="inclusive")
+    return f"p50 {statistics.median(seconds) * 1000:7.1f} ms   p99 {cuts[98] * 1000:7.1f} ms"
