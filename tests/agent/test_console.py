@@ -4,6 +4,7 @@ unreachable services, a machine without audio, and LiveKit's own entry point."""
 from __future__ import annotations
 
 import asyncio
+import gc
 import logging
 import os
 import subprocess
@@ -562,7 +563,9 @@ async def test_prewarm_builds_a_process_services_before_its_call(
         assert isinstance(proc.userdata["llm"], openai.LLM)
         assert proc.userdata["settings"].clinic.database_url.endswith("clinic.sqlite3")
         assert "vad" in proc.userdata and "turn_detector" in proc.userdata
+        assert gc.get_freeze_count() > 0  # what lives as long as the process: out of the GC
     finally:
+        gc.unfreeze()
         await services.aclose()
 
 
