@@ -5,7 +5,7 @@
 UV := $(shell command -v uv 2>/dev/null || { test -x "$(HOME)/.local/bin/uv" && echo "$(HOME)/.local/bin/uv"; } || echo python3 -m uv)
 RUN := $(UV) run --frozen
 
-.PHONY: help console console-text test test-fast fuzz load live lint bench demo reset \
+.PHONY: help console console-text voice-call test test-fast fuzz load live lint bench demo reset \
 	download-files uv
 
 # `make` alone, or `make help`: every target with what it does (the `##` line above each).
@@ -23,6 +23,10 @@ console: uv
 ## type to the agent in this terminal (an LLM only: OPENAI_API_KEY or OPENAI_BASE_URL)
 console-text: uv
 	$(RUN) python -m agent console --text
+
+## the voice console with no keys and no hardware: Jane calls it on virtual audio devices
+voice-call: uv
+	$(RUN) python -m tests.support.voice_call
 
 ## the whole default test suite, offline, no keys (a few minutes)
 test: uv
