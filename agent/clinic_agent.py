@@ -12,7 +12,6 @@ is spoken, shown or kept in the history.
 
 from __future__ import annotations
 
-import asyncio
 import logging
 from collections.abc import AsyncIterator
 from datetime import date
@@ -150,9 +149,7 @@ class ClinicAgent(Agent):
         log.info(
             "call language changed", extra={"session_id": state.session_id, "language": language}
         )
-        task = asyncio.create_task(self.update_instructions(self._call_instructions(state)))
-        state.background.add(task)
-        task.add_done_callback(state.background.discard)
+        state.in_background(self.update_instructions(self._call_instructions(state)))
 
     async def _on_verified(self, context: RunContext[Any] | None, phone_e164: str) -> str:
         """The OTP toolset's grant hook (spoken and keypad entry alike)."""
@@ -328,9 +325,7 @@ class ClinicAgent(Agent):
             return "The transfer is under way: say nothing more."
         if handoff.can_transfer(state):
             proceed_uninterrupted(context)
-            task = asyncio.create_task(self._transfer_after_reply(context))
-            state.background.add(task)
-            task.add_done_callback(state.background.discard)
+            state.in_background(self._transfer_after_reply(context))
             return "Transferring now: tell the caller in one short sentence."
         desk = handoff.front_desk(state.services.options)
         return f"No live transfer from here. Tell the caller to call the front desk at {desk}."
@@ -340,9 +335,7 @@ class ClinicAgent(Agent):
         """End the call when the caller is done."""
         state = context.userdata
         log.info("caller ended the call", extra={"session_id": state.session_id})
-        task = asyncio.create_task(self._hang_up_after_reply(context))
-        state.background.add(task)
-        task.add_done_callback(state.background.discard)
+        state.in_background(self._hang_up_after_reply(context))
         return "Say a short goodbye; the call ends after it."
 
     async def _hang_up_after_reply(self, context: Context) -> None:

@@ -76,7 +76,7 @@ async def transfer(state: CallState, session: AgentSession[Any]) -> bool:
         failed = True
     if failed:
         log.warning("staff transfer not completed", extra={"session_id": state.session_id})
-        desk = state.services.options.front_desk_phone or "the number on our website"
+        desk = front_desk(state.services.options)
         await session.say(phrase("transfer_failed", state.language, desk=desk))
         return False
     log.info("caller transferred to staff", extra={"session_id": state.session_id})
@@ -105,7 +105,7 @@ async def staff_briefing(state: CallState, reason: str) -> str:
         else say("briefing_withheld")
     ]
     clinic = state.services.clinic
-    verified = [pid for pid in state.grants if state.level_for(pid) >= VerificationLevel.LEVEL_1]
+    verified = state.verified_patients(VerificationLevel.LEVEL_1)
     for patient_id in verified:
         name = (await clinic.get_patient(patient_id)).full_name
         level = state.level_for(patient_id)

@@ -15,9 +15,10 @@ from __future__ import annotations
 import asyncio
 import time
 from collections import Counter
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Coroutine, Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
+from typing import Any
 
 from clinic import ClinicRecords
 from verification import IdentityThrottle, OtpService, VerificationLevel
@@ -172,6 +173,13 @@ class CallState:
         if proof is None or proof.proven_at + GRANT_TTL_SECONDS <= self.clock():
             return None
         return proof
+
+    def in_background(self, work: Coroutine[Any, Any, None]) -> None:
+        """Run `work` beside the turn (a transfer or hang-up after the reply is said), kept
+        in `background` until it ends so it is neither collected nor forgotten."""
+        task = asyncio.get_running_loop().create_task(work)
+        self.background.add(task)
+        task.add_done_callback(self.background.discard)
 
     @property
     def otp_phone(self) -> str | None:
