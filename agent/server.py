@@ -23,6 +23,7 @@ from livekit.agents.telemetry.http_server import HttpServer as MetricsHttpServer
 from livekit.plugins import silero
 
 from verification import ConfigurationError
+from verification.livekit import OtpToolset
 
 from .clinic_agent import ClinicAgent
 from .log_redaction import install_pii_redaction
@@ -48,6 +49,10 @@ def prewarm(proc: JobProcess) -> None:
     proc.userdata["turn_detector"] = warm_up(services.otp.default_region)
     proc.userdata["llm"] = build_llm(settings)
     proc.userdata["vad"] = silero.VAD.load()
+    # the tools' schemas, built here once (verification.livekit.schemas keeps them): the
+    # call's agent and code tools then take them ready-made, not on the call's event loop
+    ClinicAgent(clinic_name=settings.clinic_name)
+    OtpToolset(services.otp, session_id="prewarm")
     # What prewarm built lives as long as the process: frozen out of every later collection, a
     # full collection in the call walks only the call's own objects, not the SDKs' ~100,000
     # (the longest pause while codes are texted: 70-75 ms -> 19 ms, docs/benchmarks.md, SMS).

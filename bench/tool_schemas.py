@@ -6,7 +6,9 @@ from the signature, then its (strict) JSON schema, every time; a tool from
 `verification.livekit.with_prebuilt_schemas` carries the schema it was built with once. The
 tools are the clinic call's: `ClinicAgent`'s own and the `OtpToolset`'s. Both ways are timed in
 the same run, interleaved, and the figure is the median of the rounds; the JSON is checked to
-be identical first.
+be identical first. Last, what each call spends making its agent and toolset, whose tools are
+prebuilt: with each tool's schema built for that call, or once per process (`schemas.py`
+keeps them by function).
 
     uv run python bench/tool_schemas.py [--rounds 7] [--requests 200]
 """
@@ -29,15 +31,11 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 from livekit.agents import llm
 
 from agent import ClinicAgent
+from tests.support.sms import StaticDirectory
 from verification import ConsoleSmsSender, OtpService, SqliteOtpStore
-from verification.livekit import OtpToolset, with_prebuilt_schemas
+from verification.livekit import OtpToolset, schemas, with_prebuilt_schemas
 
 Tools = Sequence[llm.Tool | llm.Toolset]
-
-
-class _NoOneOnFile:
-    async def is_on_file(self, phone_e164: str) -> bool:
-        return False
 
 
 def per_request(tools: Tools, strict: bool, requests: int) -> float:
@@ -48,18 +46,35 @@ def per_request(tools: Tools, strict: bool, requests: int) -> float:
     return (time.perf_counter() - start) / requests
 
 
-def clinic_tools(tmp: str) -> list[llm.FunctionTool[..., Any]]:
-    """The clinic call's tools as LiveKit builds them: the agent's and the toolset's methods."""
-    otp = OtpService(
+def service(tmp: str) -> OtpService:
+    return OtpService(
         SqliteOtpStore(Path(tmp) / "otp.sqlite3"),  # never opened: only schemas are read
         ConsoleSmsSender(),
-        _NoOneOnFile(),
+        StaticDirectory(set()),
         pepper=b"tool-schemas-bench-pepper",
     )
+
+
+def clinic_tools(otp: OtpService) -> list[llm.FunctionTool[..., Any]]:
+    """The clinic call's tools as LiveKit builds them: the agent's and the toolset's methods."""
     return [
         *methods(ClinicAgent(clinic_name="Bayview Clinic")),
         *methods(OtpToolset(otp, session_id="bench")),
     ]
+
+
+def per_call(otp: OtpService, calls: int, *, forget: bool) -> float:
+    """Seconds a call spends making its agent and OTP toolset (both prebuild their tools);
+    `forget`: with the built schemas forgotten first, as if each call built its own."""
+    total = 0.0
+    for _ in range(calls):
+        if forget:
+            schemas._BUILT.clear()
+        start = time.perf_counter()
+        ClinicAgent(clinic_name="Bayview Clinic")
+        OtpToolset(otp, session_id="bench")
+        total += time.perf_counter() - start
+    return total / calls
 
 
 def methods(owner: object) -> list[llm.FunctionTool[..., Any]]:
@@ -75,7 +90,8 @@ def main() -> int:
     parser.add_argument("--requests", type=int, default=200)
     args = parser.parse_args()
     with tempfile.TemporaryDirectory() as tmp:
-        livekits = clinic_tools(tmp)
+        otp = service(tmp)
+        livekits = clinic_tools(otp)
     print(f"tools: {len(livekits)} ({', '.join(sorted(t.info.name for t in livekits))})")
     for strict in (True, False):
         prebuilt = with_prebuilt_schemas(livekits, strict=strict)
@@ -94,6 +110,15 @@ def main() -> int:
             f"{a * 1e3:7.3f} ms prebuilt: {a / b:.3f}x ({b / a:.0f}x faster), "
             "tools JSON identical"
         )
+    every, once = [], []
+    for _ in range(args.rounds):
+        every.append(per_call(otp, 20, forget=True))
+        once.append(per_call(otp, 20, forget=False))
+    e, o = statistics.median(every), statistics.median(once)
+    print(
+        f"  per call: agent and toolset made in {e * 1e3:7.3f} ms with schemas built for the "
+        f"call, {o * 1e3:7.3f} ms built once per process: {o / e:.3f}x"
+    )
     return 0
 
 

@@ -11,6 +11,7 @@ import subprocess
 import sys
 from collections.abc import AsyncIterator
 from pathlib import Path
+from unittest.mock import patch
 
 import pytest
 
@@ -547,8 +548,10 @@ async def test_prewarm_builds_a_process_services_before_its_call(
     from livekit.agents import JobExecutorType, JobProcess
     from livekit.plugins import openai
 
+    from agent import ClinicAgent
     from agent.server import prewarm
     from verification import OtpService
+    from verification.livekit import OtpToolset, schemas
 
     for name in list(os.environ):
         if name.startswith(("OPENAI_", "DEEPGRAM_", "LIVEKIT_", "TWILIO_", "SMS_", "REDIS_")):
@@ -564,6 +567,10 @@ async def test_prewarm_builds_a_process_services_before_its_call(
         assert proc.userdata["settings"].clinic.database_url.endswith("clinic.sqlite3")
         assert "vad" in proc.userdata and "turn_detector" in proc.userdata
         assert gc.get_freeze_count() > 0  # what lives as long as the process: out of the GC
+        # the call's agent and code tools find their schemas built
+        with patch.object(schemas, "build_strict_openai_schema", side_effect=AssertionError):
+            ClinicAgent(clinic_name="Bayview Clinic")
+            OtpToolset(services.otp, session_id="call")
     finally:
         gc.unfreeze()
         await services.aclose()

@@ -21,7 +21,9 @@ schema their own way; use this with the OpenAI formats.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+import inspect
+import weakref
+from collections.abc import Callable, Iterable
 from typing import Any
 
 from livekit.agents import RunContext, function_tool, llm
@@ -31,12 +33,32 @@ from livekit.agents.llm.utils import (
     prepare_function_arguments,
 )
 
+# Built schemas by the function a tool wraps: every agent (or toolset) binds its own copy of
+# a method tool, all with the same schema, so each is built once per process, not per call.
+# A tool made on the fly (a closure) is simply built, and forgotten with its function.
+_BUILT: weakref.WeakKeyDictionary[Callable[..., Any], dict[tuple[Any, ...], dict[str, Any]]] = (
+    weakref.WeakKeyDictionary()
+)
+
+
+def _schema(tool: llm.FunctionTool[..., Any], strict: bool) -> dict[str, Any]:
+    """LiveKit's own schema for `tool` (its "function" part), built once per function."""
+    info = tool.info
+    key = (strict, info.name, info.description, str(inspect.signature(tool)))
+    # the function the tool wraps (LiveKit's tools carry it as `__wrapped__`)
+    function: Callable[..., Any] = getattr(tool, "__wrapped__", tool)
+    built = _BUILT.setdefault(function, {})
+    if key not in built:
+        whole = build_strict_openai_schema(tool) if strict else build_legacy_openai_schema(tool)
+        built[key] = whole["function"]
+    return built[key]
+
 
 def prebuilt_tool(
     tool: llm.FunctionTool[..., Any], *, strict: bool = True
 ) -> llm.RawFunctionTool[..., Any]:
     """`tool` with its schema built now, once: same name, flags and duplicate handling."""
-    built = build_strict_openai_schema(tool) if strict else build_legacy_openai_schema(tool)
+    schema = _schema(tool, strict)
     info = tool.info
 
     async def run(raw_arguments: dict[str, Any], context: RunContext[Any]) -> Any:
@@ -49,7 +71,7 @@ def prebuilt_tool(
     run.__doc__ = info.description
     return function_tool(
         run,
-        raw_schema=built["function"],
+        raw_schema=schema,
         flags=info.flags,
         on_duplicate=info.on_duplicate,
         duplicate_scope=info.duplicate_scope,
