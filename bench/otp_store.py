@@ -37,6 +37,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 import redis.asyncio as aioredis
 
+from tests.support.load_checks import round_order
 from tests.support.redis_server import RedisServer
 from tests.support.sms import RecordingSmsSender, StaticDirectory
 from verification import (
@@ -245,10 +246,8 @@ async def ratios(url: str, seconds: float, rounds: int) -> None:
             await rate(side, 0.2)  # warm: scripts loaded, connections open
         for concurrency in (1, 64):
             rates: dict[str, list[float]] = {name: [] for name in sides}
-            names = list(sides)
             for index in range(rounds):
-                order = names[index % 3 :] + names[: index % 3]
-                for name in order:
+                for name in round_order(list(sides), index):
                     rates[name].append(await rate(sides[name], seconds, concurrency))
             report(concurrency, rounds, rates)
     finally:

@@ -43,7 +43,7 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from clinic import PostgresRecords, open_records
-from tests.support.load_checks import ended_right, p50_p99
+from tests.support.load_checks import ended_right, p50_p99, paired_ratio
 from tests.support.load_scenario import CallResult, populate
 from tests.support.load_workers import WorkerJob, WorkerReport, play, run_workers, split
 from tests.support.postgres import PostgresDatabase
@@ -146,9 +146,9 @@ async def write_rates(admin_url: str, seconds: float, rounds: int, *, sync_commi
             print(
                 f"  {tasks:>2} task(s): book/reschedule/cancel {rate['records']:6.0f}/s,"
                 f" bare write transaction {rate['transaction']:6.0f}/s"
-                f" -> {_ratio(got['records'], got['transaction']):.2f}x;"
+                f" -> {paired_ratio(got['records'], got['transaction']):.2f}x;"
                 f" one autocommit INSERT {rate['statement']:6.0f}/s"
-                f" -> {_ratio(got['records'], got['statement']):.2f}x"
+                f" -> {paired_ratio(got['records'], got['statement']):.2f}x"
             )
         await records.aclose()
     finally:
@@ -157,12 +157,6 @@ async def write_rates(admin_url: str, seconds: float, rounds: int, *, sync_commi
 
 WriteSide = Callable[[int, float], Awaitable[int]]
 _BARE_INSERT = "INSERT INTO bench_writes (task, at) VALUES (%s, %s)"
-
-
-def _ratio(ours: list[float], baseline: list[float]) -> float:
-    """The median of each round's ratio: the disk's fsync speed drifts over a run, and a
-    round's two sides were measured next to each other."""
-    return statistics.median(a / b for a, b in zip(ours, baseline, strict=True))
 
 
 async def _rate(side: WriteSide, tasks: int, seconds: float) -> float:

@@ -47,6 +47,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 from twilio.http.async_http_client import AsyncTwilioHttpClient
 from twilio.rest import Client
 
+from tests.support.load_checks import percentile, round_order
 from tests.support.sms import StaticDirectory
 from tests.support.standin_server import OnItsOwnLoop
 from tests.support.twilio_standin import TWILIO_SID, TWILIO_TOKEN, TwilioStandIn
@@ -106,7 +107,7 @@ class Figures:
     longest_collection: float = 0.0
 
     def p(self, q: int) -> float:
-        return statistics.quantiles(self.latencies, n=100, method="inclusive")[q - 1] * 1000
+        return percentile(self.latencies, q) * 1000
 
     @property
     def cpu_ms_per_request(self) -> float:
@@ -174,11 +175,9 @@ async def request_code_with_sends_in_flight(
         await one_round(service, 9000, IN_FLIGHT, Figures())
     if freeze:  # what a worker may do once warm: the start-up heap leaves the collector's scans
         gc.freeze()
-    names = list(services)
     for round_index in range(rounds):
         # each round starts with another sender: whoever runs next pays the collector's debt
-        turn = names[round_index % len(names) :] + names[: round_index % len(names)]
-        for name in turn:
+        for name in round_order(list(services), round_index):
             await one_round(services[name], round_index * requests, requests, figures[name])
     for service in services.values():
         await service.aclose()
@@ -203,12 +202,6 @@ async def request_code_with_sends_in_flight(
         f"loop CPU per request x{after.cpu_ms_per_request / before.cpu_ms_per_request:.2f}"
     )
     print(f"TwilioSmsSender: request_code p99 under 50 ms: {after.p(99) < 50}")
-
-
-def p99(values: list[float]) -> float:
-    if len(values) < 2:
-        return values[0] if values else 0.0
-    return statistics.quantiles(values, n=100, method="inclusive")[98]
 
 
 async def burst(sender: TwilioSmsSender, concurrency: int) -> tuple[float, list[float]]:
@@ -253,7 +246,7 @@ async def bursts(standin: TwilioStandIn, rounds: int) -> None:
             wall = statistics.median(walls)
             print(
                 f"{concurrency:>10} {wall:>8.3f} {concurrency / wall:>9.1f} "
-                f"{max(lags) * 1000:>11.1f} {p99(lags) * 1000:>11.1f}"
+                f"{max(lags) * 1000:>11.1f} {percentile(lags, 99) * 1000:>11.1f}"
             )
     finally:
         await sender.aclose()

@@ -47,6 +47,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
+from tests.support.load_checks import paired_ratio  # noqa: E402
 from tests.support.openai_standin import OpenAIStandin  # noqa: E402
 from tests.support.typed_console import TypedConsole  # noqa: E402
 
@@ -195,14 +196,11 @@ def report(
                 print(f"    {figure:<22} wall {summary(walls)}   CPU {summary(cpus)}")
         if with_baseline:
             print("  this tree / baseline, median of the pairs:")
+            this_tree, baseline_tree = results[mode]["this tree"], results[mode]["baseline"]
             for figure in FIGURES:
-                pairs = zip(
-                    results[mode]["this tree"][figure], results[mode]["baseline"][figure],
-                    strict=True,
-                )  # fmt: skip
-                ratios = [(a[0] / b[0], a[1] / b[1]) for a, b in pairs]
-                wall = statistics.median(r[0] for r in ratios)
-                cpu = statistics.median(r[1] for r in ratios)
+                ours, baseline = this_tree[figure], baseline_tree[figure]
+                wall = paired_ratio([w for w, _ in ours], [w for w, _ in baseline])
+                cpu = paired_ratio([c for _, c in ours], [c for _, c in baseline])
                 print(f"    {figure:<22} wall {wall:.2f}x   CPU {cpu:.2f}x")
 
 

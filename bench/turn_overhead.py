@@ -51,6 +51,7 @@ from livekit.agents import Agent, AgentSession, RunContext, function_tool, llm  
 from agent import CallOptions, CallState, ClinicAgent, Services  # noqa: E402
 from agent.speech import say_time  # noqa: E402
 from clinic import ClinicDB  # noqa: E402
+from tests.support.load_checks import paired_ratio  # noqa: E402
 from tests.support.openai_standin import OpenAIStandin  # noqa: E402
 from tests.support.scripted_llm import ScriptedLLM  # noqa: E402
 from tests.support.sms import RecordingSmsSender  # noqa: E402
@@ -218,9 +219,6 @@ def report(results: dict[tuple[str, str], list[Turns]]) -> None:
     def per_round(agent: str, model: str, what: str, turns: range) -> list[float]:
         return [found.median(what, turns) for found in results[(agent, model)][1:]]
 
-    def ratio(a: list[float], b: list[float]) -> float:
-        return statistics.median(x / y for x, y in zip(a, b, strict=True))
-
     print("\none tool turn (two LLM requests), median of the rounds:")
     print(f"{'model':<16}{'':<6}{'bare, 5':>12}{'clinic, 5':>12}{'clinic, 40':>12}"
           f"{'clinic/bare':>13}{'40/5':>8}")  # fmt: skip
@@ -232,7 +230,7 @@ def report(results: dict[tuple[str, str], list[Turns]]) -> None:
             print(
                 f"{label:<16}{what:<6}{ms(statistics.median(base)):>12}"
                 f"{ms(statistics.median(short)):>12}{ms(statistics.median(long)):>12}"
-                f"{ratio(short, base):>12.2f}x{ratio(long, short):>7.2f}x"
+                f"{paired_ratio(short, base):>12.2f}x{paired_ratio(long, short):>7.2f}x"
             )
     print("\ncharacters per request the model is sent (messages + tools, as JSON):")
     clinic = results[("clinic", "scripted")][-1]
