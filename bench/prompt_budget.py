@@ -22,15 +22,11 @@ from livekit.agents import llm
 
 from agent import ClinicAgent
 from agent.instructions import instructions, languages
+from tests.support.sms import StaticDirectory
 from verification import ConsoleSmsSender, OtpService, SqliteOtpStore
 from verification.livekit import OtpToolset
 
 BUDGET = 4500
-
-
-class _NoOneOnFile:
-    async def is_on_file(self, phone_e164: str) -> bool:
-        return False
 
 
 def main() -> int:
@@ -39,7 +35,7 @@ def main() -> int:
         otp = OtpService(
             SqliteOtpStore(Path(tmp) / "otp.sqlite3"),  # never opened: only schemas are read
             ConsoleSmsSender(),
-            _NoOneOnFile(),
+            StaticDirectory(set()),  # no one on file
             pepper=b"prompt-budget-bench-pepper",
         )
         toolset = OtpToolset(otp, session_id="prompt-budget")
