@@ -47,6 +47,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
+from tests.support.agent_env import keyless_env  # noqa: E402
 from tests.support.load_checks import paired_ratio  # noqa: E402
 from tests.support.openai_standin import OpenAIStandin  # noqa: E402
 from tests.support.typed_console import TypedConsole  # noqa: E402
@@ -56,8 +57,9 @@ IMPORT_SERVER = (
     "print(time.perf_counter() - wall, time.process_time() - cpu)"
 )
 PROMPT = "you > "
-# the developer's own setup would change what starts (keys, providers, bytecode)
-FOREIGN = ("OPENAI_", "DEEPGRAM_", "LIVEKIT_", "TWILIO_", "SMS_", "REDIS_", "VONAGE_", "AWS_")
+# what `keyless_env` leaves of the developer's setup that would still change what starts:
+# the other text providers' keys, and bytecode settings
+ALSO_FOREIGN = ("VONAGE_", "AWS_", "PYTHONDONTWRITE")
 MODES = ("compiled", "from source")
 FIGURES = ("python -m agent --help", "import agent.server", "console to greeting")
 
@@ -67,17 +69,14 @@ Timing = tuple[float, float]  # (wall, CPU) seconds
 def environment(tree: Path, home: Path, mode: str, **extra: str) -> dict[str, str]:
     """This machine's environment without keys or bytecode settings, the records and codes
     under `home`, `tree` first on the import path, and the bytecode cache of `mode`."""
-    env = {k: v for k, v in os.environ.items() if not k.startswith((*FOREIGN, "PYTHONDONTWRITE"))}
-    env.update(
+    keyless = keyless_env(
+        home,
         PYTHONPATH=str(tree),
         APP_ENV="development",
-        CLINIC_NAME="Bayview Clinic",
-        CLINIC_DATABASE_URL=f"sqlite:///{home / 'clinic.sqlite3'}",
-        OTP_SQLITE_PATH=str(home / "otp.sqlite3"),
-        OTP_PEPPER_FILE=str(home / "otp-pepper"),
         PYTHONPYCACHEPREFIX=str(home / mode.replace(" ", "-")),
         LOG_LEVEL="WARNING",
     )
+    env = {k: v for k, v in keyless.items() if not k.startswith(ALSO_FOREIGN)}
     if mode == "from source":
         env["PYTHONDONTWRITEBYTECODE"] = "1"
     env.update(extra)
