@@ -36,7 +36,13 @@ from .errors import Unavailable
 from .ids import IdKind, new_id
 from .models import Appointment, AppointmentStatus, Patient, Slot
 from .names import NameKeys
-from .queries import APPOINTMENT_SELECT, PATIENT_SELECT, SLOT_WITH_BOOKING
+from .queries import (
+    APPOINTMENT_SELECT,
+    PATIENT_SELECT,
+    SLOT_BOOKED,
+    SLOT_SELECT,
+    SLOT_WITH_BOOKING,
+)
 from .rules import BookingSeen, MoveSeen, SlotWindow
 from .schema import APPLIED_MIGRATIONS, is_current, migrate, name_key_rows
 
@@ -49,24 +55,24 @@ _ID_EXISTS: Final[dict[IdKind, str]] = {
     "slot": "SELECT 1 FROM slots WHERE id = ?",
     "appointment": "SELECT 1 FROM appointments WHERE id = ?",
 }
-_APPOINTMENTS_FOR_PATIENT: Final = """
-SELECT a.id, a.patient_id, a.slot_id, p.name, s.starts_at, a.status
-FROM appointments AS a JOIN slots AS s ON s.id = a.slot_id
-JOIN providers AS p ON p.id = s.provider_id
+_APPOINTMENTS_FOR_PATIENT: Final = (
+    APPOINTMENT_SELECT  # noqa: S608 (constants joined, no input: every value is a bound parameter)
+    + """
 WHERE a.patient_id = ? AND s.starts_at > ? AND a.status IN (SELECT value FROM json_each(?))
 ORDER BY s.starts_at, a.id
 """
-_OPEN_SLOTS: Final = """
-SELECT s.id, p.name, s.starts_at FROM slots AS s JOIN providers AS p ON p.id = s.provider_id
+)
+_OPEN_SLOTS: Final = f"""{SLOT_SELECT}
 WHERE s.starts_at > ? AND s.starts_at >= ? AND s.starts_at < ?
   AND (? IS NULL OR s.provider_id IN (SELECT value FROM json_each(?)))
-  AND NOT EXISTS (SELECT 1 FROM appointments AS a WHERE a.slot_id = s.id AND a.status = 'booked')
+  AND NOT {SLOT_BOOKED}
 ORDER BY s.starts_at, p.name LIMIT ?
-"""
+"""  # noqa: S608 (constants joined, no input: every value is a bound parameter)
 # Records whose first and last name parts each share a key with the spoken name's: the only
 # ones `names_match` can accept (clinic.names.name_keys).
-_BY_NAME_KEYS: Final = """
-SELECT id, full_name, date_of_birth, phone FROM patients
+_BY_NAME_KEYS: Final = (
+    PATIENT_SELECT  # noqa: S608 (constants joined, no input: every value is a bound parameter)
+    + """
 WHERE (? IS NULL OR date_of_birth = ?) AND id > ?
   AND id IN (SELECT patient_id FROM patient_name_keys
              WHERE part = 'L' AND key IN (SELECT value FROM json_each(?)))
@@ -74,6 +80,7 @@ WHERE (? IS NULL OR date_of_birth = ?) AND id > ?
              WHERE part = 'F' AND key IN (SELECT value FROM json_each(?)))
 ORDER BY id LIMIT ?
 """
+)
 
 
 class SqliteBackend:
