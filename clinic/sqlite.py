@@ -99,7 +99,6 @@ class SqliteBackend:
             path, setup=self._migrate, busy_timeout=busy_timeout, thread_name="clinic-db"
         )
         self.path = self._thread.path
-        self.busy_timeout = busy_timeout
 
     @property
     def where(self) -> str:
