@@ -168,12 +168,7 @@ class SqliteBackend:
 
     def load_demo_sync(self, plan: DemoPlan, *, now: datetime) -> bool:
         """`load_demo` for start-up code outside an event loop (it blocks until done)."""
-        try:
-            return self._thread.run_sync(
-                lambda conn: _in_transaction(conn, lambda c: self._load_demo(c, plan, now))
-            )
-        except sqlite3.Error as exc:
-            raise Unavailable() from exc
+        return self._write_sync(lambda conn: self._load_demo(conn, plan, now))
 
     # ------------------------------------------------------------------ reads
 
@@ -315,6 +310,18 @@ class SqliteBackend:
         except sqlite3.Error as exc:
             raise Unavailable() from exc
 
+    def _write_sync(self, body: Callable[[sqlite3.Connection], T]) -> T:
+        """`_write` for start-up code outside an event loop (it blocks until done)."""
+
+        def in_transaction(conn: sqlite3.Connection) -> T:
+            with immediate(conn):
+                return body(conn)
+
+        try:
+            return self._thread.run_sync(in_transaction)
+        except sqlite3.Error as exc:
+            raise Unavailable() from exc
+
     async def _one(self, query: str, params: tuple[Any, ...]) -> tuple[Any, ...] | None:
         row: tuple[Any, ...] | None = await self._run(
             lambda conn: conn.execute(query, params).fetchone()
@@ -334,11 +341,6 @@ class SqliteBackend:
 def sqlite_uri(path: str) -> str:
     """The yoyo URI of a SQLite file ("sqlite:///relative" or "sqlite:////absolute")."""
     return "sqlite:///" + path
-
-
-def _in_transaction(conn: sqlite3.Connection, body: Callable[[sqlite3.Connection], T]) -> T:
-    with immediate(conn):
-        return body(conn)
 
 
 def _text(value: datetime) -> str:
