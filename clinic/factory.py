@@ -18,11 +18,8 @@ from .settings import (
     DEFAULT_TIMEOUT_SECONDS,
     SQLITE_PREFIX,
     ClinicSettings,
+    is_sqlite_url,
 )
-
-
-def is_sqlite_url(url: str) -> bool:
-    return url.strip().lower().startswith("sqlite:")
 
 
 def open_records(

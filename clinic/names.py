@@ -31,9 +31,10 @@ never stands in for a date.
 from __future__ import annotations
 
 import re
-import unicodedata
 from dataclasses import dataclass
 from typing import Final
+
+from verification.spoken.names import name_words
 
 MAX_NAME_INPUT_CHARS: Final = 120
 MAX_FUZZY_PART_CHARS: Final = 30
@@ -42,7 +43,6 @@ MAX_NAMED_PATIENTS: Final = 50
 _MAX_SOUND_EDITS: Final = 3
 _TYPO_MIN_CHARS: Final = 5
 
-_APOSTROPHES: Final = frozenset("'\u2019`\u02bc\u00b4")
 _VOWELS: Final = frozenset("aeiouy")
 _ASCII_WORD = re.compile(r"[a-z]+", re.ASCII)
 _SOUND_REWRITES: Final = (
@@ -68,31 +68,9 @@ def normalize_name(raw: str) -> str:
     """
     if not isinstance(raw, str) or len(raw) > MAX_NAME_INPUT_CHARS:
         return ""
-    words: list[str] = []
-    current: list[str] = []
-    latin_base = False  # the last letter was a-z: a mark after it is an accent to fold
-    for ch in unicodedata.normalize("NFKD", unicodedata.normalize("NFKC", raw).casefold()):
-        kind = unicodedata.category(ch)
-        if (kind[0] == "L" or kind == "Nd") and ch not in _APOSTROPHES:
-            current.append(ch)
-            latin_base = "a" <= ch <= "z"
-        elif kind[0] == "M":
-            if not current:
-                return ""  # a mark with no letter to sit on
-            if not latin_base:
-                current.append(ch)
-        elif ch in _APOSTROPHES or kind == "Cf":
-            continue  # O'Brien -> obrien; invisible joiners carry no letter
-        elif ch.isspace() or kind[0] in "PZ":
-            if current:
-                words.append(unicodedata.normalize("NFC", "".join(current)))
-                current = []
-            latin_base = False
-        else:
-            return ""  # symbols, emoji, control characters: refuse, don't drop
-    if current:
-        words.append(unicodedata.normalize("NFC", "".join(current)))
-    return " ".join(words)
+    # A symbol, or a mark with no letter to sit on, is refused, not dropped.
+    words = name_words(raw, strict=True, refuse_lone_marks=True)
+    return "" if words is None else " ".join(words)
 
 
 def name_parts(raw: str) -> list[str]:

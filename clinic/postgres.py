@@ -33,7 +33,7 @@ from .errors import SlotTaken, Unavailable
 from .ids import new_id
 from .models import Appointment, AppointmentStatus, Patient, Slot
 from .names import NameKeys
-from .postgres_pool import DEFAULT_IDLE_CHECK_SECONDS, Conn, RecordsPool, describe, yoyo_uri
+from .postgres_pool import DEFAULT_IDLE_CHECK_SECONDS, Conn, RecordsPool, yoyo_uri
 from .queries import APPOINTMENT_SELECT, PATIENT_SELECT, SLOT_WITH_BOOKING
 from .records import ClinicRecords
 from .rules import BookingSeen, MoveSeen, SlotWindow
@@ -309,11 +309,4 @@ def _appointment(row: Row) -> Appointment:
     return Appointment(row[0], row[1], row[2], row[3], row[4], status)
 
 
-__all__ = [
-    "DEFAULT_POOL_SIZE",
-    "DEFAULT_TIMEOUT_SECONDS",
-    "PostgresBackend",
-    "PostgresRecords",
-    "describe",
-    "yoyo_uri",
-]
+__all__ = ["PostgresBackend", "PostgresRecords", "yoyo_uri"]

@@ -23,6 +23,8 @@ from __future__ import annotations
 
 from typing import Final
 
+from .queries import APPOINTMENT_SELECT, PATIENT_SELECT, SLOT_BOOKED, SLOT_SELECT
+
 # Parameters: id (the new appointment's), patient, slot, now.
 BOOK: Final = """
 WITH slot AS (
@@ -119,34 +121,34 @@ WITH added AS (
 SELECT id FROM added
 """
 
-APPOINTMENTS_FOR_PATIENT: Final = """
-SELECT a.id, a.patient_id, a.slot_id, p.name, s.starts_at, a.status
-FROM appointments AS a
-JOIN slots AS s ON s.id = a.slot_id JOIN providers AS p ON p.id = s.provider_id
+APPOINTMENTS_FOR_PATIENT: Final = (
+    APPOINTMENT_SELECT
+    + """
 WHERE a.patient_id = %(patient)s AND a.status = ANY(%(statuses)s)
   AND (%(after)s::timestamp IS NULL OR s.starts_at > %(after)s)
 ORDER BY s.starts_at, a.id
 """
+)
 
-OPEN_SLOTS: Final = """
-SELECT s.id, p.name, s.starts_at
-FROM slots AS s JOIN providers AS p ON p.id = s.provider_id
+OPEN_SLOTS: Final = f"""{SLOT_SELECT}
 WHERE s.starts_at > %(now)s AND s.starts_at >= %(lower)s AND s.starts_at < %(upper)s
   AND (%(providers)s::bigint[] IS NULL OR s.provider_id = ANY(%(providers)s))
-  AND NOT EXISTS (SELECT 1 FROM appointments AS b WHERE b.slot_id = s.id AND b.status = 'booked')
+  AND NOT {SLOT_BOOKED}
 ORDER BY s.starts_at, p.name
 LIMIT %(limit)s
 """
 
 # Records whose first and last name parts each share a key with the spoken name's.
-BY_NAME_KEYS: Final = """
-SELECT id, full_name, date_of_birth, phone FROM patients
+BY_NAME_KEYS: Final = (
+    PATIENT_SELECT  # noqa: S608 (constants joined, no input: every value is a bound parameter)
+    + """
 WHERE (%(dob)s::date IS NULL OR date_of_birth = %(dob)s) AND id > %(after)s
   AND id IN (SELECT patient_id FROM patient_name_keys WHERE part = 'L' AND key = ANY(%(last)s))
   AND id IN (SELECT patient_id FROM patient_name_keys WHERE part = 'F' AND key = ANY(%(first)s))
 ORDER BY id
 LIMIT %(limit)s
 """
+)
 
 ADD_SLOT: Final = """
 INSERT INTO slots (id, provider_id, starts_at) VALUES (%s, %s, %s) ON CONFLICT DO NOTHING

@@ -27,8 +27,6 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Final
 
-import phonenumbers
-
 from verification.env import (
     ConfigurationError,
     env_flag,
@@ -37,6 +35,7 @@ from verification.env import (
     env_text,
     is_production,
 )
+from verification.settings import region
 
 from .clock import Clock, clinic_clock, time_zone
 
@@ -48,6 +47,11 @@ DEFAULT_POOL_SIZE: Final = 4
 DEFAULT_TIMEOUT_SECONDS: Final = 5.0
 SQLITE_PREFIX: Final = "sqlite:///"
 POSTGRES_SCHEMES: Final = ("postgresql://", "postgres://")
+
+
+def is_sqlite_url(url: str) -> bool:
+    """Whether `url` names records in one SQLite file (shared by one machine's processes only)."""
+    return url.strip().lower().startswith("sqlite:")
 
 
 def check_database_url(url: str) -> str:
@@ -91,13 +95,9 @@ class ClinicSettings:
                 time_zone(self.timezone)
             except ValueError as exc:
                 raise ConfigurationError(str(exc)) from None
-        region = self.default_region.strip().upper()
-        if region not in phonenumbers.SUPPORTED_REGIONS:
-            raise ConfigurationError(
-                f"the phone region {self.default_region!r} is not one phonenumbers knows"
-                " (DEFAULT_PHONE_REGION takes ISO codes such as US or GB)"
-            )
-        object.__setattr__(self, "default_region", region)
+        object.__setattr__(
+            self, "default_region", region(self.default_region, "DEFAULT_PHONE_REGION")
+        )
 
     @classmethod
     def from_env(cls, env: Mapping[str, str], *, default_region: str = "US") -> ClinicSettings:
@@ -116,7 +116,7 @@ class ClinicSettings:
     @property
     def on_sqlite(self) -> bool:
         """Records in one SQLite file: shared by the processes of one machine only."""
-        return self.database_url.lower().startswith("sqlite:")
+        return is_sqlite_url(self.database_url)
 
     def clock(self) -> Clock:
         """Naive clinic-local time in `timezone`."""
@@ -135,4 +135,5 @@ __all__ = [
     "DEFAULT_TIMEOUT_SECONDS",
     "ClinicSettings",
     "check_database_url",
+    "is_sqlite_url",
 ]

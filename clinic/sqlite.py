@@ -36,7 +36,13 @@ from .errors import Unavailable
 from .ids import IdKind, new_id
 from .models import Appointment, AppointmentStatus, Patient, Slot
 from .names import NameKeys
-from .queries import APPOINTMENT_SELECT, PATIENT_SELECT, SLOT_WITH_BOOKING
+from .queries import (
+    APPOINTMENT_SELECT,
+    PATIENT_SELECT,
+    SLOT_BOOKED,
+    SLOT_SELECT,
+    SLOT_WITH_BOOKING,
+)
 from .rules import BookingSeen, MoveSeen, SlotWindow
 from .schema import APPLIED_MIGRATIONS, is_current, migrate, name_key_rows
 
@@ -49,24 +55,24 @@ _ID_EXISTS: Final[dict[IdKind, str]] = {
     "slot": "SELECT 1 FROM slots WHERE id = ?",
     "appointment": "SELECT 1 FROM appointments WHERE id = ?",
 }
-_APPOINTMENTS_FOR_PATIENT: Final = """
-SELECT a.id, a.patient_id, a.slot_id, p.name, s.starts_at, a.status
-FROM appointments AS a JOIN slots AS s ON s.id = a.slot_id
-JOIN providers AS p ON p.id = s.provider_id
+_APPOINTMENTS_FOR_PATIENT: Final = (
+    APPOINTMENT_SELECT  # noqa: S608 (constants joined, no input: every value is a bound parameter)
+    + """
 WHERE a.patient_id = ? AND s.starts_at > ? AND a.status IN (SELECT value FROM json_each(?))
 ORDER BY s.starts_at, a.id
 """
-_OPEN_SLOTS: Final = """
-SELECT s.id, p.name, s.starts_at FROM slots AS s JOIN providers AS p ON p.id = s.provider_id
+)
+_OPEN_SLOTS: Final = f"""{SLOT_SELECT}
 WHERE s.starts_at > ? AND s.starts_at >= ? AND s.starts_at < ?
   AND (? IS NULL OR s.provider_id IN (SELECT value FROM json_each(?)))
-  AND NOT EXISTS (SELECT 1 FROM appointments AS a WHERE a.slot_id = s.id AND a.status = 'booked')
+  AND NOT {SLOT_BOOKED}
 ORDER BY s.starts_at, p.name LIMIT ?
-"""
+"""  # noqa: S608 (constants joined, no input: every value is a bound parameter)
 # Records whose first and last name parts each share a key with the spoken name's: the only
 # ones `names_match` can accept (clinic.names.name_keys).
-_BY_NAME_KEYS: Final = """
-SELECT id, full_name, date_of_birth, phone FROM patients
+_BY_NAME_KEYS: Final = (
+    PATIENT_SELECT  # noqa: S608 (constants joined, no input: every value is a bound parameter)
+    + """
 WHERE (? IS NULL OR date_of_birth = ?) AND id > ?
   AND id IN (SELECT patient_id FROM patient_name_keys
              WHERE part = 'L' AND key IN (SELECT value FROM json_each(?)))
@@ -74,6 +80,7 @@ WHERE (? IS NULL OR date_of_birth = ?) AND id > ?
              WHERE part = 'F' AND key IN (SELECT value FROM json_each(?)))
 ORDER BY id LIMIT ?
 """
+)
 
 
 class SqliteBackend:
@@ -92,7 +99,6 @@ class SqliteBackend:
             path, setup=self._migrate, busy_timeout=busy_timeout, thread_name="clinic-db"
         )
         self.path = self._thread.path
-        self.busy_timeout = busy_timeout
 
     @property
     def where(self) -> str:
@@ -162,12 +168,7 @@ class SqliteBackend:
 
     def load_demo_sync(self, plan: DemoPlan, *, now: datetime) -> bool:
         """`load_demo` for start-up code outside an event loop (it blocks until done)."""
-        try:
-            return self._thread.run_sync(
-                lambda conn: _in_transaction(conn, lambda c: self._load_demo(c, plan, now))
-            )
-        except sqlite3.Error as exc:
-            raise Unavailable() from exc
+        return self._write_sync(lambda conn: self._load_demo(conn, plan, now))
 
     # ------------------------------------------------------------------ reads
 
@@ -309,6 +310,18 @@ class SqliteBackend:
         except sqlite3.Error as exc:
             raise Unavailable() from exc
 
+    def _write_sync(self, body: Callable[[sqlite3.Connection], T]) -> T:
+        """`_write` for start-up code outside an event loop (it blocks until done)."""
+
+        def in_transaction(conn: sqlite3.Connection) -> T:
+            with immediate(conn):
+                return body(conn)
+
+        try:
+            return self._thread.run_sync(in_transaction)
+        except sqlite3.Error as exc:
+            raise Unavailable() from exc
+
     async def _one(self, query: str, params: tuple[Any, ...]) -> tuple[Any, ...] | None:
         row: tuple[Any, ...] | None = await self._run(
             lambda conn: conn.execute(query, params).fetchone()
@@ -328,11 +341,6 @@ class SqliteBackend:
 def sqlite_uri(path: str) -> str:
     """The yoyo URI of a SQLite file ("sqlite:///relative" or "sqlite:////absolute")."""
     return "sqlite:///" + path
-
-
-def _in_transaction(conn: sqlite3.Connection, body: Callable[[sqlite3.Connection], T]) -> T:
-    with immediate(conn):
-        return body(conn)
 
 
 def _text(value: datetime) -> str:

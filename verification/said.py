@@ -26,7 +26,6 @@ however long the call.
 from __future__ import annotations
 
 import re
-import unicodedata
 from collections.abc import Collection, Iterable, Sequence
 from dataclasses import dataclass
 from datetime import date
@@ -37,6 +36,7 @@ import phonenumbers
 
 from .spoken.dates import read_date
 from .spoken.lexer import SPACE, WORD, Token, lex
+from .spoken.names import name_words as _name_words
 from .spoken.numbers import read_digits
 from .spoken.runs import (
     date_reach,
@@ -48,7 +48,7 @@ from .spoken.runs import (
     turn_boundary,
     written_date,
 )
-from .spoken.vocabulary import APOSTROPHES, Vocabulary, every_language, merged
+from .spoken.vocabulary import Vocabulary, every_language, merged
 
 MAX_HEARD_CHARS: Final = 2_000  # the caller's latest words: a code is said right after it is sent
 MAX_CODE_DIGITS: Final = 16
@@ -307,34 +307,6 @@ def _reads_as(text: str, value: date) -> bool:
 
 
 # -- names ----------------------------------------------------------------------------------
-
-
-def _name_words(text: str, *, strict: bool) -> list[str] | None:
-    """The words of a name as `clinic.names.normalize_name` compares them. `strict` (the name
-    itself): a symbol makes it uncomparable (`None`); else symbols separate words."""
-    words: list[str] = []
-    word: list[str] = []
-    fold_marks = False
-    for ch in unicodedata.normalize("NFKD", unicodedata.normalize("NFKC", text).casefold()):
-        category = unicodedata.category(ch)
-        if ch in APOSTROPHES or category == "Cf":
-            continue
-        if category[0] == "L" or category == "Nd":
-            word.append(ch)
-            fold_marks = "a" <= ch <= "z"
-            continue
-        if category[0] == "M":
-            if word and not fold_marks:
-                word.append(ch)
-            continue
-        if strict and not (ch.isspace() or category[0] in "PZ"):
-            return None
-        if word:
-            words.append(unicodedata.normalize("NFC", "".join(word)))
-        word, fold_marks = [], False
-    if word:
-        words.append(unicodedata.normalize("NFC", "".join(word)))
-    return words
 
 
 def said_name(full_name: str, turns: Sequence[str]) -> bool:
