@@ -178,10 +178,7 @@ class SmsSettings:
 
     def _build_one(self, name: str, validity_seconds: int | None) -> SmsSender:
         if name == "twilio" and self.twilio is not None:
-            try:
-                from .twilio import TwilioSmsSender
-            except ImportError as exc:
-                raise ConfigurationError(missing_extra("twilio", "twilio")) from exc
+            from .twilio import TwilioSmsSender
 
             return TwilioSmsSender(
                 self.twilio.account_sid,
