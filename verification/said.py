@@ -81,7 +81,7 @@ class _Heard:
 
     tokens: list[Token]
     places: list[tuple[int, int]]  # per token: (turn index, offset of its text in that turn)
-    texts: list[tuple[int, int, str]]  # (turn index, offset, text read)
+    turn_tokens: list[list[Token]]  # each recent turn's text lexed on its own, oldest first
 
 
 def _recent(turns: Sequence[str]) -> list[tuple[int, int, str]]:
@@ -106,17 +106,18 @@ def _recent(turns: Sequence[str]) -> list[tuple[int, int, str]]:
 
 
 def _hear(turns: Sequence[str]) -> _Heard:
-    texts = _recent(turns)
     tokens: list[Token] = []
     places: list[tuple[int, int]] = []
-    for index, offset, text in texts:
+    turn_tokens: list[list[Token]] = []
+    for index, offset, text in _recent(turns):
         if tokens:
             tokens.append(turn_boundary())
             places.append((index, offset))
-        for token in lex(text):
-            tokens.append(token)
-            places.append((index, offset))
-    return _Heard(tokens, places, texts)
+        lexed = lex(text)
+        turn_tokens.append(lexed)
+        tokens.extend(lexed)
+        places.extend([(index, offset)] * len(lexed))
+    return _Heard(tokens, places, turn_tokens)
 
 
 def _place(heard: _Heard, first: int, last: int) -> Said:
@@ -209,8 +210,8 @@ def _phone_in(heard: _Heard, target: str, regions: list[str], words: Vocabulary)
             plus = "+" if plus_before(tokens, first, merged()) else ""
             if _parses_to(plus + digits, regions, target):
                 return True
-    for _, _, text in heard.texts:  # as written, number words made digits: "415, 555, 0123"
-        written = _digits_for_words(lex(text), words)
+    for lexed in heard.turn_tokens:  # as written, number words made digits: "415, 555, 0123"
+        written = _digits_for_words(lexed, words)
         for region in regions:
             for match in phonenumbers.PhoneNumberMatcher(written, region):
                 if _e164(match.number) == target:
