@@ -18,7 +18,9 @@ failed send reaches the audit log and metrics, never the caller.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Literal
+from typing import Final, Literal
+
+from .messages import lifetime
 
 RequestStatus = Literal[
     "sent", "invalid_phone", "locked", "cooldown", "rate_limited", "delivery_failed", "unavailable"
@@ -26,6 +28,9 @@ RequestStatus = Literal[
 VerifyStatus = Literal[
     "verified", "wrong_code", "expired", "no_code", "locked", "malformed", "unavailable"
 ]
+
+# the words `minutes` says a duration with, as a language's messages.toml gives them
+_ENGLISH_MINUTES: Final = {"one_minute": "1 minute", "minutes": "{count} minutes"}
 
 LOCKED_MESSAGE = (
     "For your security, code verification is locked for this number after too many "
@@ -93,9 +98,9 @@ class VerifyOutcome:
 
 
 def minutes(seconds: int) -> str:
-    """A duration as it is said: "1 minute", "5 minutes" (rounded up)."""
-    minutes = max(1, -(-seconds // 60))
-    return "1 minute" if minutes == 1 else f"{minutes} minutes"
+    """A duration as it is said: "1 minute", "5 minutes" (rounded up, as a code's text says
+    its lifetime)."""
+    return lifetime(_ENGLISH_MINUTES, seconds)
 
 
 def _seconds(seconds: int) -> str:
