@@ -125,24 +125,6 @@ def sent(
     )
 
 
-def sending_paused(masked_phone: str, phone_e164: str, channel: str) -> RequestOutcome:
-    """The daily send budget is spent: no code for anyone, whoever they are."""
-    return RequestOutcome(
-        "unavailable", SENDING_PAUSED_MESSAGE, masked_phone, phone_e164=phone_e164, channel=channel
-    )
-
-
-def calls_unavailable(masked_phone: str, phone_e164: str) -> RequestOutcome:
-    """A call was asked for and no voice sender is configured."""
-    return RequestOutcome(
-        "unavailable",
-        CALLS_UNAVAILABLE_MESSAGE,
-        masked_phone,
-        phone_e164=phone_e164,
-        channel="call",
-    )
-
-
 def invalid_phone() -> RequestOutcome:
     return RequestOutcome(
         "invalid_phone",
@@ -184,10 +166,16 @@ def request_refused(
 
 
 def request_unavailable(
-    masked_phone: str | None = None, phone_e164: str | None = None, channel: str = "sms"
+    masked_phone: str | None = None,
+    phone_e164: str | None = None,
+    channel: str = "sms",
+    *,
+    message: str = UNAVAILABLE_MESSAGE,
 ) -> RequestOutcome:
+    """No code now, whoever is asking: `message` says why (the store or directory is down,
+    `SENDING_PAUSED_MESSAGE`, `CALLS_UNAVAILABLE_MESSAGE`)."""
     return RequestOutcome(
-        "unavailable", UNAVAILABLE_MESSAGE, masked_phone, phone_e164=phone_e164, channel=channel
+        "unavailable", message, masked_phone, phone_e164=phone_e164, channel=channel
     )
 
 

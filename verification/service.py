@@ -206,7 +206,9 @@ class OtpService:
         if channel == "call" and self.voice_sender is None:
             # the same for every caller, before anything is looked up or counted
             audit("otp.unavailable", **where, reason="no_voice_sender")
-            return outcomes.calls_unavailable(masked, e164)
+            return outcomes.request_unavailable(
+                masked, e164, "call", message=outcomes.CALLS_UNAVAILABLE_MESSAGE
+            )
         caller = self._caller_scope(caller_phone, e164)
         audit("otp.requested", **where, caller_ref=caller, channel=channel)
 
@@ -227,7 +229,9 @@ class OtpService:
             return outcomes.request_unavailable(masked, e164, channel)
         if spent:
             budget.spent(where)
-            return outcomes.sending_paused(masked, e164, channel)
+            return outcomes.request_unavailable(
+                masked, e164, channel, message=outcomes.SENDING_PAUSED_MESSAGE
+            )
 
         code = generate_code(self.policy.code_length)
         digest = self._digest(e164, session_id, code)
