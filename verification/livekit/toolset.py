@@ -36,11 +36,12 @@ from verification import OtpService, mask_phone, parse_spoken_code
 from verification.languages import DEFAULT_LANGUAGE, language_or_default
 from verification.messages import Channel
 from verification.outcomes import VerifyOutcome
+from verification.phone import parsed_phone
 from verification.said import Said, said_code
 
 from . import replies
 from .keypad import Keypad, linked_identity, tell_keypad_outcome
-from .numbers import number_meant, parsed_phone
+from .numbers import number_meant
 from .replies import Refusal, Reply
 from .schemas import with_prebuilt_schemas
 from .turns import caller_turns, proceed_uninterrupted
