@@ -111,10 +111,6 @@ class Keypad:
         self._room: rtc.Room | None = None
         self._task: asyncio.Task[None] | None = None
 
-    @property
-    def room(self) -> rtc.Room | None:
-        return self._room
-
     def attach(self, room: rtc.Room) -> None:
         """Listen to `room`'s keypad (idempotent; another room replaces the first)."""
         if self._room is room:

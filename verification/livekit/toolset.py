@@ -59,7 +59,6 @@ store, and this keeps one caller from having many people texted."""
 # Outcomes after which the caller needs a person: no code can help them right now.
 OFFER_STAFF_AFTER = frozenset({"locked", "rate_limited", "unavailable"})
 CALLER_SENTENCES_KEPT = 32
-NOT_HEARD = replies.NOT_HEARD.model  # the sentence the clinic agent's evals compare
 
 
 class OtpToolset(llm.Toolset):
