@@ -11,7 +11,9 @@ has, and are pure: no framework, no I/O.
   number of its own: not part of a longer run ("402991 7"), of a date ("April twelve nineteen
   eighty five" holds no code 121985) or of a phone number ("+1 402 991"). The answer is a
   `Said` place; the caller of this function keeps the places it used, so a code said once is
-  checked once (saying it again is a new place).
+  checked once (saying it again is a new place). `code_places` gives every place and
+  `first_unused` picks from them, for a caller that also wants to know whether the guess was
+  said at all.
 * `said_phone(e164, turns, region)`: the caller said this number in a usual written or spoken
   form ("+1-415-555-0123", "(415) 555-0123", "four one five, five five five, oh one two
   three", "020 7946 0018" in GB), read by phonenumbers for the clinic's region(s).
@@ -133,18 +135,26 @@ def _place(heard: _Heard, first: int, last: int) -> Said:
 def said_code(guess: str, turns: Sequence[str], *, used: Collection[Said] = ()) -> Said | None:
     """The first place, not in `used`, where the caller said exactly `guess` (ASCII digits)
     as a number of its own; `None` if there is none."""
+    return first_unused(code_places(guess, turns), used)
+
+
+def code_places(guess: str, turns: Sequence[str]) -> list[Said]:
+    """Every place where the caller said exactly `guess` (ASCII digits) as a number of its
+    own, in the order said; empty if there is none."""
     if not isinstance(guess, str) or not (guess.isascii() and guess.isdigit()):
-        return None
+        return []
     if len(guess) > MAX_CODE_DIGITS:
-        return None
+        return []
     heard = _hear(turns)
     places: set[Said] = set()
     for words in every_language():
         places |= set(_code_places(heard, guess, words))
-    fresh = sorted(
-        (p for p in places if p not in used), key=lambda p: (p.turn, p.start, p.last_turn)
-    )
-    return fresh[0] if fresh else None
+    return sorted(places, key=lambda p: (p.turn, p.start, p.last_turn))
+
+
+def first_unused(places: Sequence[Said], used: Collection[Said]) -> Said | None:
+    """The first of `places` not in `used` (a code said once is checked once)."""
+    return next((place for place in places if place not in used), None)
 
 
 def _code_places(heard: _Heard, guess: str, words: Vocabulary) -> Iterable[Said]:
@@ -360,4 +370,13 @@ def said_name(full_name: str, turns: Sequence[str]) -> bool:
     return all(part in heard for part in parts)
 
 
-__all__ = ["MAX_HEARD_CHARS", "Said", "said_code", "said_date", "said_name", "said_phone"]
+__all__ = [
+    "MAX_HEARD_CHARS",
+    "Said",
+    "code_places",
+    "first_unused",
+    "said_code",
+    "said_date",
+    "said_name",
+    "said_phone",
+]

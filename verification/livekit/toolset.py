@@ -9,7 +9,7 @@ without subclassing:
 * at most `max_code_requests` requests per call, one request and one check at a time
   (however many tool calls a model sends in one turn);
 * a guess is checked only if the caller said it since the code was requested, and a code
-  said once is checked once (`said_code` gives the place it was said; used places are kept);
+  said once is checked once (`code_places` gives the places it was said; used ones are kept);
 * keypad digits count only from the call's SIP caller (`keypad.Keypad`);
 * `verified_phone` is set only after the host's `on_verified` hook has succeeded; if the
   hook fails, nothing is proven and the caller can ask for a new code.
@@ -37,7 +37,7 @@ from verification.languages import DEFAULT_LANGUAGE, language_or_default
 from verification.messages import Channel
 from verification.outcomes import VerifyOutcome
 from verification.phone import parsed_phone
-from verification.said import Said, said_code
+from verification.said import Said, code_places, first_unused
 
 from . import replies
 from .keypad import Keypad, linked_identity, tell_keypad_outcome
@@ -296,11 +296,11 @@ class OtpToolset(llm.Toolset):
         guess = parse_spoken_code(code, self.otp.policy.code_length)
         if guess is not None:
             turns = caller_turns(context.session, since=self._heard_since)
-            place = said_code(guess, turns, used=self._used)
+            places = code_places(guess, turns)
+            place = first_unused(places, self._used)
             if place is None:
                 log.info("guess not said by the caller", extra={"session_id": self.session_id})
-                said_before = said_code(guess, turns) is not None
-                raise Refusal(replies.ALREADY_CHECKED if said_before else replies.NOT_HEARD)
+                raise Refusal(replies.ALREADY_CHECKED if places else replies.NOT_HEARD)
             self._used.add(place)
         self._checking = True  # reserved before the first await, like request_otp
         try:
