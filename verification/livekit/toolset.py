@@ -314,12 +314,13 @@ class OtpToolset(llm.Toolset):
     def _keypad_accepting(self) -> bool:
         return self._pending_phone is not None and not self._checking
 
-    def _submit_keypad(self, entry: str) -> Coroutine[Any, Any, None] | None:
+    def _submit_keypad(self, entry: str) -> Coroutine[Any, Any, None]:
         """A complete keypad entry: reserve the one check at a time now (synchronously, so
-        a spoken check cannot run beside it), and return the check to run."""
+        a spoken check cannot run beside it), and return the check to run. The keypad asked
+        `_keypad_accepting` in the same callback, and a code is only pending once a request
+        has kept its session."""
         phone = self._pending_phone
-        if phone is None or self._checking or self._session is None:
-            return None
+        assert phone is not None and self._session is not None
         self._checking = True
         return self._check_keypad(self._session, phone, entry)
 
