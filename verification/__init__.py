@@ -2,9 +2,9 @@
 
 What a host uses is here; everything else lives in private modules (httpx's way): stores,
 senders, settings, outcomes, the limits they enforce. Nothing here imports LiveKit (the
-plugin is `verification.livekit`), and the optional SDKs (redis, twilio, boto3, vonage) load
-only when a name that needs them is first used, so `import verification` needs only
-phonenumbers:
+plugin is `verification.livekit`), and the optional SDKs load only when first needed (redis
+when `RedisOtpStore` is first named, twilio, boto3 and vonage when a sender of theirs is
+built), so `import verification` needs only phonenumbers:
 
     from verification import OtpService, SqliteOtpStore        # no extra needed
     from verification import RedisOtpStore                     # needs the 'redis' extra
@@ -12,7 +12,6 @@ phonenumbers:
 
 from __future__ import annotations
 
-import importlib
 from typing import TYPE_CHECKING, Any
 
 from .directory import PhoneDirectory
@@ -26,41 +25,33 @@ from .settings import StoreSettings, VerificationSettings
 from .sms.base import SmsDeliveryError, SmsReceipt, SmsSender, VoiceSender
 from .sms.console import ConsoleSmsSender, ConsoleVoiceSender
 from .sms.failover import FailoverSmsSender
+from .sms.sns import SnsSmsSender
+from .sms.twilio import TwilioSmsSender
+from .sms.twilio_voice import TwilioVoiceSender
+from .sms.vonage import VonageSmsSender
 from .spoken import parse_spoken_code
 from .stores.base import BreakerStore, CodeStore, CounterStore, OtpStore, StoreUnavailable
 from .stores.sqlite import SqliteOtpStore
 from .throttle import IdentityThrottle, KeyedCounters, ThrottleDecision
 
 if TYPE_CHECKING:
-    from .sms.sns import SnsSmsSender
-    from .sms.twilio import TwilioSmsSender
-    from .sms.twilio_voice import TwilioVoiceSender
-    from .sms.vonage import VonageSmsSender
     from .stores.redis import RedisOtpStore
-
-# name -> (module, the extra that installs its SDK)
-_LAZY = {
-    "RedisOtpStore": (".stores.redis", "redis"),
-    "TwilioSmsSender": (".sms.twilio", "twilio"),
-    "TwilioVoiceSender": (".sms.twilio_voice", "twilio"),
-    "SnsSmsSender": (".sms.sns", "aws"),
-    "VonageSmsSender": (".sms.vonage", "vonage"),
-}
 
 
 def __getattr__(name: str) -> Any:
-    """The names whose SDK is an extra, imported on first use."""
-    if name not in _LAZY:
+    """`RedisOtpStore`, imported on first use: its module imports redis (the 'redis' extra).
+    The senders need no such hook: their modules import a provider's SDK only when one is
+    built."""
+    if name != "RedisOtpStore":
         raise AttributeError(f"module 'verification' has no attribute {name!r}")
-    module, extra = _LAZY[name]
     try:
-        value = getattr(importlib.import_module(module, __name__), name)
+        from .stores.redis import RedisOtpStore
     except ImportError as exc:
         raise ImportError(
-            f"verification.{name} needs the '{extra}' extra (its SDK is not installed: {exc})"
+            f"verification.{name} needs the 'redis' extra (its SDK is not installed: {exc})"
         ) from exc
-    globals()[name] = value
-    return value
+    globals()[name] = RedisOtpStore
+    return RedisOtpStore
 
 
 def __dir__() -> list[str]:

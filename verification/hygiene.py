@@ -93,14 +93,12 @@ class SpeechFilter:
         tool_names: Iterable[str] = (),
         *,
         language: str = "en",
-        min_digits: int = MIN_DIGITS,
     ) -> None:
         self._allowed = allowed_digits(allowed_numbers)
         names = [n for n in tool_names if isinstance(n, str) and _TOOL_NAME.fullmatch(n)]
         named = rf"|\b(?:functions\.)?(?:{'|'.join(map(re.escape, names))})\s*[(:]"
         self._tool_call = re.compile(_TOOL_CALL + (named if names else ""), re.IGNORECASE)
         self._hidden = vocabulary(language).hidden
-        self._min_digits = max(1, min_digits)
         self._pending = ""
         self._held: list[tuple[str, list[Mention]]] = []  # sentences with a few digits
         self._held_digits = 0
@@ -151,7 +149,7 @@ class SpeechFilter:
             return self._hide(sentence, mentions)
         self._held.append((sentence, mentions))
         self._held_digits += sum(len(m.digits) for m in mentions)
-        if self._held_digits < self._min_digits:
+        if self._held_digits < MIN_DIGITS:
             return ""
         self._hiding = True
         held, self._held, self._held_digits = self._held, [], 0

@@ -9,6 +9,7 @@ information (rule 7). A call says the digits one at a time, with a pause between
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import Any, Final, Literal
 
 from .languages import read
@@ -31,7 +32,7 @@ def code_message(
     )
 
 
-def lifetime(table: dict[str, Any], seconds: int) -> str:
+def lifetime(table: Mapping[str, Any], seconds: int) -> str:
     """A code's lifetime in whole minutes, rounded up, as the language says it."""
     count = max(1, -(-seconds // 60))
     return str(table["one_minute"]) if count == 1 else str(table["minutes"]).format(count=count)

@@ -18,7 +18,9 @@ failed send reaches the audit log and metrics, never the caller.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Literal
+from typing import Final, Literal
+
+from .messages import lifetime
 
 RequestStatus = Literal[
     "sent", "invalid_phone", "locked", "cooldown", "rate_limited", "delivery_failed", "unavailable"
@@ -26,6 +28,9 @@ RequestStatus = Literal[
 VerifyStatus = Literal[
     "verified", "wrong_code", "expired", "no_code", "locked", "malformed", "unavailable"
 ]
+
+# the words `minutes` says a duration with, as a language's messages.toml gives them
+_ENGLISH_MINUTES: Final = {"one_minute": "1 minute", "minutes": "{count} minutes"}
 
 LOCKED_MESSAGE = (
     "For your security, code verification is locked for this number after too many "
@@ -93,9 +98,9 @@ class VerifyOutcome:
 
 
 def minutes(seconds: int) -> str:
-    """A duration as it is said: "1 minute", "5 minutes" (rounded up)."""
-    minutes = max(1, -(-seconds // 60))
-    return "1 minute" if minutes == 1 else f"{minutes} minutes"
+    """A duration as it is said: "1 minute", "5 minutes" (rounded up, as a code's text says
+    its lifetime)."""
+    return lifetime(_ENGLISH_MINUTES, seconds)
 
 
 def _seconds(seconds: int) -> str:
@@ -117,24 +122,6 @@ def sent(
         )
     return RequestOutcome(
         "sent", message, masked_phone, code_pending=True, phone_e164=phone_e164, channel=channel
-    )
-
-
-def sending_paused(masked_phone: str, phone_e164: str, channel: str) -> RequestOutcome:
-    """The daily send budget is spent: no code for anyone, whoever they are."""
-    return RequestOutcome(
-        "unavailable", SENDING_PAUSED_MESSAGE, masked_phone, phone_e164=phone_e164, channel=channel
-    )
-
-
-def calls_unavailable(masked_phone: str, phone_e164: str) -> RequestOutcome:
-    """A call was asked for and no voice sender is configured."""
-    return RequestOutcome(
-        "unavailable",
-        CALLS_UNAVAILABLE_MESSAGE,
-        masked_phone,
-        phone_e164=phone_e164,
-        channel="call",
     )
 
 
@@ -179,10 +166,16 @@ def request_refused(
 
 
 def request_unavailable(
-    masked_phone: str | None = None, phone_e164: str | None = None, channel: str = "sms"
+    masked_phone: str | None = None,
+    phone_e164: str | None = None,
+    channel: str = "sms",
+    *,
+    message: str = UNAVAILABLE_MESSAGE,
 ) -> RequestOutcome:
+    """No code now, whoever is asking: `message` says why (the store or directory is down,
+    `SENDING_PAUSED_MESSAGE`, `CALLS_UNAVAILABLE_MESSAGE`)."""
     return RequestOutcome(
-        "unavailable", UNAVAILABLE_MESSAGE, masked_phone, phone_e164=phone_e164, channel=channel
+        "unavailable", message, masked_phone, phone_e164=phone_e164, channel=channel
     )
 
 

@@ -8,9 +8,12 @@ uses `mask_phone`, so no full number reaches a log line or the LLM.
 
 from __future__ import annotations
 
+from functools import lru_cache
+
 import phonenumbers
 
 MAX_PHONE_INPUT_CHARS = 64  # longer than any real number with formatting; refuse the rest early
+_PARSED_CACHE_SIZE = 4096
 
 
 class E164(str):
@@ -41,6 +44,25 @@ def normalize_phone(raw: str, default_region: str = "US") -> E164:
     if not phonenumbers.is_valid_number(parsed):
         raise ValueError("not a valid phone number")
     return E164(phonenumbers.format_number(parsed, phonenumbers.PhoneNumberFormat.E164))
+
+
+def parsed_phone(phone: str | None, region: str) -> E164 | None:
+    """`phone` as E.164, or None when it is no phone number (None, not text, not valid).
+
+    Cached: parsing a number costs more than a store round trip, and a call names the same
+    few numbers again and again. Text longer than any number is refused before the cache, so
+    no huge string is ever kept."""
+    if not isinstance(phone, str) or len(phone) > MAX_PHONE_INPUT_CHARS:
+        return None
+    return _parsed(phone, region)
+
+
+@lru_cache(maxsize=_PARSED_CACHE_SIZE)
+def _parsed(phone: str, region: str) -> E164 | None:
+    try:
+        return normalize_phone(phone, region)
+    except ValueError:
+        return None
 
 
 def mask_phone(e164: str) -> str:

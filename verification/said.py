@@ -11,7 +11,9 @@ has, and are pure: no framework, no I/O.
   number of its own: not part of a longer run ("402991 7"), of a date ("April twelve nineteen
   eighty five" holds no code 121985) or of a phone number ("+1 402 991"). The answer is a
   `Said` place; the caller of this function keeps the places it used, so a code said once is
-  checked once (saying it again is a new place).
+  checked once (saying it again is a new place). `code_places` gives every place and
+  `first_unused` picks from them, for a caller that also wants to know whether the guess was
+  said at all.
 * `said_phone(e164, turns, region)`: the caller said this number in a usual written or spoken
   form ("+1-415-555-0123", "(415) 555-0123", "four one five, five five five, oh one two
   three", "020 7946 0018" in GB), read by phonenumbers for the clinic's region(s).
@@ -81,7 +83,7 @@ class _Heard:
 
     tokens: list[Token]
     places: list[tuple[int, int]]  # per token: (turn index, offset of its text in that turn)
-    texts: list[tuple[int, int, str]]  # (turn index, offset, text read)
+    turn_tokens: list[list[Token]]  # each recent turn's text lexed on its own, oldest first
 
 
 def _recent(turns: Sequence[str]) -> list[tuple[int, int, str]]:
@@ -106,17 +108,18 @@ def _recent(turns: Sequence[str]) -> list[tuple[int, int, str]]:
 
 
 def _hear(turns: Sequence[str]) -> _Heard:
-    texts = _recent(turns)
     tokens: list[Token] = []
     places: list[tuple[int, int]] = []
-    for index, offset, text in texts:
+    turn_tokens: list[list[Token]] = []
+    for index, offset, text in _recent(turns):
         if tokens:
             tokens.append(turn_boundary())
             places.append((index, offset))
-        for token in lex(text):
-            tokens.append(token)
-            places.append((index, offset))
-    return _Heard(tokens, places, texts)
+        lexed = lex(text)
+        turn_tokens.append(lexed)
+        tokens.extend(lexed)
+        places.extend([(index, offset)] * len(lexed))
+    return _Heard(tokens, places, turn_tokens)
 
 
 def _place(heard: _Heard, first: int, last: int) -> Said:
@@ -132,18 +135,26 @@ def _place(heard: _Heard, first: int, last: int) -> Said:
 def said_code(guess: str, turns: Sequence[str], *, used: Collection[Said] = ()) -> Said | None:
     """The first place, not in `used`, where the caller said exactly `guess` (ASCII digits)
     as a number of its own; `None` if there is none."""
+    return first_unused(code_places(guess, turns), used)
+
+
+def code_places(guess: str, turns: Sequence[str]) -> list[Said]:
+    """Every place where the caller said exactly `guess` (ASCII digits) as a number of its
+    own, in the order said; empty if there is none."""
     if not isinstance(guess, str) or not (guess.isascii() and guess.isdigit()):
-        return None
+        return []
     if len(guess) > MAX_CODE_DIGITS:
-        return None
+        return []
     heard = _hear(turns)
     places: set[Said] = set()
     for words in every_language():
         places |= set(_code_places(heard, guess, words))
-    fresh = sorted(
-        (p for p in places if p not in used), key=lambda p: (p.turn, p.start, p.last_turn)
-    )
-    return fresh[0] if fresh else None
+    return sorted(places, key=lambda p: (p.turn, p.start, p.last_turn))
+
+
+def first_unused(places: Sequence[Said], used: Collection[Said]) -> Said | None:
+    """The first of `places` not in `used` (a code said once is checked once)."""
+    return next((place for place in places if place not in used), None)
 
 
 def _code_places(heard: _Heard, guess: str, words: Vocabulary) -> Iterable[Said]:
@@ -209,8 +220,8 @@ def _phone_in(heard: _Heard, target: str, regions: list[str], words: Vocabulary)
             plus = "+" if plus_before(tokens, first, merged()) else ""
             if _parses_to(plus + digits, regions, target):
                 return True
-    for _, _, text in heard.texts:  # as written, number words made digits: "415, 555, 0123"
-        written = _digits_for_words(lex(text), words)
+    for lexed in heard.turn_tokens:  # as written, number words made digits: "415, 555, 0123"
+        written = _digits_for_words(lexed, words)
         for region in regions:
             for match in phonenumbers.PhoneNumberMatcher(written, region):
                 if _e164(match.number) == target:
@@ -331,4 +342,13 @@ def said_name(full_name: str, turns: Sequence[str]) -> bool:
     return all(part in heard for part in parts)
 
 
-__all__ = ["MAX_HEARD_CHARS", "Said", "said_code", "said_date", "said_name", "said_phone"]
+__all__ = [
+    "MAX_HEARD_CHARS",
+    "Said",
+    "code_places",
+    "first_unused",
+    "said_code",
+    "said_date",
+    "said_name",
+    "said_phone",
+]

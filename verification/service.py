@@ -29,7 +29,7 @@ from .languages import language_or_default
 from .messages import CHANNELS, Channel, code_message
 from .metrics import count_ceiling, count_code_verified, count_request, count_verification
 from .outcomes import RequestOutcome, VerifyOutcome
-from .phone import MAX_PHONE_INPUT_CHARS, mask_phone, normalize_phone
+from .phone import mask_phone, parsed_phone
 from .policy import KnowledgePolicy, OtpPolicy
 from .sending import Deliveries, Delivery
 from .settings import VerificationSettings
@@ -197,7 +197,7 @@ class OtpService:
         self, phone: str, session_id: str, caller_phone: str | None, channel: Channel, language: str
     ) -> RequestOutcome:
         _check_session_id(session_id)
-        e164 = self._normalize(phone)
+        e164 = parsed_phone(phone, self.default_region)
         if e164 is None:
             audit("otp.invalid_phone", phone=None, phone_ref=None, session_id=session_id)
             return outcomes.invalid_phone()
@@ -206,7 +206,9 @@ class OtpService:
         if channel == "call" and self.voice_sender is None:
             # the same for every caller, before anything is looked up or counted
             audit("otp.unavailable", **where, reason="no_voice_sender")
-            return outcomes.calls_unavailable(masked, e164)
+            return outcomes.request_unavailable(
+                masked, e164, "call", message=outcomes.CALLS_UNAVAILABLE_MESSAGE
+            )
         caller = self._caller_scope(caller_phone, e164)
         audit("otp.requested", **where, caller_ref=caller, channel=channel)
 
@@ -227,7 +229,9 @@ class OtpService:
             return outcomes.request_unavailable(masked, e164, channel)
         if spent:
             budget.spent(where)
-            return outcomes.sending_paused(masked, e164, channel)
+            return outcomes.request_unavailable(
+                masked, e164, channel, message=outcomes.SENDING_PAUSED_MESSAGE
+            )
 
         code = generate_code(self.policy.code_length)
         digest = self._digest(e164, session_id, code)
@@ -284,7 +288,7 @@ class OtpService:
     ) -> VerifyOutcome:
         _check_session_id(session_id)
         guess = parse_spoken_code(code, self.policy.code_length) if isinstance(code, str) else None
-        e164 = self._normalize(phone)
+        e164 = parsed_phone(phone, self.default_region)
         if guess is None or e164 is None:
             audit("otp.malformed", phone=None, phone_ref=None, session_id=session_id)
             return outcomes.malformed(self.policy.code_length)
@@ -317,11 +321,6 @@ class OtpService:
 
     # -- per-number work, done once per number ------------------------------------------------
 
-    def _normalize(self, phone: str) -> str | None:
-        if not isinstance(phone, str) or len(phone) > MAX_PHONE_INPUT_CHARS:
-            return None  # refused before the cache, so no huge string is ever kept
-        return _normalized(phone, self.default_region)
-
     def _tags(self, e164: str) -> tuple[str, str, str, str]:
         """How logs and metrics name a number (masked, keyed reference) and where it is
         (ISO region, country calling code): a lookup of the E.164, once per number."""
@@ -338,7 +337,7 @@ class OtpService:
         """Whose limits a request or guess about `e164` feeds (rule 16): `CALLER_OWN` when
         the caller ID is that phone, `CALLER_WITHHELD` when there is none (or it is not a
         number), else a keyed hash of the caller's number (never the number itself)."""
-        caller = self._normalize(caller_phone) if caller_phone else None
+        caller = parsed_phone(caller_phone, self.default_region)
         if caller is None:
             return CALLER_WITHHELD
         if caller == e164:
@@ -353,16 +352,6 @@ class OtpService:
         and a warning staff can act on (masked number and its keyed reference only)."""
         count_ceiling(ceiling)
         audit("otp.phone_ceiling_reached", **where, ceiling=ceiling)
-
-
-@lru_cache(maxsize=_CACHE_SIZE)
-def _normalized(phone: str, region: str) -> str | None:
-    """`normalize_phone`, cached: parsing a number costs more than the store round trip. An
-    `E164` (parsed at the edge) comes back as it is."""
-    try:
-        return normalize_phone(phone, region)
-    except ValueError:
-        return None
 
 
 def _check_session_id(session_id: str) -> None:

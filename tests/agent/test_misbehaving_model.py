@@ -24,9 +24,9 @@ from tests.support.clinic_calls import Call, agent_said, say
 from tests.support.constants import JANE_PHONE
 from tests.support.conversation import tool_output
 from verification.livekit import replies as otp_replies
-from verification.livekit.toolset import NOT_HEARD
 
 CODE_NUMBER_NOT_SAID = otp_replies.NUMBER_NOT_SAID.model
+NOT_HEARD = otp_replies.NOT_HEARD.model
 
 
 def one_sentence(text: str) -> bool:

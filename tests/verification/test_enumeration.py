@@ -29,6 +29,7 @@ from verification import (
     TwilioSmsSender,
     VerifyOutcome,
 )
+from verification.sms import close_sender
 
 # one caller's cooldown and send allowance, and a phone ceiling of two sends
 POLICY = OtpPolicy(max_attempts=3, max_sends=1, max_phone_sends=2, resend_cooldown_seconds=30)
@@ -109,7 +110,7 @@ async def test_on_file_and_not_on_file_are_indistinguishable_whatever_the_provid
         decoy = await script(service, NOT_ON_FILE)
     finally:
         await service.drain()
-        await service.sender.aclose()
+        await close_sender(service.sender)
 
     if any(h.status == "verified" for h in real):
         pytest.skip("drew 000000 as the real code")

@@ -435,7 +435,7 @@ async def test_a_sender_with_only_send_works_and_closes(store: OtpStore) -> None
     """Issue 16.5: `aclose` is optional (httpx-style); it used to crash `OtpService.aclose`
     with AttributeError."""
     sender = SendOnlySender()
-    service = OtpService(store, sender, StaticDirectory({ON_FILE}), pepper=PEPPER)  # type: ignore[arg-type]
+    service = OtpService(store, sender, StaticDirectory({ON_FILE}), pepper=PEPPER)
     assert (await service.request_code(ON_FILE, session_id="c")).sent
     await service.aclose()
     assert sender.sent == 1

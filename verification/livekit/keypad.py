@@ -91,9 +91,10 @@ class Keypad:
     """A room's keypad for one toolset: a complete entry goes to `submit`.
 
     `accepting()` says whether a code is waiting for an entry (if not, presses are
-    dropped). `submit(entry)` runs synchronously, so the toolset can reserve its one check
-    at a time before anything else runs; it returns the check to run, or None to drop the
-    entry. `caller_identity()` names the SIP caller when it is known.
+    dropped). `submit(entry)` runs synchronously, in the callback that just asked
+    `accepting()`, so the toolset can reserve its one check at a time before anything else
+    runs; it returns the check to run. `caller_identity()` names the SIP caller when it is
+    known.
     """
 
     def __init__(
@@ -101,7 +102,7 @@ class Keypad:
         length: int,
         *,
         accepting: Callable[[], bool],
-        submit: Callable[[str], Coroutine[Any, Any, None] | None],
+        submit: Callable[[str], Coroutine[Any, Any, None]],
         caller_identity: Callable[[], str | None],
     ) -> None:
         self._buffer = KeypadBuffer(length)
@@ -110,10 +111,6 @@ class Keypad:
         self._caller_identity = caller_identity
         self._room: rtc.Room | None = None
         self._task: asyncio.Task[None] | None = None
-
-    @property
-    def room(self) -> rtc.Room | None:
-        return self._room
 
     def attach(self, room: rtc.Room) -> None:
         """Listen to `room`'s keypad (idempotent; another room replaces the first)."""
@@ -154,9 +151,8 @@ class Keypad:
             self._buffer.clear()
             return
         entry = self._buffer.press(event.digit)
-        check = self._submit(entry) if entry is not None else None
-        if check is not None:
-            self._task = asyncio.create_task(check)
+        if entry is not None:
+            self._task = asyncio.create_task(self._submit(entry))
 
 
 async def tell_keypad_outcome(

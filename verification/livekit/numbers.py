@@ -12,7 +12,7 @@ from __future__ import annotations
 import re
 from collections.abc import Sequence
 
-from verification import E164, normalize_phone
+from verification.phone import parsed_phone
 from verification.said import said_phone
 
 from . import replies
@@ -23,16 +23,6 @@ from .replies import Refusal
 CALLER_ID_WORDS = frozenset({"caller", "callers", "this", "my", "own", "same", "current"})
 CALLER_ID_FILLER = frozenset({"the", "s", "number", "phone", "id", "line", "of", "cell"})
 KNOWN_WORD = "known"
-
-
-def parsed_phone(phone: str | None, region: str) -> E164 | None:
-    """`phone` as E.164, or None when there is none or it can't be a phone number."""
-    if not phone:
-        return None
-    try:
-        return normalize_phone(phone, region)
-    except ValueError:
-        return None
 
 
 def number_meant(

@@ -9,7 +9,7 @@ without subclassing:
 * at most `max_code_requests` requests per call, one request and one check at a time
   (however many tool calls a model sends in one turn);
 * a guess is checked only if the caller said it since the code was requested, and a code
-  said once is checked once (`said_code` gives the place it was said; used places are kept);
+  said once is checked once (`code_places` gives the places it was said; used ones are kept);
 * keypad digits count only from the call's SIP caller (`keypad.Keypad`);
 * `verified_phone` is set only after the host's `on_verified` hook has succeeded; if the
   hook fails, nothing is proven and the caller can ask for a new code.
@@ -36,11 +36,12 @@ from verification import OtpService, mask_phone, parse_spoken_code
 from verification.languages import DEFAULT_LANGUAGE, language_or_default
 from verification.messages import Channel
 from verification.outcomes import VerifyOutcome
-from verification.said import Said, said_code
+from verification.phone import parsed_phone
+from verification.said import Said, code_places, first_unused
 
 from . import replies
 from .keypad import Keypad, linked_identity, tell_keypad_outcome
-from .numbers import number_meant, parsed_phone
+from .numbers import number_meant
 from .replies import Refusal, Reply
 from .schemas import with_prebuilt_schemas
 from .turns import caller_turns, proceed_uninterrupted
@@ -58,7 +59,6 @@ store, and this keeps one caller from having many people texted."""
 # Outcomes after which the caller needs a person: no code can help them right now.
 OFFER_STAFF_AFTER = frozenset({"locked", "rate_limited", "unavailable"})
 CALLER_SENTENCES_KEPT = 32
-NOT_HEARD = replies.NOT_HEARD.model  # the sentence the clinic agent's evals compare
 
 
 class OtpToolset(llm.Toolset):
@@ -296,11 +296,11 @@ class OtpToolset(llm.Toolset):
         guess = parse_spoken_code(code, self.otp.policy.code_length)
         if guess is not None:
             turns = caller_turns(context.session, since=self._heard_since)
-            place = said_code(guess, turns, used=self._used)
+            places = code_places(guess, turns)
+            place = first_unused(places, self._used)
             if place is None:
                 log.info("guess not said by the caller", extra={"session_id": self.session_id})
-                said_before = said_code(guess, turns) is not None
-                raise Refusal(replies.ALREADY_CHECKED if said_before else replies.NOT_HEARD)
+                raise Refusal(replies.ALREADY_CHECKED if places else replies.NOT_HEARD)
             self._used.add(place)
         self._checking = True  # reserved before the first await, like request_otp
         try:
@@ -314,12 +314,13 @@ class OtpToolset(llm.Toolset):
     def _keypad_accepting(self) -> bool:
         return self._pending_phone is not None and not self._checking
 
-    def _submit_keypad(self, entry: str) -> Coroutine[Any, Any, None] | None:
+    def _submit_keypad(self, entry: str) -> Coroutine[Any, Any, None]:
         """A complete keypad entry: reserve the one check at a time now (synchronously, so
-        a spoken check cannot run beside it), and return the check to run."""
+        a spoken check cannot run beside it), and return the check to run. The keypad asked
+        `_keypad_accepting` in the same callback, and a code is only pending once a request
+        has kept its session."""
         phone = self._pending_phone
-        if phone is None or self._checking or self._session is None:
-            return None
+        assert phone is not None and self._session is not None
         self._checking = True
         return self._check_keypad(self._session, phone, entry)
 

@@ -64,16 +64,12 @@ class SmsDeliveryError(Exception):
 class SmsSender(Protocol):
     """Sends one text message. Implementations are async and never block the event loop.
 
-    `aclose()` is optional (see `close_sender`); it is declared here only until every caller
-    closes senders through `close_sender`, and no sender needs to define it.
+    `aclose()` is optional: a sender that holds something (HTTP sessions, threads) offers it,
+    and `close_sender` awaits it when there is one.
     """
 
     async def send(self, to: str, body: str) -> SmsReceipt:
         """Send `body` to the E.164 number `to`; raise `SmsDeliveryError` and nothing else."""
-        ...
-
-    async def aclose(self) -> None:
-        """Release what the sender holds (HTTP sessions, threads); a later send may reopen."""
         ...
 
 

@@ -42,9 +42,6 @@ class ConsoleSmsSender(_Console):
         number = self._print(_BANNER, to, body)
         return SmsReceipt(provider=self.provider, message_id=f"console-{number}")
 
-    async def aclose(self) -> None:
-        """Nothing to release: the stream is not ours to close."""
-
 
 class ConsoleVoiceSender(_Console):
     """Prints what an automated call would say, with a clear banner, instead of calling."""

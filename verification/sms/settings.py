@@ -178,10 +178,7 @@ class SmsSettings:
 
     def _build_one(self, name: str, validity_seconds: int | None) -> SmsSender:
         if name == "twilio" and self.twilio is not None:
-            try:
-                from .twilio import TwilioSmsSender
-            except ImportError as exc:
-                raise ConfigurationError(missing_extra("twilio", "twilio")) from exc
+            from .twilio import TwilioSmsSender
 
             return TwilioSmsSender(
                 self.twilio.account_sid,
@@ -278,11 +275,16 @@ def _providers(env: Mapping[str, str]) -> tuple[str, ...]:
     names = []
     # Any Twilio/Vonage variable switches the provider on; a partial set then fails loudly
     # rather than silently falling back to the console.
-    if any(_get(env, n) for n in ("TWILIO_ACCOUNT_SID", "TWILIO_AUTH_TOKEN")):
+    if _twilio_given(env):
         names.append("twilio")
     if any(_get(env, n) for n in ("VONAGE_API_KEY", "VONAGE_API_SECRET")):
         names.append("vonage")
     return tuple(names) or ("console",)
+
+
+def _twilio_given(env: Mapping[str, str]) -> bool:
+    """Some Twilio credential is set: Twilio is meant, for texts and for calls alike."""
+    return any(_get(env, n) for n in ("TWILIO_ACCOUNT_SID", "TWILIO_AUTH_TOKEN"))
 
 
 def _twilio(env: Mapping[str, str]) -> TwilioSettings:
@@ -333,8 +335,8 @@ def _vonage(env: Mapping[str, str]) -> VonageSettings:
 def _voice(env: Mapping[str, str]) -> VoiceSettings:
     if not env_flag(env, "VOICE_CALLS", False):
         return VoiceSettings()
-    twilio_set = any(_get(env, n) for n in ("TWILIO_ACCOUNT_SID", "TWILIO_AUTH_TOKEN"))
-    provider = env_text(env, "VOICE_PROVIDER", "twilio" if twilio_set else "console").lower()
+    default = "twilio" if _twilio_given(env) else "console"
+    provider = env_text(env, "VOICE_PROVIDER", default).lower()
     if provider not in VOICE_PROVIDERS:
         raise ConfigurationError(
             f"VOICE_PROVIDER must be {' or '.join(VOICE_PROVIDERS)}, got {provider!r}"

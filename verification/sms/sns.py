@@ -182,9 +182,6 @@ class SnsSmsSender:
         )
         return str(response.get("MessageId", ""))
 
-    async def aclose(self) -> None:
-        """Nothing to close (boto3 pools close with the process); here for symmetry."""
-
     async def send(self, to: str, body: str) -> SmsReceipt:
         """Publish `body` to `to`; raise `SmsDeliveryError` (never botocore's exceptions)."""
         from botocore.exceptions import BotoCoreError, ClientError, NoCredentialsError

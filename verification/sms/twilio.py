@@ -14,8 +14,8 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Mapping
-from typing import Any
+from collections.abc import Awaitable, Callable, Mapping
+from typing import TYPE_CHECKING, Any
 
 from ..env import ConfigurationError
 from ..phone import mask_phone
@@ -25,11 +25,15 @@ from .errors import (
     NOT_MOBILE,
     OPTED_OUT,
     REGION_BLOCKED,
+    Kind,
     Verdict,
     missing_extra,
     not_sent,
     refused,
 )
+
+if TYPE_CHECKING:
+    from twilio.rest import Client
 
 logger = logging.getLogger(__name__)
 
@@ -117,6 +121,41 @@ class TwilioAccount:
         """Close the shared HTTP session; a later send opens a new one."""
         await self._connection.aclose()
 
+    async def _create(
+        self,
+        create: Callable[[Client], Awaitable[object]],
+        masked: str,
+        *,
+        log: logging.Logger,
+        verdict: Callable[[int | None, int | None], Verdict],
+        hint: Callable[[int | None], str],
+        kind: Kind,
+        accepted: str,
+    ) -> SmsReceipt:
+        """`create(client)` (a message or a call) within the timeout, and its receipt. Every
+        failure becomes one `SmsDeliveryError`, logged on the sender module's `log`: Twilio's
+        refusal judged by `verdict` (with `hint`, what to check), anything else by `not_sent`.
+        """
+        try:
+            async with asyncio.timeout(self._timeout):
+                created = await create(self._connection.client())
+        except self._connection.rest_errors as exc:
+            status, code = error_status_and_code(exc)
+            raise refused(
+                log, PROVIDER, verdict(status, code), masked, status=status, code=code,
+                hint=hint(code), kind=kind,
+            ) from None  # fmt: skip
+        except Exception as exc:
+            raise not_sent(
+                log, PROVIDER, exc, masked, timeout=self._timeout,
+                network_errors=self._connection.network_errors, kind=kind,
+            ) from None  # fmt: skip
+        sid = str(getattr(created, "sid", "") or "")
+        log.debug(
+            accepted, extra={"sms_provider": PROVIDER, "sms_to": masked, "sms_message_id": sid}
+        )
+        return SmsReceipt(provider=PROVIDER, message_id=sid)
+
 
 class TwilioSmsSender(TwilioAccount):
     """Sends SMS with Twilio's Messages API using the SDK's async client (see `TwilioAccount`)."""
@@ -143,7 +182,6 @@ class TwilioSmsSender(TwilioAccount):
 
     async def send(self, to: str, body: str) -> SmsReceipt:
         """Send `body` to `to`; raise `SmsDeliveryError` (never the SDK's exceptions)."""
-        masked = mask_phone(to)
         kwargs: dict[str, Any] = {"to": to, "body": body}
         if self._messaging_service_sid:
             kwargs["messaging_service_sid"] = self._messaging_service_sid
@@ -151,27 +189,20 @@ class TwilioSmsSender(TwilioAccount):
             kwargs["from_"] = self._from_number
         if self._validity_seconds is not None:
             kwargs["validity_period"] = self._validity_seconds
-        try:
-            async with asyncio.timeout(self._timeout):
-                message = await self._connection.client().messages.create_async(**kwargs)
-        except self._connection.rest_errors as exc:
-            status, code = error_status_and_code(exc)
-            raise refused(
-                logger,
-                PROVIDER, twilio_error_verdict(status, code), masked, status=status, code=code,
-                hint=GO_LIVE_ERRORS.get(code or 0, "the Twilio credentials and sender"),
-            ) from None  # fmt: skip
-        except Exception as exc:
-            raise not_sent(
-                logger, PROVIDER, exc, masked, timeout=self._timeout,
-                network_errors=self._connection.network_errors,
-            ) from None  # fmt: skip
-        sid = str(getattr(message, "sid", "") or "")
-        logger.debug(
-            "twilio accepted SMS",
-            extra={"sms_provider": PROVIDER, "sms_to": masked, "sms_message_id": sid},
+        return await self._create(
+            lambda client: client.messages.create_async(**kwargs),
+            mask_phone(to),
+            log=logger,
+            verdict=twilio_error_verdict,
+            hint=_sms_hint,
+            kind="SMS",
+            accepted="twilio accepted SMS",
         )
-        return SmsReceipt(provider=PROVIDER, message_id=sid)
+
+
+def _sms_hint(code: int | None) -> str:
+    """What to check when Twilio refuses a text because of our account."""
+    return GO_LIVE_ERRORS.get(code or 0, "the Twilio credentials and sender")
 
 
 def error_status_and_code(exc: BaseException) -> tuple[int | None, int | None]:

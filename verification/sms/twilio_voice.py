@@ -14,7 +14,6 @@ Twilio's error text quotes the number and the TwiML carries the code, so neither
 
 from __future__ import annotations
 
-import asyncio
 import logging
 import re
 from collections.abc import Mapping
@@ -28,10 +27,8 @@ from .errors import (
     CALL_REGION_BLOCKED,
     CALL_UNREACHABLE,
     Verdict,
-    not_sent,
-    refused,
 )
-from .twilio import PROVIDER, TwilioAccount, error_status_and_code, table_verdict
+from .twilio import TwilioAccount, table_verdict
 
 logger = logging.getLogger(__name__)
 
@@ -100,31 +97,18 @@ class TwilioVoiceSender(TwilioAccount):
 
     async def send(self, to: str, body: str, *, language: str = "en") -> SmsReceipt:
         """Call `to` and say `body`; raise `SmsDeliveryError` (never the SDK's exceptions)."""
-        masked = mask_phone(to)
-        try:
-            async with asyncio.timeout(self._timeout):
-                call = await self._connection.client().calls.create_async(
-                    to=to,
-                    from_=self._from_number,
-                    twiml=self.twiml(body, language),
-                    timeout=RING_SECONDS,
-                    time_limit=TIME_LIMIT_SECONDS,
-                )
-        except self._connection.rest_errors as exc:
-            status, code = error_status_and_code(exc)
-            raise refused(
-                logger,
-                PROVIDER, call_error_verdict(status, code), masked, status=status, code=code,
-                hint="the Twilio credentials and the voice number", kind="call",
-            ) from None  # fmt: skip
-        except Exception as exc:
-            raise not_sent(
-                logger, PROVIDER, exc, masked, timeout=self._timeout,
-                network_errors=self._connection.network_errors, kind="call",
-            ) from None  # fmt: skip
-        sid = str(getattr(call, "sid", "") or "")
-        logger.debug(
-            "twilio placed call",
-            extra={"sms_provider": PROVIDER, "sms_to": masked, "sms_message_id": sid},
+        return await self._create(
+            lambda client: client.calls.create_async(
+                to=to,
+                from_=self._from_number,
+                twiml=self.twiml(body, language),
+                timeout=RING_SECONDS,
+                time_limit=TIME_LIMIT_SECONDS,
+            ),
+            mask_phone(to),
+            log=logger,
+            verdict=call_error_verdict,
+            hint=lambda _code: "the Twilio credentials and the voice number",
+            kind="call",
+            accepted="twilio placed call",
         )
-        return SmsReceipt(provider=PROVIDER, message_id=sid)

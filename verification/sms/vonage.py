@@ -150,9 +150,6 @@ class VonageSmsSender:
         response = self._client.sms.send(self._message_type(**fields))
         return str(response.messages[0].message_id or "")
 
-    async def aclose(self) -> None:
-        """Nothing to close (the SDK's requests session dies with the process)."""
-
     async def send(self, to: str, body: str) -> SmsReceipt:
         """Send `body` to `to`; raise `SmsDeliveryError` (never the SDK's exceptions)."""
         masked = mask_phone(to)
