@@ -19,12 +19,11 @@ from typing import TypeVar
 
 from ..policy import OtpPolicy
 from ..sqlite_thread import SqliteThread
-from .base import CheckResult, IssueResult, StoreUnavailable, seconds_until
+from .base import CheckResult, IssueResult, StoreUnavailable, caller_kind, seconds_until
 from .sqlite_limits import (
     count_failure,
     counter_room,
     fills_send_ceiling,
-    kind,
     lock_deadline,
     send_refusal,
 )
@@ -105,7 +104,7 @@ class SqliteOtpStore:
                 db.execute("DELETE FROM otp_codes WHERE phone = ? AND session_id = ?", key)
                 # this caller proved it holds the phone: its own count starts again; the
                 # phone's ceiling does not (else a patient's success would reopen it)
-                if kind(caller) == "other":
+                if caller_kind(caller) == "other":
                     db.execute(
                         "DELETE FROM otp_failures WHERE phone = ? AND caller = ?", (phone, caller)
                     )

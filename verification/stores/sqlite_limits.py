@@ -11,15 +11,10 @@ import sqlite3
 from typing import Literal
 
 from ..policy import OtpPolicy
-from .base import CALLER_OWN, CALLER_WITHHELD, IssueResult, seconds_until
+from .base import CALLER_OWN, CALLER_WITHHELD, IssueResult, caller_kind, seconds_until
 
 PHONE = "*"  # the failure rows of a phone's ceiling (others: a caller's hash, or RESERVE)
 RESERVE = "reserve"  # the owner's reserve beyond the ceilings
-
-
-def kind(caller: str) -> str:
-    """'own', 'withheld', or 'other' (another number's keyed hash)."""
-    return caller if caller in (CALLER_OWN, CALLER_WITHHELD) else "other"
 
 
 _TIME = {"otp_failures": "at", "otp_send_log": "sent_at", "counter_events": "at"}
@@ -65,7 +60,7 @@ def lock_deadline(
     number by its own count or the ceiling; a withheld caller ID by the ceiling; the phone's
     own caller ID only when the ceiling and the owner's reserve are both full."""
     ceiling = _failures_full(db, phone, PHONE, policy.max_phone_failures, now, policy)
-    who = kind(caller)
+    who = caller_kind(caller)
     if who == CALLER_WITHHELD:
         return ceiling
     if who == CALLER_OWN:
@@ -84,7 +79,7 @@ def count_failure(
     """Count one wrong guess; True when it filled the phone's failure ceiling."""
     purge_at = now + policy.failure_window_seconds
     insert = "INSERT INTO otp_failures (phone, caller, at, purge_at) VALUES (?,?,?,?)"
-    who = kind(caller)
+    who = caller_kind(caller)
     if who == "other":
         db.execute(insert, (phone, caller, now, purge_at))
     (ceiling,) = db.execute(
@@ -124,7 +119,7 @@ def send_refusal(
     ) -> tuple[IssueResult, str]:
         return IssueResult(status, seconds_until(until, now), own_code_live=live), caller
 
-    if kind(caller) == "other":
+    if caller_kind(caller) == "other":
         # another caller's number: a cooldown and an allowance of its own
         (last,) = db.execute(
             "SELECT MAX(sent_at) FROM otp_send_log WHERE phone = ? AND caller = ? AND sent_at > ?",
@@ -153,7 +148,7 @@ def send_refusal(
     )
     if ceiling is None:
         return None, caller
-    if kind(caller) != CALLER_OWN or policy.owner_reserve_sends == 0:
+    if caller_kind(caller) != CALLER_OWN or policy.owner_reserve_sends == 0:
         return refuse("rate_limited", ceiling + window)
     reserve = _window(
         db, "otp_send_log", "phone = ? AND caller = ?", (phone, RESERVE), since,
