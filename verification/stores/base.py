@@ -49,6 +49,12 @@ def caller_kind(caller: str) -> str:
     return caller if caller in (CALLER_OWN, CALLER_WITHHELD) else "other"
 
 
+#: the Redis store's defaults, here (not in `redis.py`) so that settings can name them
+#: without the 'redis' extra installed
+DEFAULT_KEY_PREFIX: Final = "otp"
+DEFAULT_MAX_CONNECTIONS: Final = 64
+
+
 class StoreUnavailable(Exception):
     """The store could not be reached or did not answer in time; nothing was decided."""
 

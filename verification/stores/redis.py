@@ -30,6 +30,8 @@ from redis.asyncio.cluster import RedisCluster
 
 from ..policy import OtpPolicy
 from .base import (
+    DEFAULT_KEY_PREFIX,
+    DEFAULT_MAX_CONNECTIONS,
     CheckResult,
     CheckStatus,
     IssueResult,
@@ -38,7 +40,6 @@ from .base import (
     caller_kind,
 )
 from .redis_client import (
-    DEFAULT_MAX_CONNECTIONS,
     DEFAULT_POOL_TIMEOUT_SECONDS,
     DEFAULT_SOCKET_TIMEOUT_SECONDS,
     ScriptRunner,
@@ -48,10 +49,10 @@ from .scripts import LuaScript
 
 log = logging.getLogger(__name__)
 
-DEFAULT_KEY_PREFIX = "otp"
-
-_SCRIPTS = {name: LuaScript.load(f"{name}.lua") for name in ("issue", "check", "take")}
-_SCRIPTS |= {name: LuaScript.load(f"{name}.lua") for name in ("give_back", "breaker")}
+_SCRIPTS = {
+    name: LuaScript.load(f"{name}.lua")
+    for name in ("issue", "check", "take", "give_back", "breaker")
+}
 
 
 class PhoneKeys(NamedTuple):
