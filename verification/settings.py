@@ -27,15 +27,14 @@ from .env import ConfigurationError, env_flag, env_int, env_number, env_text, is
 from .pepper import DEFAULT_PEPPER_FILE, MIN_PEPPER_BYTES
 from .policy import KnowledgePolicy, OtpPolicy
 from .sms.settings import SmsSettings
+from .stores.base import DEFAULT_KEY_PREFIX, DEFAULT_MAX_CONNECTIONS
+from .stores.sqlite import DEFAULT_BUSY_TIMEOUT_SECONDS
 
 P = TypeVar("P", OtpPolicy, KnowledgePolicy)
 
 DEFAULT_SQLITE_PATH = "var/otp.sqlite3"
 DEFAULT_BRAND_NAME = "the clinic"
 DEFAULT_REGION = "US"
-DEFAULT_KEY_PREFIX = "otp"
-DEFAULT_MAX_CONNECTIONS = 64
-DEFAULT_BUSY_TIMEOUT_SECONDS = 5.0
 
 _POLICY_VARIABLES = {
     "OTP_TTL_SECONDS": "ttl_seconds",

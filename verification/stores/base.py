@@ -43,6 +43,18 @@ CALLER_OWN: Final = "own"
 CALLER_WITHHELD: Final = "withheld"
 
 
+def caller_kind(caller: str) -> str:
+    """'own', 'withheld', or 'other' (another number's keyed hash): the three kinds of caller
+    the limits tell apart, in both stores (the Lua scripts take it as their `kind`)."""
+    return caller if caller in (CALLER_OWN, CALLER_WITHHELD) else "other"
+
+
+#: the Redis store's defaults, here (not in `redis.py`) so that settings can name them
+#: without the 'redis' extra installed
+DEFAULT_KEY_PREFIX: Final = "otp"
+DEFAULT_MAX_CONNECTIONS: Final = 64
+
+
 class StoreUnavailable(Exception):
     """The store could not be reached or did not answer in time; nothing was decided."""
 

@@ -30,16 +30,16 @@ from redis.asyncio.cluster import RedisCluster
 
 from ..policy import OtpPolicy
 from .base import (
-    CALLER_OWN,
-    CALLER_WITHHELD,
+    DEFAULT_KEY_PREFIX,
+    DEFAULT_MAX_CONNECTIONS,
     CheckResult,
     CheckStatus,
     IssueResult,
     IssueStatus,
     StoreUnavailable,
+    caller_kind,
 )
 from .redis_client import (
-    DEFAULT_MAX_CONNECTIONS,
     DEFAULT_POOL_TIMEOUT_SECONDS,
     DEFAULT_SOCKET_TIMEOUT_SECONDS,
     ScriptRunner,
@@ -49,10 +49,10 @@ from .scripts import LuaScript
 
 log = logging.getLogger(__name__)
 
-DEFAULT_KEY_PREFIX = "otp"
-
-_SCRIPTS = {name: LuaScript.load(f"{name}.lua") for name in ("issue", "check", "take")}
-_SCRIPTS |= {name: LuaScript.load(f"{name}.lua") for name in ("give_back", "breaker")}
+_SCRIPTS = {
+    name: LuaScript.load(f"{name}.lua")
+    for name in ("issue", "check", "take", "give_back", "breaker")
+}
 
 
 class PhoneKeys(NamedTuple):
@@ -169,7 +169,7 @@ class RedisOtpStore:
             [
                 digest,
                 op,
-                _kind(caller),
+                caller_kind(caller),
                 policy.ttl_seconds * 1000,
                 2 * policy.ttl_seconds * 1000,
                 policy.max_attempts,
@@ -195,7 +195,7 @@ class RedisOtpStore:
         status_raw, attempts_left, lock_ms, tripped = await self._runner.run(
             _SCRIPTS["check"],
             keys,
-            [digest, op, _kind(caller), policy.max_attempts, *_failure_limits(policy)],
+            [digest, op, caller_kind(caller), policy.max_attempts, *_failure_limits(policy)],
         )
         status: CheckStatus = _STATUSES.get(status_raw) or _text(status_raw)  # type: ignore[assignment]
         if status == "wrong_code":
@@ -289,10 +289,6 @@ _PLAIN: dict[str, CheckResult] = {
 def _op_id() -> str:
     """An operation's id: what a replayed script recognises itself by (64 random bits)."""
     return secrets.token_hex(8)
-
-
-def _kind(caller: str) -> str:
-    return caller if caller in (CALLER_OWN, CALLER_WITHHELD) else "other"
 
 
 @functools.lru_cache(maxsize=64)

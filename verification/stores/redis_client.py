@@ -31,13 +31,12 @@ from redis.exceptions import (
 )
 from redis.exceptions import ConnectionError as RedisConnectionError
 
-from .base import StoreUnavailable
+from .base import DEFAULT_MAX_CONNECTIONS, StoreUnavailable
 from .batching import ScriptBatcher
 from .scripts import LuaScript, evalsha_or_eval
 
 log = logging.getLogger("verification.stores.redis")
 
-DEFAULT_MAX_CONNECTIONS = 64
 DEFAULT_POOL_TIMEOUT_SECONDS = 2.0
 DEFAULT_SOCKET_TIMEOUT_SECONDS = 2.0
 

@@ -19,15 +19,8 @@ from typing import TypeVar
 
 from ..policy import OtpPolicy
 from ..sqlite_thread import SqliteThread
-from .base import CheckResult, IssueResult, StoreUnavailable, seconds_until
-from .sqlite_limits import (
-    count_failure,
-    counter_room,
-    fills_send_ceiling,
-    kind,
-    lock_deadline,
-    send_refusal,
-)
+from .base import CheckResult, IssueResult, StoreUnavailable, caller_kind, seconds_until
+from .sqlite_limits import FailureWindows, counter_room, send_refusal
 from .sqlite_schema import create_schema
 
 log = logging.getLogger(__name__)
@@ -58,7 +51,7 @@ class SqliteOtpStore:
     ) -> IssueResult:
         def op(db: sqlite3.Connection, now: float) -> IssueResult:
             self._purge(db, now)
-            refusal, logged_as = send_refusal(db, phone, session_id, caller, now, policy)
+            refusal, logged_as, tripped = send_refusal(db, phone, session_id, caller, now, policy)
             if refusal is not None:
                 return refusal
             db.execute(
@@ -77,7 +70,6 @@ class SqliteOtpStore:
                     now,
                 ),
             )
-            tripped = logged_as == caller and fills_send_ceiling(db, phone, now, policy)
             return IssueResult("issued", tripped=tripped)
 
         return await self._transaction(op)
@@ -86,7 +78,8 @@ class SqliteOtpStore:
         self, phone: str, session_id: str, digest: bytes, policy: OtpPolicy, *, caller: str
     ) -> CheckResult:
         def op(db: sqlite3.Connection, now: float) -> CheckResult:
-            lock = lock_deadline(db, phone, caller, now, policy)
+            failures = FailureWindows(db, phone, caller, now, policy)
+            lock = failures.lock_deadline()
             if lock is not None:
                 return CheckResult("locked", 0, seconds_until(lock, now))
             key = (phone, session_id)
@@ -105,14 +98,14 @@ class SqliteOtpStore:
                 db.execute("DELETE FROM otp_codes WHERE phone = ? AND session_id = ?", key)
                 # this caller proved it holds the phone: its own count starts again; the
                 # phone's ceiling does not (else a patient's success would reopen it)
-                if kind(caller) == "other":
+                if caller_kind(caller) == "other":
                     db.execute(
                         "DELETE FROM otp_failures WHERE phone = ? AND caller = ?", (phone, caller)
                     )
                 return CheckResult("verified")
             attempts += 1
-            tripped = count_failure(db, phone, caller, now, policy)
-            lock = lock_deadline(db, phone, caller, now, policy)
+            tripped = failures.count_failure()
+            lock = failures.lock_deadline()  # on the counts just grown: none read twice
             if lock is not None:
                 db.execute("DELETE FROM otp_codes WHERE phone = ? AND session_id = ?", key)
                 return CheckResult("locked", 0, seconds_until(lock, now), tripped=tripped)
