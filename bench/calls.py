@@ -30,9 +30,10 @@ from typing import Any
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from clinic import ClinicDB
-from tests.support.load_checks import ended_right, p50_p99
+from tests.support.load_checks import ended_right
 from tests.support.load_scenario import load_services, populate, run_calls
 from tests.support.redis_server import RedisServer
+from tests.support.stats import p50_p99
 from tests.support.twilio_standin import TwilioStandIn
 from verification import OtpService, RequestOutcome, VerifyOutcome
 

@@ -37,9 +37,9 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 import redis.asyncio as aioredis
 
-from tests.support.load_checks import round_order
 from tests.support.redis_server import RedisServer
 from tests.support.sms import RecordingSmsSender, StaticDirectory
+from tests.support.stats import round_order
 from verification import (
     OtpPolicy,
     OtpService,

@@ -43,11 +43,12 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from clinic import PostgresRecords, open_records
-from tests.support.load_checks import ended_right, p50_p99, paired_ratio
+from tests.support.load_checks import ended_right
 from tests.support.load_scenario import CallResult, populate
 from tests.support.load_workers import WorkerJob, WorkerReport, play, run_workers, split
 from tests.support.postgres import PostgresDatabase
 from tests.support.redis_server import RedisServer
+from tests.support.stats import p50_p99, paired_ratio
 
 RECORDS_TOOLS = ("verify_identity", "cancel_appointment", "reschedule_appointment")
 WRITE_TASKS = (1, 16)

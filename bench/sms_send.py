@@ -47,9 +47,9 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 from twilio.http.async_http_client import AsyncTwilioHttpClient
 from twilio.rest import Client
 
-from tests.support.load_checks import percentile, round_order
 from tests.support.sms import StaticDirectory
 from tests.support.standin_server import OnItsOwnLoop
+from tests.support.stats import percentile, round_order
 from tests.support.twilio_standin import TWILIO_SID, TWILIO_TOKEN, TwilioStandIn
 from verification import OtpPolicy, OtpService, SqliteOtpStore
 from verification.sms import ConsoleSmsSender, SmsReceipt, SmsSender, TwilioSmsSender

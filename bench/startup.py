@@ -48,8 +48,8 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from tests.support.agent_env import keyless_env  # noqa: E402
-from tests.support.load_checks import paired_ratio  # noqa: E402
 from tests.support.openai_standin import OpenAIStandin  # noqa: E402
+from tests.support.stats import paired_ratio  # noqa: E402
 from tests.support.typed_console import TypedConsole  # noqa: E402
 
 IMPORT_SERVER = (

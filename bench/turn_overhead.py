@@ -51,10 +51,10 @@ from livekit.agents import Agent, AgentSession, RunContext, function_tool, llm  
 from agent import CallOptions, CallState, ClinicAgent, Services  # noqa: E402
 from agent.speech import say_time  # noqa: E402
 from clinic import ClinicDB  # noqa: E402
-from tests.support.load_checks import paired_ratio  # noqa: E402
 from tests.support.openai_standin import OpenAIStandin  # noqa: E402
 from tests.support.scripted_llm import ScriptedLLM  # noqa: E402
 from tests.support.sms import RecordingSmsSender  # noqa: E402
+from tests.support.stats import paired_ratio  # noqa: E402
 from verification import OtpService, SqliteOtpStore  # noqa: E402
 
 TOOL = "find_open_slots"
