@@ -20,7 +20,7 @@ from tests.support.constants import PEPPER
 from tests.support.leaks import assert_no_leak
 from tests.support.livekit_standin import LiveKitSipStandin
 from tests.support.sms import RecordingSmsSender, codes_in
-from verification import OtpPolicy, OtpService, SqliteOtpStore
+from verification import OtpPolicy, OtpService, SqliteOtpStore, VoiceSender
 
 
 @pytest.fixture
@@ -48,12 +48,20 @@ def caller_phone() -> str | None:
 
 
 @pytest.fixture
+def voice_sender() -> VoiceSender | None:
+    """What places the automated calls of the `call` fixture's OTP service (None: it
+    cannot call, it only texts)."""
+    return None
+
+
+@pytest.fixture
 async def call(
     clinic: ClinicDB,
     tmp_path: Path,
     otp_policy: OtpPolicy,
     call_options: CallOptions,
     caller_phone: str | None,
+    voice_sender: VoiceSender | None,
     caplog: pytest.LogCaptureFixture,
 ) -> AsyncIterator[Call]:
     """One scripted call. Afterwards, whatever the scenario did, every code it generated is
@@ -61,7 +69,12 @@ async def call(
     caplog.set_level(logging.DEBUG)
     sms = RecordingSmsSender()
     otp = OtpService(
-        SqliteOtpStore(tmp_path / "otp.sqlite3"), sms, clinic, otp_policy, pepper=PEPPER
+        SqliteOtpStore(tmp_path / "otp.sqlite3"),
+        sms,
+        clinic,
+        otp_policy,
+        pepper=PEPPER,
+        voice_sender=voice_sender,
     )
     phones = {p.phone for p in demo.DEMO_PATIENTS} | {demo.NOT_ON_FILE_PHONE}
     async with open_call(clinic, otp, sms, call_options, caller_phone=caller_phone) as opened:

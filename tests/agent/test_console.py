@@ -18,6 +18,7 @@ import pytest
 from agent.console import mask_numbers
 from agent.settings import DEFAULT_METRICS_HOST, AgentSettings
 from agent.wiring import build_services
+from tests.support.agent_env import keyless_env
 from tests.support.livekit_standin import LiveKitSipStandin
 from tests.support.openai_standin import REPLY, OpenAIStandin
 from tests.support.ports import free_port
@@ -29,33 +30,13 @@ LIVEKIT_KEY = "APIstandin"
 LIVEKIT_SECRET = "standin-secret-0123456789abcdef0123456789"
 
 
-def _clean_env(tmp_path: Path, **extra: str) -> dict[str, str]:
-    """The machine's environment without any keys, plus private file locations."""
-    env = {
-        k: v
-        for k, v in os.environ.items()
-        if not k.startswith(
-            ("OPENAI_", "DEEPGRAM_", "LIVEKIT_", "TWILIO_", "SMS_", "REDIS_", "LOG_LEVEL")
-        )
-    }
-    env.update(
-        CLINIC_DATABASE_URL=f"sqlite:///{tmp_path / 'clinic.sqlite3'}",
-        OTP_SQLITE_PATH=str(tmp_path / "otp.sqlite3"),
-        OTP_PEPPER_FILE=str(tmp_path / "otp-pepper"),
-        CLINIC_NAME="Bayview Clinic",
-        PYTHONPATH=str(ROOT),
-    )
-    env.update(extra)
-    return env
-
-
 def _run(
     tmp_path: Path, args: list[str], timeout: float = 300, **env: str
 ) -> subprocess.CompletedProcess[str]:
     return subprocess.run(
         [sys.executable, *args],
         cwd=tmp_path,  # no .env.local here
-        env=_clean_env(tmp_path, **env),
+        env=keyless_env(tmp_path, **env),
         capture_output=True,
         text=True,
         timeout=timeout,
@@ -319,7 +300,7 @@ def test_livekit_discovers_the_server(
 async def test_console_text_mode_shows_greeting_conversation_tools_and_sms(
     tmp_path: Path, openai_standin: OpenAIStandin
 ) -> None:
-    env = _clean_env(
+    env = keyless_env(
         tmp_path,
         OPENAI_BASE_URL=openai_standin.base_url,
         OPENAI_TEMPERATURE="0.2",
@@ -375,7 +356,7 @@ async def test_a_model_server_failing_mid_call_is_one_line_and_the_call_goes_on(
     model = OpenAIStandin(fail_on={"broken": "Failed to parse tool call"})
     await model.start()
     try:
-        env = _clean_env(tmp_path, OPENAI_BASE_URL=model.base_url)
+        env = keyless_env(tmp_path, OPENAI_BASE_URL=model.base_url)
         with TypedConsole(ROOT, env) as console:
             assert await console.wait_for("you > "), console.tail()
             console.type("this turn is broken")
@@ -403,7 +384,7 @@ async def test_a_model_server_that_keeps_failing_ends_the_call_with_the_front_de
     model = OpenAIStandin(fail_on={"": "server down"})  # every request fails
     await model.start()
     try:
-        env = _clean_env(tmp_path, OPENAI_BASE_URL=model.base_url, FRONT_DESK_PHONE="415 555 0100")
+        env = keyless_env(tmp_path, OPENAI_BASE_URL=model.base_url, FRONT_DESK_PHONE="415 555 0100")
         with TypedConsole(ROOT, env) as console:
             assert await console.wait_for("you > "), console.tail()
             console.type("hello")
@@ -556,7 +537,7 @@ async def test_prewarm_builds_a_process_services_before_its_call(
     for name in list(os.environ):
         if name.startswith(("OPENAI_", "DEEPGRAM_", "LIVEKIT_", "TWILIO_", "SMS_", "REDIS_")):
             monkeypatch.delenv(name)
-    for name, value in _clean_env(tmp_path).items():
+    for name, value in keyless_env(tmp_path).items():
         monkeypatch.setenv(name, value)
     proc = JobProcess(executor_type=JobExecutorType.THREAD, user_arguments=None, http_proxy=None)
     await asyncio.to_thread(prewarm, proc)

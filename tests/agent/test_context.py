@@ -29,15 +29,12 @@ from agent import CallOptions, CallState, ClinicAgent, Services
 from agent.context import COMPACT_EVERY, KEEP_TURNS, bounded_context, earlier_turns_note
 from clinic import ClinicDB
 from tests.support.clinic_calls import Call, say
+from tests.support.constants import CODE, JANE_PHONE, PEPPER, PHONE
 from tests.support.openai_standin import OpenAIStandin
 from tests.support.sms import RecordingSmsSender
 from verification import OtpService, SqliteOtpStore, VerificationLevel
 from verification.livekit import OtpToolset
 
-PEPPER = b"test-context-pepper-0123456789abcdef"
-CODE = "402991"
-PHONE = "+14155550123"
-SPOKEN_PHONE = "415 555 0123"
 RECORD_TEXT = ("Jane Doe", "Dr. Patel", "1985", "appt-1")
 
 
@@ -126,7 +123,7 @@ def instructions() -> llm.ChatMessage:
 
 def add_turn(ctx: llm.ChatContext, n: int) -> None:
     """One caller turn full of what must not outlive it: a code, a phone, record text."""
-    ctx.add_message(role="user", content=f"turn {n}: my code is {CODE}, phone {SPOKEN_PHONE}")
+    ctx.add_message(role="user", content=f"turn {n}: my code is {CODE}, phone {JANE_PHONE}")
     call = llm.FunctionCall(
         call_id=f"call-{n}", name="list_appointments", arguments=f'{{"phone": "{PHONE}"}}'
     )
@@ -211,7 +208,7 @@ def test_the_note_holds_no_code_phone_or_record_text(state: CallState) -> None:
     assert note.type == "message"
     text = note.text_content or ""
 
-    for secret in (CODE, PHONE, SPOKEN_PHONE, "0123", *RECORD_TEXT):
+    for secret in (CODE, PHONE, JANE_PHONE, "0123", *RECORD_TEXT):
         assert secret not in text
     assert re.findall(r"\d+", text) == ["32"]  # only the count of turns not shown
     # what it says comes from CallState
@@ -278,22 +275,17 @@ def test_the_window_must_hold_a_turn() -> None:
         bounded_context(call_of(3), keep_turns=0)
 
 
-async def test_a_call_sends_the_bounded_context(clinic: ClinicDB, tmp_path: Path) -> None:
+@pytest.mark.parametrize("call_options", [CallOptions()])
+async def test_a_call_sends_the_bounded_context(call: Call) -> None:
     """Through the real session: ClinicAgent's llm_node hands the model the bounded context."""
-    from tests.support.clinic_calls import open_call
-
-    sms = RecordingSmsSender()
-    otp = OtpService(SqliteOtpStore(tmp_path / "otp.sqlite3"), sms, clinic, pepper=PEPPER)
-    async with open_call(clinic, otp, sms, CallOptions()) as call:
-        for n in range(KEEP_TURNS + COMPACT_EVERY):
-            await say(call, f"Any open times, {n}?", "find_open_slots")
-        sent = call.llm.requests[-1]
-        assert len(caller_turns(sent)) == KEEP_TURNS
-        first = sent.items[0]
-        assert first.type == "message" and first.role == "system"
-        assert call.agent.base_instructions in (first.text_content or "")
-        assert sent.items[1].id == DYNAMIC_INSTRUCTIONS_MESSAGE_ID
-    await otp.aclose()
+    for n in range(KEEP_TURNS + COMPACT_EVERY):
+        await say(call, f"Any open times, {n}?", "find_open_slots")
+    sent = call.llm.requests[-1]
+    assert len(caller_turns(sent)) == KEEP_TURNS
+    first = sent.items[0]
+    assert first.type == "message" and first.role == "system"
+    assert call.agent.base_instructions in (first.text_content or "")
+    assert sent.items[1].id == DYNAMIC_INSTRUCTIONS_MESSAGE_ID
 
 
 # -- quick starts -----------------------------------------------------------------------------

@@ -15,9 +15,10 @@ from livekit.agents import RunResult
 
 from agent import CallOptions
 from agent.replies import BOOKING_LIMIT, RECORDS_UNAVAILABLE
-from clinic import Unavailable, demo
+from clinic import demo
 from tests.support.clinic_calls import (
     Call,
+    RecordsDown,
     identify_jane,
     open_call,
     press_keys,
@@ -159,26 +160,15 @@ async def test_parallel_bookings_in_one_turn_respect_the_bound(call: Call) -> No
     assert [await call.clinic.is_slot_open(s.id) for s in slots].count(False) == 2
 
 
-class FailingRecords:
-    """The demo records, except that looking up who has a phone fails (an outage)."""
-
-    def __init__(self, records: object) -> None:
-        self._records = records
-
-    def __getattr__(self, name: str) -> object:
-        return getattr(self._records, name)
-
-    async def patients_with_phone(self, phone_e164: str) -> list[object]:
-        raise Unavailable()
-
-
 @pytest.mark.parametrize("entry", ["spoken", "keypad"])
 async def test_records_failing_right_after_a_correct_code_is_said_and_grants_nothing(
     call: Call, entry: str
 ) -> None:
     await say(call, "Text me at 415 555 0123", "request_otp", patient_phone="415 555 0123")
     code = call.sms.last_code()
-    call.state.services.clinic = FailingRecords(call.clinic)  # type: ignore[assignment]
+    call.state.services.clinic = RecordsDown(  # type: ignore[assignment]
+        call.clinic, "patients_with_phone"
+    )
     if entry == "spoken":
         output, _ = await say(call, code, "verify_otp", code=code)
         assert "isn't available right now" in output and "transfer_to_staff" in output
@@ -192,12 +182,9 @@ async def test_records_failing_right_after_a_correct_code_is_said_and_grants_not
 
 async def test_records_failing_is_one_sentence_with_staff(call: Call) -> None:
     await identify_jane(call)
-
-    class Down(FailingRecords):
-        async def appointments_for(self, patient_id: str, **_: object) -> list[object]:
-            raise Unavailable()
-
-    call.state.services.clinic = Down(call.clinic)  # type: ignore[assignment]
+    call.state.services.clinic = RecordsDown(  # type: ignore[assignment]
+        call.clinic, "patients_with_phone", "appointments_for"
+    )
     output, is_error = await say(call, "What do I have?", "list_appointments")
     assert is_error and output == RECORDS_UNAVAILABLE
 

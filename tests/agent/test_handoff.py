@@ -11,10 +11,6 @@ started with our briefing as its instructions (docs/operations.md says how to tr
 
 from __future__ import annotations
 
-import asyncio
-from collections.abc import Callable
-from typing import Any
-
 import pytest
 from livekit import rtc
 from livekit.agents.testing import fake_job_context
@@ -24,8 +20,15 @@ from agent import CallOptions
 from agent.handoff import staff_briefing
 from agent.instructions import phrase
 from agent.settings import AgentSettings
-from clinic import Unavailable
-from tests.support.clinic_calls import Call, agent_said, identify_jane, say, verify_by_text
+from tests.support.clinic_calls import (
+    Call,
+    RecordsDown,
+    agent_said,
+    identify_jane,
+    say,
+    until_item,
+    verify_by_text,
+)
 from tests.support.constants import JANE_PHONE
 from tests.support.livekit_standin import LiveKitSipStandin
 from verification import ConfigurationError
@@ -37,19 +40,6 @@ WARM = CallOptions(
     sip_outbound_trunk="ST_1",
     warm_transfer_timeout_seconds=2.0,
 )
-
-
-async def until_item(call: Call, wanted: Callable[[Any], bool]) -> None:
-    """Wait (at most 30 s) until the call's history holds an item `wanted` accepts."""
-    seen = asyncio.Event()
-
-    def check(_: object) -> None:
-        if any(wanted(item) for item in call.session.history.items):
-            seen.set()
-
-    call.session.on("conversation_item_added", check)
-    check(None)
-    await asyncio.wait_for(seen.wait(), timeout=30)
 
 
 @pytest.mark.parametrize("caller_phone", [JANE_PHONE])
@@ -106,19 +96,6 @@ async def test_staff_unreachable_the_caller_is_transferred_cold(
     assert request.room_name == job.room.name
 
 
-class RecordsDown:
-    """The call's records, except that reading a patient fails (an outage)."""
-
-    def __init__(self, records: object) -> None:
-        self._records = records
-
-    def __getattr__(self, name: str) -> object:
-        return getattr(self._records, name)
-
-    async def get_patient(self, patient_id: str) -> object:
-        raise Unavailable()
-
-
 @pytest.mark.parametrize("call_options", [WARM])
 async def test_records_down_for_the_briefing_the_caller_is_transferred_cold(
     call: Call, livekit_server: LiveKitSipStandin
@@ -127,7 +104,9 @@ async def test_records_down_for_the_briefing_the_caller_is_transferred_cold(
     them, so no staff are dialled, and the caller, already told to hold, is transferred cold
     rather than left with an error."""
     await identify_jane(call)
-    call.state.services.clinic = RecordsDown(call.clinic)  # type: ignore[assignment]
+    call.state.services.clinic = RecordsDown(  # type: ignore[assignment]
+        call.clinic, "get_patient"
+    )
     call.state.sip_participant_identity = "sip_caller"
     async with http_context.open():
         with fake_job_context(room=rtc.Room()):

@@ -17,7 +17,7 @@ from livekit.agents.utils import http_context
 from agent import CallOptions
 from agent.instructions import phrase
 from clinic import ClinicDB
-from tests.support.clinic_calls import Call, agent_said, open_call, say
+from tests.support.clinic_calls import Call, agent_said, open_call, say, until_closed, until_item
 from tests.support.constants import PEPPER
 from tests.support.livekit_standin import LiveKitSipStandin
 from tests.support.sms import RecordingSmsSender
@@ -46,25 +46,6 @@ async def quiet_call(clinic: ClinicDB, tmp_path: Path) -> AsyncIterator[Call]:
         yield opened
 
 
-async def until_said(call: Call, text: str) -> None:
-    said = asyncio.Event()
-
-    def check(_: object) -> None:
-        if text in agent_said(call):
-            said.set()
-
-    call.session.on("conversation_item_added", check)
-    if text not in agent_said(call):
-        await asyncio.wait_for(said.wait(), timeout=30)
-
-
-async def until_closed(call: Call) -> None:
-    if call.session._started:
-        closed = asyncio.Event()
-        call.session.on("close", lambda _: closed.set())
-        await asyncio.wait_for(closed.wait(), timeout=30)
-
-
 async def test_a_silent_caller_is_asked_once_then_the_call_ends(quiet_call: Call) -> None:
     await until_closed(quiet_call)
     said = agent_said(quiet_call)
@@ -73,7 +54,12 @@ async def test_a_silent_caller_is_asked_once_then_the_call_ends(quiet_call: Call
 
 
 async def test_a_caller_who_answers_the_question_keeps_the_call(quiet_call: Call) -> None:
-    await until_said(quiet_call, STILL_THERE)
+    await until_item(
+        quiet_call,
+        lambda item: (
+            item.type == "message" and item.role == "assistant" and item.text_content == STILL_THERE
+        ),
+    )
     quiet_call.llm.say("Great, how can I help?")
     await quiet_call.session.run(user_input="Yes, sorry, I'm here")
     # the next silence is a new one: asked again before any goodbye

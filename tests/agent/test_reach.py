@@ -4,19 +4,15 @@ budget that every caller hears the same way."""
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
-from pathlib import Path
-
 import pytest
 
 from agent import CallOptions
 from agent.instructions import phrase
-from clinic import ClinicDB, demo
-from tests.support.clinic_calls import Call, agent_said, open_call, say
-from tests.support.constants import JANE_PHONE, PEPPER
+from clinic import demo
+from tests.support.clinic_calls import Call, agent_said, say
+from tests.support.constants import JANE_PHONE
 from tests.support.recording_voice import RecordingVoiceSender
-from tests.support.sms import RecordingSmsSender
-from verification import OtpPolicy, OtpService, SqliteOtpStore, VerificationLevel
+from verification import OtpPolicy, VerificationLevel
 from verification.outcomes import SENDING_PAUSED_MESSAGE
 
 SPANISH_DIGITS = ["cero", "uno", "dos", "tres", "cuatro", "cinco", "seis", "siete", "ocho", "nueve"]
@@ -58,34 +54,21 @@ async def test_a_spanish_call_verifies_with_a_code_read_in_spanish_and_cancels(
     assert (await call.clinic.get_appointment(appointment.id)).status == "cancelled"
 
 
-@pytest.fixture
-async def call_with_voice(clinic: ClinicDB, tmp_path: Path) -> AsyncIterator[Call]:
-    """A call whose OTP service can also place automated calls (a recording voice sender)."""
-    sms, voice = RecordingSmsSender(), RecordingVoiceSender()
-    otp = OtpService(
-        SqliteOtpStore(tmp_path / "otp.sqlite3"), sms, clinic, pepper=PEPPER, voice_sender=voice
-    )
-    async with open_call(clinic, otp, sms, CallOptions()) as opened:
-        opened.voice = voice  # type: ignore[attr-defined]
-        yield opened
-    await otp.aclose()
-
-
+@pytest.mark.parametrize("call_options", [CallOptions()])
+@pytest.mark.parametrize("voice_sender", [RecordingVoiceSender()])
 async def test_a_landline_patient_gets_the_code_by_an_automated_call(
-    call_with_voice: Call,
+    call: Call, voice_sender: RecordingVoiceSender
 ) -> None:
-    call = call_with_voice
-    voice: RecordingVoiceSender = call.voice  # type: ignore[attr-defined]
+    """The OTP service can also place automated calls (a recording voice sender)."""
     output, is_error = await say(
         call, "Texts don't reach me, it's a landline: 415 555 0123. Can you call me instead?",
         "request_otp", patient_phone="415 555 0123", channel="call",
     )  # fmt: skip
-    await call.state.services.otp.drain()
     assert not is_error and "ending in 0123" in output
-    assert call.sms.sent == [] and len(voice.calls) == 1
-    to, _words, language = voice.calls[0]
+    assert call.sms.sent == [] and len(voice_sender.calls) == 1
+    to, _words, language = voice_sender.calls[0]
     assert to == demo.JANE.phone and language == "en"
-    code = voice.last_code()  # said twice, one digit at a time
+    code = voice_sender.last_code()  # said twice, one digit at a time
     output, is_error = await say(call, f"The call said {code}", "verify_otp", code=code)
     assert not is_error and "Verified for Jane Doe" in output
 

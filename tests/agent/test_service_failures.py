@@ -8,7 +8,6 @@ server answers with an error LiveKit gives up on. Each test asserts what the cal
 
 from __future__ import annotations
 
-import asyncio
 import contextlib
 import itertools
 
@@ -20,7 +19,14 @@ from livekit.agents.utils import http_context
 
 from agent import CallOptions
 from agent.instructions import phrase
-from tests.support.clinic_calls import Call, agent_said, identify_jane, say, verify_by_text
+from tests.support.clinic_calls import (
+    Call,
+    agent_said,
+    identify_jane,
+    say,
+    until_closed,
+    verify_by_text,
+)
 from tests.support.livekit_standin import LiveKitSipStandin
 
 STAFF = "+14155550100"
@@ -67,10 +73,7 @@ async def test_failures_in_a_row_give_the_front_desk_and_end_the_call(call: Call
     assert said[-1] == f"{phrase('giving_up')} {phrase('call_the_desk', desk=desk)}"
     # the same apology is never said twice in a row
     assert all(a != b for a, b in itertools.pairwise(said))
-    for _ in range(100):  # the session closes once the goodbye is said
-        if not call.session._started:
-            break
-        await asyncio.sleep(0.01)
+    await until_closed(call, timeout=1)  # the session closes once the goodbye is said
     assert not call.session._started
 
 

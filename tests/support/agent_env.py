@@ -17,9 +17,14 @@ def records_url(directory: Path) -> str:
     return f"sqlite:///{directory / 'clinic.sqlite3'}"
 
 
+def environ_without(prefixes: tuple[str, ...]) -> dict[str, str]:
+    """This machine's environment without the variables whose names start with `prefixes`."""
+    return {k: v for k, v in os.environ.items() if not k.startswith(prefixes)}
+
+
 def keyless_env(directory: Path, **extra: str) -> dict[str, str]:
     """No keys, private files in `directory`, the repository importable; then `extra`."""
-    env = {k: v for k, v in os.environ.items() if not k.startswith(PROVIDER_PREFIXES)}
+    env = environ_without(PROVIDER_PREFIXES)
     env.update(
         CLINIC_DATABASE_URL=records_url(directory),
         OTP_SQLITE_PATH=str(directory / "otp.sqlite3"),

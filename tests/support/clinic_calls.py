@@ -3,15 +3,17 @@ records, and the helpers evals use to play a caller's turns."""
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
+import asyncio
+from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
+from typing import Any, NoReturn
 
 from livekit.agents import AgentSession, RunResult
 from livekit.agents.testing import fake_job_context
 
 from agent import CallOptions, CallState, ClinicAgent, Services
-from clinic import ClinicDB, Patient, demo
+from clinic import ClinicDB, Patient, Unavailable, demo
 from tests.support.constants import JANE_PHONE
 from tests.support.conversation import assert_no_code_in, tool_output
 from tests.support.leaks import assert_not_said
@@ -124,3 +126,48 @@ async def press_keys(call: Call, keys: str) -> None:
         press(job.room, keys)
         await tools.keypad_idle()
         tools.detach_keypad()
+
+
+async def until_item(call: Call, wanted: Callable[[Any], bool]) -> None:
+    """Wait (at most 30 s) until the call's history holds an item `wanted` accepts."""
+    seen = asyncio.Event()
+
+    def check(_: object) -> None:
+        if any(wanted(item) for item in call.session.history.items):
+            seen.set()
+
+    call.session.on("conversation_item_added", check)
+    try:
+        check(None)
+        await asyncio.wait_for(seen.wait(), timeout=30)
+    finally:
+        call.session.off("conversation_item_added", check)
+
+
+async def until_closed(call: Call, timeout: float = 30) -> None:
+    """Wait (at most `timeout` seconds) until the call's session has closed, if it has not
+    already."""
+    if call.session._started:
+        closed = asyncio.Event()
+        call.session.on("close", lambda _: closed.set())
+        await asyncio.wait_for(closed.wait(), timeout=timeout)
+
+
+class RecordsDown:
+    """A call's records, except that each of `failing_methods` raises `Unavailable` (an
+    outage) when awaited; everything else reaches the records."""
+
+    def __init__(self, records: ClinicDB, *failing_methods: str) -> None:
+        missing = [name for name in failing_methods if not hasattr(records, name)]
+        assert not missing, f"the records have no {missing}"
+        self._records = records
+        self._failing = frozenset(failing_methods)
+
+    def __getattr__(self, name: str) -> object:
+        if name in self._failing:
+            return _unavailable
+        return getattr(self._records, name)
+
+
+async def _unavailable(*_: object, **__: object) -> NoReturn:
+    raise Unavailable()

@@ -40,15 +40,28 @@ class Speech:
     def voiced_seconds(self) -> float:
         """From the first loud 10 ms to the end of the last: the speech without the silence
         espeak-ng puts around it (what a listener hears as the utterance's length)."""
-        block = max(self.sample_rate // 100, 1)
-        count = len(self.pcm) // block
-        if count == 0:
-            return 0.0
-        blocks = self.pcm[: count * block].astype(np.float32).reshape(count, block)
-        loud = np.flatnonzero(np.sqrt(np.mean(blocks**2, axis=1)) >= LOUD_RMS)
+        loud = np.flatnonzero(self._loud_blocks())
         if len(loud) == 0:
             return 0.0
-        return float(loud[-1] + 1 - loud[0]) * block / self.sample_rate
+        return float(loud[-1] + 1 - loud[0]) * self._block / self.sample_rate
+
+    @property
+    def loud_seconds(self) -> float:
+        """The loud 10 ms blocks added up: the speech without any of its pauses (what a
+        device that drops or adds silence must still carry, all of it)."""
+        return float(np.count_nonzero(self._loud_blocks())) * self._block / self.sample_rate
+
+    @property
+    def _block(self) -> int:
+        """Samples in 10 ms."""
+        return max(self.sample_rate // 100, 1)
+
+    def _loud_blocks(self) -> np.ndarray:
+        """For each whole 10 ms block, whether its RMS is at least `LOUD_RMS`."""
+        count = len(self.pcm) // self._block
+        blocks = self.pcm[: count * self._block].astype(np.float32).reshape(count, self._block)
+        loud: np.ndarray = np.sqrt(np.mean(blocks**2, axis=1)) >= LOUD_RMS
+        return loud
 
     def louder(self, gain: float) -> Speech:
         """The same speech, `gain` times as loud (below 1: quieter), clipped to 16 bits."""

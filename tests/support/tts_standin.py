@@ -145,16 +145,3 @@ class OpenAITtsStandin(OpenAIStandin):
             await response.write(f"data: {json.dumps(done)}\n\n".encode())
         await response.write_eof()
         return response
-
-
-def decoded_seconds(audio: bytes, response_format: str) -> float:
-    """How long `audio` in `response_format` plays (for the stand-in's own tests)."""
-    if response_format == "pcm":
-        return len(audio) / 2 / SAMPLE_RATE
-    samples = 0
-    rate = SAMPLE_RATE
-    with av.open(io.BytesIO(audio), mode="r") as container:
-        for frame in container.decode(audio=0):
-            samples += frame.samples
-            rate = frame.sample_rate
-    return samples / rate

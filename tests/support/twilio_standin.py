@@ -97,10 +97,6 @@ class TwilioStandIn(StandIn):
     def calls(self) -> list[Captured]:
         return [r for r in self.requests if r.path.endswith("/Calls.json")]
 
-    @property
-    def messages(self) -> list[Captured]:
-        return [r for r in self.requests if r.path.endswith("/Messages.json")]
-
     async def _messages(self, request: web.Request) -> web.Response:
         captured, reply = await self._capture(request)
         refusal = self._refusal(request, captured, reply)

@@ -3,11 +3,11 @@
 from __future__ import annotations
 
 import asyncio
-import os
 import subprocess
 import sys
 from pathlib import Path
 
+from tests.support.agent_env import environ_without
 from tests.support.settings import embedded_env
 from tests.support.sms import StaticDirectory
 from verification import OtpService
@@ -32,7 +32,7 @@ def test_a_demo_right_after_a_console_call_is_not_refused(tmp_path: Path) -> Non
     asyncio.run(console_call(env))
     before = sorted(p.name for p in tmp_path.iterdir())
 
-    clean = {k: v for k, v in os.environ.items() if not k.startswith(("OTP_", "REDIS_", "SMS_"))}
+    clean = environ_without(("OTP_", "REDIS_", "SMS_"))
     done = subprocess.run(
         [sys.executable, "-m", "verification"],
         input="415 555 0123\n\n",

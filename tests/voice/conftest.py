@@ -15,14 +15,6 @@ from tests.support.espeak import espeak_problem
 REQUIRE_AUDIO = os.environ.get("REQUIRE_AUDIO") == "1"
 
 
-def pytest_configure(config: pytest.Config) -> None:
-    config.addinivalue_line(
-        "markers",
-        "voice: runs LiveKit's voice console on virtual audio devices (skipped without "
-        "PulseAudio, PortAudio and espeak-ng, required when REQUIRE_AUDIO=1)",
-    )
-
-
 @pytest.fixture
 def virtual_audio_ok() -> None:
     problem = audio_problem() or espeak_problem()

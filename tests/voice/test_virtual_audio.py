@@ -14,7 +14,7 @@ from pathlib import Path
 import numpy as np
 
 from tests.support.audio import MICROPHONE, SAMPLE_RATE, SPEAKER, VirtualAudio, portaudio_devices
-from tests.support.espeak import CALLER_VOICE, speak
+from tests.support.espeak import CALLER_VOICE, Speech, speak
 
 # A program using PortAudio's defaults, as LiveKit's console does (24 kHz mono, int16): it
 # records `seconds` from the default input while playing a file on the default output.
@@ -39,13 +39,6 @@ def _write_wav(path: Path, pcm: np.ndarray) -> None:
         out.setsampwidth(2)
         out.setframerate(SAMPLE_RATE)
         out.writeframes(pcm.tobytes())
-
-
-def _loud_seconds(pcm: np.ndarray) -> float:
-    block = SAMPLE_RATE // 100
-    count = len(pcm) // block
-    blocks = pcm[: count * block].astype(np.float32).reshape(count, block)
-    return float(np.sum(np.sqrt(np.mean(blocks**2, axis=1)) >= 300)) / 100
 
 
 async def test_portaudio_hears_the_caller_and_plays_to_the_speaker(
@@ -75,10 +68,11 @@ async def test_portaudio_hears_the_caller_and_plays_to_the_speaker(
         heard = np.frombuffer(recorded.readframes(recorded.getnframes()), dtype=np.int16)
 
     # the caller's speech came out of PortAudio's default input, all of it
-    assert abs(_loud_seconds(heard) - _loud_seconds(caller_voice.resampled(SAMPLE_RATE).pcm)) < 0.3
+    sent = caller_voice.resampled(SAMPLE_RATE)
+    assert abs(Speech(heard, SAMPLE_RATE).loud_seconds - sent.loud_seconds) < 0.3
     assert microphone.sound_seconds() > 1.0
     # what the program played is on the speaker's monitor, and nothing else is
-    assert abs(speaker.sound_seconds() - _loud_seconds(agent_voice.pcm)) < 0.3
+    assert abs(speaker.sound_seconds() - agent_voice.loud_seconds) < 0.3
 
 
 async def test_two_virtual_audio_servers_never_hear_each_other(
